@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Constants the BPF side needs that Debian 12's headers lack or that live in
+ * headers not usable from BPF. */
+#ifndef ZLB_BPF_COMPAT_H
+#define ZLB_BPF_COMPAT_H
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#define ETH_ALEN 6
+#define ETH_P_IP 0x0800
+#define ETH_P_ARP 0x0806
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+#define ICMP_ECHOREPLY 0
+#define ICMP_ECHO 8
+
+/* Kernel 6.7 added BPF_FIB_LOOKUP_SRC; Linux 6.1's uapi header lacks it. */
+#define ZLB_FIB_LOOKUP_SRC (1U << 4)
+
+#endif

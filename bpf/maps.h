@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The maps of the data plane, pinned by name (layouts: zlb_abi.h). */
+#ifndef ZLB_BPF_MAPS_H
+#define ZLB_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "zlb_abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zlb_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZLB_MAX_SERVICES * 2);
+	__type(key, struct zlb_svc_key);
+	__type(value, struct zlb_service);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_services SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ZLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct zlb_backend);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZLB_CONNTRACK_SIZE);
+	__type(key, struct zlb_ct_key);
+	__type(value, struct zlb_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_conntrack SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZLB_FIB_CACHE_SIZE);
+	__type(key, __be32);
+	__type(value, struct zlb_fib_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_fib_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZLB_NEIGH_SIZE);
+	__type(key, __be32);
+	__type(value, struct zlb_neigh_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_neigh SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZLB_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct zlb_iface);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, ZLB_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+	/* Pinned by zlb-load itself: the kernel adds BPF_F_RDONLY_PROG to
+	 * every devmap, and libbpf 1.1 then refuses to reuse the pin. */
+} zlb_tx_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZLB_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_stats SEC(".maps");
+
+/* Set by zlb-load before the program is loaded. */
+const volatile struct zlb_rodata zlb_rodata = {};
+
+#endif

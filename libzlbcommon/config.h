@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The config model (what zonlb.conf says, validated) and its libconfig
+ * parser. Pure user space: nothing here touches the kernel, so it is tested
+ * without root. Interface existence is checked by the caller. */
+#ifndef ZLB_CONFIG_H
+#define ZLB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <net/if.h>
+
+#include "log.h"
+
+#define ZLB_NAME_MAX 64
+
+struct zlb_cfg_backend {
+	struct in_addr addr;
+	uint16_t port;            /* host order, 1..65535 */
+	bool has_source;
+	struct in_addr source;    /* valid when has_source */
+	int line;
+};
+
+struct zlb_cfg_service {
+	char name[ZLB_NAME_MAX];
+	struct in_addr addr;
+	uint8_t proto;            /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;            /* host order, 1..65535 */
+	int icmp_echo;            /* as written: -1 unset, 0 false, 1 true */
+	bool takes_icmp_echo;     /* resolved: this service answers echo for addr */
+	struct zlb_cfg_backend *backends;
+	size_t nbackends;
+	int line;
+};
+
+struct zlb_cfg_iface {
+	char name[IF_NAMESIZE];
+	int line;
+};
+
+struct zlb_config {
+	char *path;
+	struct zlb_cfg_service *services;
+	size_t nservices;
+	struct zlb_cfg_iface *ifaces;
+	size_t nifaces;
+	uint32_t fib_cache_ms;    /* settings.fib_cache_ms, default ZLB_DEFAULT_FIB_CACHE_MS */
+};
+
+/* Parse and validate @path into @cfg. On failure returns -1, leaves @cfg
+ * empty and puts "PATH:LINE: problem" in @err (PATH alone when the problem
+ * has no line, e.g. unreadable file). */
+int zlb_config_load(const char *path, struct zlb_config *cfg, struct zlb_err *err);
+/* The same from a string (tests); @name stands for the path in messages. */
+int zlb_config_load_string(const char *text, const char *name,
+			   struct zlb_config *cfg, struct zlb_err *err);
+void zlb_config_free(struct zlb_config *cfg);
+
+const char *zlb_proto_name(uint8_t proto);
+
+#endif

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+#include "pin.h"
+
+const char *const zlb_map_names[ZLB_M_COUNT] = {
+	[ZLB_M_META] = ZLB_MAP_META,
+	[ZLB_M_SERVICES] = ZLB_MAP_SERVICES,
+	[ZLB_M_BACKENDS] = ZLB_MAP_BACKENDS,
+	[ZLB_M_CONNTRACK] = ZLB_MAP_CONNTRACK,
+	[ZLB_M_FIB_CACHE] = ZLB_MAP_FIB_CACHE,
+	[ZLB_M_NEIGH] = ZLB_MAP_NEIGH,
+	[ZLB_M_IFACES] = ZLB_MAP_IFACES,
+	[ZLB_M_TX_PORTS] = ZLB_MAP_TX_PORTS,
+	[ZLB_M_STATS] = ZLB_MAP_STATS,
+};
+
+size_t zlb_config_backend_count(const struct zlb_config *cfg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++)
+		n += cfg->services[i].nbackends;
+	return n;
+}
+
+void zlb_maps_init(struct zlb_maps *m)
+{
+	for (int i = 0; i < ZLB_M_COUNT; i++)
+		m->fd[i] = -1;
+}
+
+void zlb_maps_close(struct zlb_maps *m)
+{
+	for (int i = 0; i < ZLB_M_COUNT; i++) {
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
+	}
+}
+
+static int read_meta(int fd, struct zlb_meta *meta)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, meta);
+}
+
+int zlb_maps_pinned_abi(const char *dir, __u32 *version, struct zlb_err *err)
+{
+	char path[PATH_MAX];
+	struct zlb_meta meta;
+	int fd;
+
+	*version = 0;
+	if (!zlb_pin_path(path, sizeof(path), dir, ZLB_MAP_META)) {
+		zlb_err_set(err, "pin directory '%s' is too long", dir);
+		return -1;
+	}
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : (zlb_err_set(err, "%s: %s", path, strerror(errno)), -1);
+	if (read_meta(fd, &meta)) {
+		zlb_err_set(err, "%s: cannot read: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	*version = meta.abi_version;
+	return 0;
+}
+
+int zlb_maps_open_pinned(const char *dir, struct zlb_maps *m, struct zlb_err *err)
+{
+	char path[PATH_MAX];
+	__u32 version;
+
+	zlb_maps_init(m);
+	if (zlb_maps_pinned_abi(dir, &version, err))
+		return -1;
+	if (version != ZLB_ABI_VERSION) {
+		if (version == 0)
+			zlb_err_set(err, "zon-lb is not loaded: no pinned maps in %s (load with zlb-load, or point %s at the right pin directory)",
+				    dir, ZLB_PIN_ENV);
+		else
+			zlb_err_set(err, "the maps pinned in %s carry ABI version %u, this tool speaks version %u",
+				    dir, version, ZLB_ABI_VERSION);
+		return -1;
+	}
+	for (int i = 0; i < ZLB_M_COUNT; i++) {
+		zlb_pin_path(path, sizeof(path), dir, zlb_map_names[i]);
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0) {
+			zlb_err_set(err, "%s: %s", path, strerror(errno));
+			zlb_maps_close(m);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int zlb_maps_from_object(struct bpf_object *obj, struct zlb_maps *m, struct zlb_err *err)
+{
+	for (int i = 0; i < ZLB_M_COUNT; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, zlb_map_names[i]);
+
+		m->fd[i] = map ? bpf_map__fd(map) : -1;
+		if (m->fd[i] < 0) {
+			zlb_err_set(err, "BPF object has no loaded map '%s'", zlb_map_names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Delete every key of @fd for which @keep says no. Keys are collected
+ * first: deleting while walking would restart the walk. */
+static int prune(int fd, size_t key_size, bool (*keep)(const void *key, const void *ctx),
+		 const void *ctx)
+{
+	unsigned char cur[64], next[64];
+	unsigned char *victims = NULL;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+	int ret = 0;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		if (!keep(next, ctx)) {
+			if (n == cap) {
+				unsigned char *v = realloc(victims, (cap = cap ? cap * 2 : 16) * key_size);
+
+				if (!v) {
+					ret = -ENOMEM;
+					break;
+				}
+				victims = v;
+			}
+			memcpy(victims + n++ * key_size, next, key_size);
+		}
+		memcpy(cur, next, key_size);
+		prev = cur;
+	}
+	for (size_t i = 0; i < n && !ret; i++)
+		if (bpf_map_delete_elem(fd, victims + i * key_size) && errno != ENOENT)
+			ret = -errno;
+	free(victims);
+	return ret;
+}
+
+static void svc_key(struct zlb_svc_key *k, const struct zlb_cfg_service *s, bool echo)
+{
+	memset(k, 0, sizeof(*k));
+	k->addr = s->addr.s_addr;
+	k->port = echo ? 0 : htons(s->port);
+	k->proto = echo ? IPPROTO_ICMP : s->proto;
+}
+
+static bool svc_wanted(const void *key, const void *ctx)
+{
+	const struct zlb_config *cfg = ctx;
+	struct zlb_svc_key k;
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		svc_key(&k, &cfg->services[i], false);
+		if (!memcmp(&k, key, sizeof(k)))
+			return true;
+		svc_key(&k, &cfg->services[i], true);
+		if (cfg->services[i].takes_icmp_echo && !memcmp(&k, key, sizeof(k)))
+			return true;
+	}
+	return false;
+}
+
+struct iface_set {
+	const struct zlb_resolved *res;
+	size_t n;
+};
+
+static bool iface_wanted(const void *key, const void *ctx)
+{
+	const struct iface_set *set = ctx;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->res->ifaces[i].ifindex == *(const __u32 *)key)
+			return true;
+	return false;
+}
+
+static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg,
+			  const struct zlb_resolved *res, __u32 half, struct zlb_err *err)
+{
+	size_t flat = 0;
+
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct zlb_cfg_service *s = &cfg->services[i];
+		struct zlb_service val = {
+			.id = i,
+			.backend_base = half * ZLB_BACKEND_HALF + i * ZLB_MAX_BACKENDS_PER_SVC,
+			.backend_count = s->nbackends,
+		};
+		struct zlb_svc_key key;
+
+		for (size_t j = 0; j < s->nbackends; j++, flat++) {
+			struct zlb_backend be = {
+				.addr = s->backends[j].addr.s_addr,
+				.src = res->backend_src[flat],
+				.port = htons(s->backends[j].port),
+				.service_id = i,
+			};
+			__u32 slot = val.backend_base + j;
+
+			if (bpf_map_update_elem(m->fd[ZLB_M_BACKENDS], &slot, &be, BPF_ANY)) {
+				zlb_err_set(err, "writing backend %zu of service '%s': %s", j, s->name, strerror(errno));
+				return -1;
+			}
+		}
+		svc_key(&key, s, false);
+		if (bpf_map_update_elem(m->fd[ZLB_M_SERVICES], &key, &val, BPF_ANY))
+			goto fail;
+		svc_key(&key, s, true);
+		if (s->takes_icmp_echo &&
+		    bpf_map_update_elem(m->fd[ZLB_M_SERVICES], &key, &val, BPF_ANY))
+			goto fail;
+		continue;
+fail:
+		zlb_err_set(err, "writing service '%s': %s", s->name, strerror(errno));
+		return -1;
+	}
+	if (prune(m->fd[ZLB_M_SERVICES], sizeof(struct zlb_svc_key), svc_wanted, cfg)) {
+		zlb_err_set(err, "removing old services: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
+			const struct zlb_resolved *res, struct zlb_err *err)
+{
+	struct iface_set set = { res, cfg->nifaces };
+
+	for (size_t i = 0; i < cfg->nifaces; i++) {
+		const struct zlb_iface_info *ii = &res->ifaces[i];
+		struct zlb_iface val = {};
+
+		memcpy(val.mac, ii->mac, sizeof(val.mac));
+		if (bpf_map_update_elem(m->fd[ZLB_M_IFACES], &ii->ifindex, &val, BPF_ANY) ||
+		    bpf_map_update_elem(m->fd[ZLB_M_TX_PORTS], &ii->ifindex, &ii->ifindex, BPF_ANY)) {
+			zlb_err_set(err, "interface %s: cannot add to the interface maps: %s",
+				    cfg->ifaces[i].name, strerror(errno));
+			return -1;
+		}
+	}
+	if (prune(m->fd[ZLB_M_IFACES], sizeof(__u32), iface_wanted, &set) ||
+	    prune(m->fd[ZLB_M_TX_PORTS], sizeof(__u32), iface_wanted, &set)) {
+		zlb_err_set(err, "removing old interfaces: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
+		   const struct zlb_resolved *res, struct zlb_err *err)
+{
+	struct zlb_meta meta = {};
+	__u32 zero = 0, half;
+
+	if (read_meta(m->fd[ZLB_M_META], &meta)) {
+		zlb_err_set(err, "cannot read %s: %s", ZLB_MAP_META, strerror(errno));
+		return -1;
+	}
+	half = meta.abi_version == ZLB_ABI_VERSION ? !meta.backend_half : 0;
+	if (apply_services(m, cfg, res, half, err) || apply_ifaces(m, cfg, res, err))
+		return -1;
+	meta.abi_version = ZLB_ABI_VERSION;
+	meta.backend_half = half;
+	meta.fib_cache_ns = (__u64)cfg->fib_cache_ms * 1000000ULL;
+	meta.generation++;
+	if (bpf_map_update_elem(m->fd[ZLB_M_META], &zero, &meta, BPF_ANY)) {
+		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_META, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int zlb_maps_ifindexes(const struct zlb_maps *m, __u32 *out, int max)
+{
+	__u32 key, *prev = NULL;
+	int n = 0;
+
+	while (n < max && bpf_map_get_next_key(m->fd[ZLB_M_IFACES], prev, &key) == 0) {
+		out[n] = key;
+		prev = &out[n++];
+	}
+	return n;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+#include <netlink/genl/ctrl.h>
+#include <netlink/route/link.h>
+
+#include "netlink.h"
+
+/* Linux 6.3 uapi/linux/netdev.h, absent from Debian 12's headers. */
+#define ZLB_NETDEV_FAMILY "netdev"
+#define ZLB_NETDEV_CMD_DEV_GET 1
+#define ZLB_NETDEV_A_DEV_IFINDEX 1
+#define ZLB_NETDEV_A_DEV_XDP_FEATURES 3
+#define ZLB_NETDEV_XDP_ACT_NDO_XMIT (1ULL << 2)
+
+/* include/net/neighbour.h: states with a usable link-layer address. */
+#define ZLB_NUD_VALID (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | \
+		       NUD_STALE | NUD_DELAY)
+
+struct zlb_nl {
+	struct nl_sock *route;
+	struct nl_sock *genl;
+};
+
+struct zlb_nl *zlb_nl_open(struct zlb_err *err)
+{
+	struct zlb_nl *nl = calloc(1, sizeof(*nl));
+	int rc;
+
+	if (!nl) {
+		zlb_err_set(err, "out of memory");
+		return NULL;
+	}
+	nl->route = nl_socket_alloc();
+	nl->genl = nl_socket_alloc();
+	if (!nl->route || !nl->genl) {
+		zlb_err_set(err, "out of memory");
+		goto fail;
+	}
+	if ((rc = nl_connect(nl->route, NETLINK_ROUTE)) || (rc = genl_connect(nl->genl))) {
+		zlb_err_set(err, "cannot open netlink: %s", nl_geterror(rc));
+		goto fail;
+	}
+	/* A reply without an ack does not advance libnl's expected sequence
+	 * number; every request here reads exactly its own answer. */
+	nl_socket_disable_seq_check(nl->route);
+	nl_socket_disable_seq_check(nl->genl);
+	return nl;
+fail:
+	zlb_nl_close(nl);
+	return NULL;
+}
+
+void zlb_nl_close(struct zlb_nl *nl)
+{
+	if (!nl)
+		return;
+	nl_socket_free(nl->route);
+	nl_socket_free(nl->genl);
+	free(nl);
+}
+
+int zlb_nl_link(struct zlb_nl *nl, const char *name, struct zlb_link *out, struct zlb_err *err)
+{
+	struct rtnl_link *link = NULL;
+	struct nl_addr *addr;
+	const char *type;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = rtnl_link_get_kernel(nl->route, 0, name, &link);
+	if (rc) {
+		zlb_err_set(err, "interface '%s' does not exist", name);
+		return -1;
+	}
+	out->info.ifindex = rtnl_link_get_ifindex(link);
+	addr = rtnl_link_get_addr(link);
+	if (addr && nl_addr_get_len(addr) == 6)
+		memcpy(out->info.mac, nl_addr_get_binary_addr(addr), 6);
+	type = rtnl_link_get_type(link);
+	out->is_veth = type && !strcmp(type, "veth");
+	out->up = rtnl_link_get_flags(link) & IFF_UP;
+	rtnl_link_put(link);
+	return 0;
+}
+
+/* Send @msg; with @cb, the kernel's one reply (or its error) goes to @cb,
+ * without, wait for its ack. A reply and an ack are never both asked for:
+ * libnl stops reading after a reply, and a stray ack would be taken as the
+ * answer to the next request. */
+static int nl_request(struct nl_sock *sk, struct nl_msg *msg, nl_recvmsg_msg_cb_t cb, void *arg)
+{
+	struct nl_cb *c;
+	int rc;
+
+	if (!cb) {
+		rc = nl_send_auto(sk, msg);
+		nlmsg_free(msg);
+		return rc < 0 ? rc : nl_wait_for_ack(sk);
+	}
+	nl_socket_disable_auto_ack(sk);
+	rc = nl_send_auto(sk, msg);
+	nl_socket_enable_auto_ack(sk);
+	nlmsg_free(msg);
+	if (rc < 0)
+		return rc;
+	c = nl_cb_clone(nl_socket_get_cb(sk));
+	if (!c)
+		return -NLE_NOMEM;
+	nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, cb, arg);
+	rc = nl_recvmsgs(sk, c);
+	nl_cb_put(c);
+	return rc < 0 ? rc : 0;
+}
+
+static int route_cb(struct nl_msg *msg, void *arg)
+{
+	struct zlb_route_info *out = arg;
+	struct nlattr *tb[RTA_MAX + 1];
+
+	if (nlmsg_parse(nlmsg_hdr(msg), sizeof(struct rtmsg), tb, RTA_MAX, NULL) < 0)
+		return NL_SKIP;
+	if (tb[RTA_OIF])
+		out->oif = nla_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_GATEWAY])
+		out->gateway = nla_get_u32(tb[RTA_GATEWAY]);
+	if (tb[RTA_PREFSRC])
+		out->prefsrc = nla_get_u32(tb[RTA_PREFSRC]);
+	return NL_OK;
+}
+
+int zlb_nl_route_get(struct zlb_nl *nl, __be32 dst, struct zlb_route_info *out,
+		     struct zlb_err *err)
+{
+	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32 };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST);
+	char buf[INET_ADDRSTRLEN];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) ||
+	    nla_put_u32(msg, RTA_DST, dst)) {
+		nlmsg_free(msg);
+		zlb_err_set(err, "out of memory");
+		return -1;
+	}
+	rc = nl_request(nl->route, msg, route_cb, out);
+	if (rc || !out->oif) {
+		inet_ntop(AF_INET, &dst, buf, sizeof(buf));
+		zlb_err_set(err, "no route to %s: %s", buf, rc ? nl_geterror(rc) : "no output interface");
+		return -1;
+	}
+	return 0;
+}
+
+int zlb_nl_neigh_manage(struct zlb_nl *nl, __u32 ifindex, __be32 addr, struct zlb_err *err)
+{
+	struct ndmsg ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex, .ndm_state = NUD_NONE };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+	char buf[INET_ADDRSTRLEN];
+	int rc;
+
+	if (!msg || nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) ||
+	    nla_put_u32(msg, NDA_DST, addr) || nla_put_u32(msg, NDA_FLAGS_EXT, NTF_EXT_MANAGED)) {
+		nlmsg_free(msg);
+		zlb_err_set(err, "out of memory");
+		return -1;
+	}
+	rc = nl_request(nl->route, msg, NULL, NULL);
+	if (rc) {
+		inet_ntop(AF_INET, &addr, buf, sizeof(buf));
+		zlb_err_set(err, "cannot make the kernel manage neighbour %s (ifindex %u): %s",
+			    buf, ifindex, nl_geterror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct neigh_query {
+	__u8 *mac;
+	int *state;
+	int found;
+};
+
+static int neigh_cb(struct nl_msg *msg, void *arg)
+{
+	struct neigh_query *q = arg;
+	struct ndmsg *ndm = nlmsg_data(nlmsg_hdr(msg));
+	struct nlattr *tb[NDA_MAX + 1];
+
+	if (nlmsg_parse(nlmsg_hdr(msg), sizeof(*ndm), tb, NDA_MAX, NULL) < 0)
+		return NL_SKIP;
+	*q->state = ndm->ndm_state;
+	if ((ndm->ndm_state & ZLB_NUD_VALID) && tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == 6) {
+		memcpy(q->mac, nla_data(tb[NDA_LLADDR]), 6);
+		q->found = 1;
+	}
+	return NL_OK;
+}
+
+int zlb_nl_neigh_get(struct zlb_nl *nl, __u32 ifindex, __be32 addr, __u8 mac[6], int *state)
+{
+	struct ndmsg ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex };
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_REQUEST);
+	struct neigh_query q = { mac, state, 0 };
+	int rc;
+
+	*state = 0;
+	if (!msg || nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) ||
+	    nla_put_u32(msg, NDA_DST, addr)) {
+		nlmsg_free(msg);
+		return -1;
+	}
+	rc = nl_request(nl->route, msg, neigh_cb, &q);
+	if (rc == -NLE_OBJ_NOTFOUND)
+		return 0;
+	return rc ? -1 : q.found;
+}
+
+static int features_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[ZLB_NETDEV_A_DEV_XDP_FEATURES + 1];
+	__u64 *features = arg;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, ZLB_NETDEV_A_DEV_XDP_FEATURES, NULL) < 0)
+		return NL_SKIP;
+	if (tb[ZLB_NETDEV_A_DEV_XDP_FEATURES])
+		*features = nla_get_u64(tb[ZLB_NETDEV_A_DEV_XDP_FEATURES]);
+	return NL_OK;
+}
+
+int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err)
+{
+	int family = genl_ctrl_resolve(nl->genl, ZLB_NETDEV_FAMILY);
+	__u64 features = 0;
+	struct nl_msg *msg;
+	int rc;
+
+	if (family < 0) {
+		zlb_err_set(err, "the kernel has no netdev netlink family (Linux 6.3+) to report XDP features");
+		return -1;
+	}
+	msg = nlmsg_alloc();
+	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0,
+				 ZLB_NETDEV_CMD_DEV_GET, 1) ||
+	    nla_put_u32(msg, ZLB_NETDEV_A_DEV_IFINDEX, ifindex)) {
+		nlmsg_free(msg);
+		zlb_err_set(err, "out of memory");
+		return -1;
+	}
+	rc = nl_request(nl->genl, msg, features_cb, &features);
+	if (rc) {
+		zlb_err_set(err, "netdev family: %s", nl_geterror(rc));
+		return -1;
+	}
+	*can = features & ZLB_NETDEV_XDP_ACT_NDO_XMIT;
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel state zon-lb reads or asks for through netlink (libnl): interfaces,
+ * routes, neighbours, and the netdev family's XDP features. */
+#ifndef ZLB_NETLINK_H
+#define ZLB_NETLINK_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "log.h"
+#include "maps.h"
+
+struct zlb_nl;
+
+struct zlb_nl *zlb_nl_open(struct zlb_err *err);
+void zlb_nl_close(struct zlb_nl *nl);
+
+struct zlb_link {
+	struct zlb_iface_info info;
+	bool is_veth;
+	bool up;
+};
+
+/* Look up interface @name. -1 with @err when there is none. */
+int zlb_nl_link(struct zlb_nl *nl, const char *name, struct zlb_link *out, struct zlb_err *err);
+
+struct zlb_route_info {
+	__u32 oif;
+	__be32 gateway;         /* 0 when @dst is on-link */
+	__be32 prefsrc;         /* the source the kernel would choose */
+};
+
+/* Ask the kernel how it routes to @dst (RTM_GETROUTE). */
+int zlb_nl_route_get(struct zlb_nl *nl, __be32 dst, struct zlb_route_info *out,
+		     struct zlb_err *err);
+
+/* Make the kernel resolve @addr on @ifindex and keep it resolved (a managed
+ * neighbour entry, kernel 5.16+). An existing resolved entry is kept. */
+int zlb_nl_neigh_manage(struct zlb_nl *nl, __u32 ifindex, __be32 addr, struct zlb_err *err);
+
+/* The kernel's neighbour entry for @addr on @ifindex: 1 and @mac when it is
+ * valid (reachable, stale, delay, probe, permanent), 0 when not, -1 on error.
+ * *@state is the entry's NUD state (0 when there is none). */
+int zlb_nl_neigh_get(struct zlb_nl *nl, __u32 ifindex, __be32 addr, __u8 mac[6], int *state);
+
+/* Whether @ifindex can transmit redirected XDP frames (the netdev family's
+ * ndo-xmit XDP feature). -1 with @err when the kernel cannot tell. */
+int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err);
+
+#endif

@@ -1,0 +1,700 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The zonlb.conf parser against the files in tests/configs: each good file
+ * must give exactly the model written down here, each bad file must fail
+ * with its file:line and words that name its one problem. Runs without
+ * root; finds the files under $ZLB_SRCDIR (default "."). */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "zlb_abi.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static int passed, failed;
+static char why[1024];		/* what the failing check saw */
+static const char *srcdir;
+static char tmpdir[256];
+
+/* Inside a case: on a false condition, say why and fail the case. */
+#define CHECK(cond, ...)						\
+	do {								\
+		if (!(cond)) {						\
+			snprintf(why, sizeof(why), __VA_ARGS__);	\
+			return false;					\
+		}							\
+	} while (0)
+
+static void report(const char *name, bool ok)
+{
+	if (ok) {
+		printf("ok - %s\n", name);
+		passed++;
+	} else {
+		printf("not ok - %s: %s\n", name, why);
+		failed++;
+	}
+}
+
+static void config_path(char *buf, size_t size, const char *kind,
+			const char *file)
+{
+	snprintf(buf, size, "%s/tests/configs/%s/%s", srcdir, kind, file);
+}
+
+static void tmp_path(char *buf, size_t size, const char *file)
+{
+	snprintf(buf, size, "%s/%s", tmpdir, file);
+}
+
+static bool is_zeroed(const struct zlb_config *cfg)
+{
+	static const struct zlb_config zero;
+
+	return !memcmp(cfg, &zero, sizeof(zero));
+}
+
+static bool addr_is(struct in_addr a, const char *want)
+{
+	struct in_addr w;
+
+	return inet_pton(AF_INET, want, &w) == 1 && w.s_addr == a.s_addr;
+}
+
+/* ---- good configs: the model each file must produce ---- */
+
+struct want_backend {
+	const char *addr;
+	uint16_t port;
+	const char *source;	/* NULL: no source */
+	int line;
+};
+
+struct want_service {
+	const char *name;
+	const char *addr;
+	uint8_t proto;
+	uint16_t port;
+	int icmp_echo;
+	bool takes_icmp_echo;
+	int line;
+	size_t nbackends;
+	struct want_backend backends[3];
+};
+
+struct want_iface {
+	const char *name;
+	int line;
+};
+
+struct want_config {
+	const char *file;
+	uint32_t fib_cache_ms;
+	size_t nservices;
+	struct want_service services[5];
+	size_t nifaces;
+	struct want_iface ifaces[2];
+};
+
+static const struct want_config good_configs[] = {
+	{
+		.file = "reference.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+		.nservices = 1,
+		.services = {
+			{ "telnet", "10.0.0.1", IPPROTO_TCP, 23, -1, true, 4, 1,
+			  { { "10.2.0.2", 223, "10.2.0.1", 5 } } },
+		},
+		.nifaces = 2,
+		.ifaces = { { "veth0", 7 }, { "veth2", 7 } },
+	},
+	{
+		/* Nobody asks for echo: the first service of each address
+		 * that does not refuse it takes it. */
+		.file = "echo-default.conf",
+		.fib_cache_ms = 250,
+		.nservices = 5,
+		.services = {
+			{ "dns", "10.0.0.1", IPPROTO_UDP, 53, -1, true, 6, 2,
+			  { { "10.2.0.2", 5353, NULL, 12 },
+			    { "10.2.0.3", 5353, "10.2.0.1", 13 } } },
+			{ "web", "10.0.0.1", IPPROTO_TCP, 80, -1, false, 16, 1,
+			  { { "10.2.0.2", 8080, NULL, 21 } } },
+			{ "dns-tcp", "10.0.0.1", IPPROTO_TCP, 53, -1, false, 23, 1,
+			  { { "10.2.0.2", 5353, NULL, 28 } } },
+			{ "quiet", "10.0.0.3", IPPROTO_TCP, 22, 0, false, 30, 1,
+			  { { "10.2.0.4", 22, NULL, 36 } } },
+			{ "ssh.alt_2", "10.0.0.3", IPPROTO_TCP, 2222, -1, true, 38, 1,
+			  { { "10.2.0.4", 22, NULL, 43 } } },
+		},
+		.nifaces = 2,
+		.ifaces = { { "eth0", 47 }, { "eth1.100", 47 } },
+	},
+	{
+		/* An explicit true wins over an earlier unset service; an
+		 * address whose services all say false answers no echo. */
+		.file = "echo-explicit.conf",
+		.fib_cache_ms = 3600000,
+		.nservices = 4,
+		.services = {
+			{ "a", "10.0.0.1", IPPROTO_TCP, 1, -1, false, 7, 1,
+			  { { "10.2.0.2", 65535, NULL, 8 } } },
+			{ "b", "10.0.0.1", IPPROTO_UDP, 1, 1, true, 9, 1,
+			  { { "10.2.0.2", 1, NULL, 11 } } },
+			{ "c", "10.0.0.2", IPPROTO_UDP, 65535, 0, false, 12, 3,
+			  { { "192.168.1.10", 9000, "192.168.1.1", 14 },
+			    { "192.168.1.10", 9001, "192.168.1.1", 15 },
+			    { "192.168.1.11", 9000, NULL, 16 } } },
+			{ "d", "10.0.0.2", IPPROTO_TCP, 65535, 0, false, 17, 1,
+			  { { "192.168.1.12", 9000, NULL, 19 } } },
+		},
+		/* "veth2" is followed by ");" on the next line. */
+		.nifaces = 2,
+		.ifaces = { { "veth0", 22 }, { "veth2", 23 } },
+	},
+	{
+		.file = "empty.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+	},
+	{
+		.file = "empty-sections.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+	},
+};
+
+static bool check_backend(const struct zlb_cfg_backend *be,
+			  const struct want_backend *w, const char *where)
+{
+	CHECK(addr_is(be->addr, w->addr), "%s: address %s, want %s",
+	      where, inet_ntoa(be->addr), w->addr);
+	CHECK(be->port == w->port, "%s: port %u, want %u", where, be->port, w->port);
+	CHECK(be->has_source == !!w->source, "%s: has_source %d, want %d",
+	      where, be->has_source, !!w->source);
+	if (w->source)
+		CHECK(addr_is(be->source, w->source), "%s: source %s, want %s",
+		      where, inet_ntoa(be->source), w->source);
+	CHECK(be->line == w->line, "%s: line %d, want %d", where, be->line, w->line);
+	return true;
+}
+
+static bool check_service(const struct zlb_cfg_service *svc,
+			  const struct want_service *w, size_t i)
+{
+	char where[64];
+	size_t j;
+
+	CHECK(!strcmp(svc->name, w->name), "services[%zu]: name \"%s\", want \"%s\"",
+	      i, svc->name, w->name);
+	CHECK(addr_is(svc->addr, w->addr), "%s: address %s, want %s",
+	      w->name, inet_ntoa(svc->addr), w->addr);
+	CHECK(svc->proto == w->proto, "%s: protocol %s, want %s", w->name,
+	      zlb_proto_name(svc->proto), zlb_proto_name(w->proto));
+	CHECK(svc->port == w->port, "%s: port %u, want %u", w->name, svc->port, w->port);
+	CHECK(svc->icmp_echo == w->icmp_echo, "%s: icmp_echo %d, want %d",
+	      w->name, svc->icmp_echo, w->icmp_echo);
+	CHECK(svc->takes_icmp_echo == w->takes_icmp_echo,
+	      "%s: takes_icmp_echo %d, want %d", w->name,
+	      svc->takes_icmp_echo, w->takes_icmp_echo);
+	CHECK(svc->line == w->line, "%s: line %d, want %d", w->name, svc->line, w->line);
+	CHECK(svc->nbackends == w->nbackends, "%s: %zu backends, want %zu",
+	      w->name, svc->nbackends, w->nbackends);
+	for (j = 0; j < w->nbackends; j++) {
+		snprintf(where, sizeof(where), "%s backends[%zu]", w->name, j);
+		if (!check_backend(&svc->backends[j], &w->backends[j], where))
+			return false;
+	}
+	return true;
+}
+
+static bool check_model(const struct zlb_config *cfg, const struct want_config *w,
+			const char *path)
+{
+	size_t i;
+
+	CHECK(cfg->path && !strcmp(cfg->path, path), "path \"%s\", want \"%s\"",
+	      cfg->path ? cfg->path : "(null)", path);
+	CHECK(cfg->fib_cache_ms == w->fib_cache_ms, "fib_cache_ms %u, want %u",
+	      cfg->fib_cache_ms, w->fib_cache_ms);
+	CHECK(cfg->nservices == w->nservices, "%zu services, want %zu",
+	      cfg->nservices, w->nservices);
+	for (i = 0; i < w->nservices; i++)
+		if (!check_service(&cfg->services[i], &w->services[i], i))
+			return false;
+	CHECK(cfg->nifaces == w->nifaces, "%zu interfaces, want %zu",
+	      cfg->nifaces, w->nifaces);
+	for (i = 0; i < w->nifaces; i++) {
+		CHECK(!strcmp(cfg->ifaces[i].name, w->ifaces[i].name),
+		      "interfaces[%zu] \"%s\", want \"%s\"", i,
+		      cfg->ifaces[i].name, w->ifaces[i].name);
+		CHECK(cfg->ifaces[i].line == w->ifaces[i].line,
+		      "interfaces[%zu] line %d, want %d", i,
+		      cfg->ifaces[i].line, w->ifaces[i].line);
+	}
+	return true;
+}
+
+static bool test_good(const struct want_config *w)
+{
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	char path[512];
+	bool ok;
+
+	config_path(path, sizeof(path), "good", w->file);
+	CHECK(zlb_config_load(path, &cfg, &err) == 0, "load failed: %s", err.msg);
+	ok = check_model(&cfg, w, path);
+	zlb_config_free(&cfg);
+	if (!ok)
+		return false;
+	CHECK(is_zeroed(&cfg), "zlb_config_free left the config non-zero");
+	return true;
+}
+
+/* ---- bad configs: one problem each, its line and the words naming it ---- */
+
+struct bad_case {
+	const char *file;
+	int line;
+	const char *expect;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "syntax-error.conf", 5, "syntax error" },
+	{ "duplicate-key.conf", 4, "duplicate setting name" },
+	{ "unknown-top-key.conf", 2, "service: unknown key; expected one of: settings, services, interfaces" },
+	{ "unknown-settings-key.conf", 3, "settings.fib_cache: unknown key" },
+	{ "unknown-service-key.conf", 4, "services[0].weight: unknown key" },
+	{ "unknown-backend-key.conf", 5, "services[0].backends[0].src: unknown key" },
+	{ "port-out-of-range.conf", 6, "services[0].port: 70000 is out of range (1..65535)" },
+	{ "backend-port-zero.conf", 6, "services[0].backends[0].port: 0 is out of range (1..65535)" },
+	{ "port-string.conf", 3, "services[0].port: expected an integer, got a string (\"23\")" },
+	{ "name-int.conf", 3, "services[0].name: expected a string, got an integer" },
+	{ "name-empty.conf", 3, "services[0].name: must not be empty" },
+	{ "name-too-long.conf", 3, "is longer than 63 characters" },
+	{ "name-bad-char.conf", 3, "services[0].name: \"tel net\" contains ' '" },
+	{ "address-ipv6.conf", 3, "services[0].address: \"2001:db8::1\": IPv6 is not supported yet" },
+	{ "address-garbage.conf", 5, "services[0].backends[0].address: \"10.2.0\" is not an IPv4 address" },
+	{ "address-loopback.conf", 3, "services[0].address: 127.0.0.1 is a loopback address" },
+	{ "address-unspecified.conf", 3, "services[0].address: 0.0.0.0 is the unspecified address" },
+	{ "backend-multicast.conf", 6, "services[0].backends[1].address: 239.1.2.3 is a multicast address" },
+	{ "source-broadcast.conf", 6, "services[0].backends[0].source: 255.255.255.255 is the broadcast address" },
+	{ "protocol-upper.conf", 4, "services[0].protocol: \"TCP\" is not a protocol" },
+	{ "protocol-sctp.conf", 3, "services[0].protocol: \"sctp\" is not a protocol" },
+	{ "missing-port.conf", 3, "services[0]: missing required key 'port'" },
+	{ "missing-backends.conf", 5, "services[1]: missing required key 'backends'" },
+	{ "backends-empty.conf", 4, "services[0].backends: no backends" },
+	{ "backend-missing-address.conf", 5, "services[0].backends[0]: missing required key 'address'" },
+	{ "backend-duplicate.conf", 7, "services[0].backends[2]: 10.2.0.2:223 is already backends[0] (line 5)" },
+	{ "service-duplicate-name.conf", 5, "services[1].name: \"telnet\" is already the name of services[0] (line 3)" },
+	{ "service-duplicate-endpoint.conf", 7, "services[2]: tcp 10.0.0.1:23 is already services[0] \"telnet\" (line 3)" },
+	{ "icmp-echo-two-true.conf", 7, "services[1].icmp_echo: 10.0.0.1 already answers echo as services[0] \"telnet\" (line 3)" },
+	{ "icmp-echo-string.conf", 4, "services[0].icmp_echo: expected a boolean" },
+	{ "services-not-list.conf", 2, "services: expected a list of groups" },
+	{ "service-not-group.conf", 3, "services[0]: expected a group" },
+	{ "settings-not-group.conf", 2, "settings: expected a group" },
+	{ "fib-cache-zero.conf", 2, "settings.fib_cache_ms: 0 is out of range (1..3600000)" },
+	{ "iface-too-long.conf", 4, "interfaces[1]: \"abcdefghijklmnop\" is longer than 15 characters" },
+	{ "iface-slash.conf", 2, "interfaces[0]: \"veth/0\" is not an interface name" },
+	{ "iface-space.conf", 2, "interfaces[1]: \"veth 2\" is not an interface name" },
+	{ "iface-empty.conf", 2, "interfaces[0]: must not be empty" },
+	{ "iface-duplicate.conf", 5, "interfaces[2]: \"veth0\" is already interfaces[0] (line 3)" },
+	{ "iface-not-string.conf", 2, "interfaces[1]: expected a string, got an integer" },
+	{ "interfaces-string.conf", 2, "interfaces: expected a list of strings" },
+};
+
+/* A failed load must say @expect, leave the config empty and, when @line
+ * is not 0, start with "PATH:LINE: ". */
+static bool expect_failure(int ret, const struct zlb_config *cfg,
+			   const struct zlb_err *err, const char *path,
+			   int line, const char *expect)
+{
+	char prefix[400];
+
+	CHECK(ret == -1, "returned %d, want -1", ret);
+	CHECK(is_zeroed(cfg), "config not left empty after the error");
+	if (line)
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", path, line);
+	else
+		snprintf(prefix, sizeof(prefix), "%s: ", path);
+	CHECK(!strncmp(err->msg, prefix, strlen(prefix)),
+	      "message \"%s\" does not start with \"%s\"", err->msg, prefix);
+	CHECK(strstr(err->msg, expect), "message \"%s\" does not contain \"%s\"",
+	      err->msg, expect);
+	return true;
+}
+
+static bool test_bad(const struct bad_case *c)
+{
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	char path[512];
+	int ret;
+
+	config_path(path, sizeof(path), "bad", c->file);
+	ret = zlb_config_load(path, &cfg, &err);
+	if (ret == 0)
+		zlb_config_free(&cfg);
+	return expect_failure(ret, &cfg, &err, path, c->line, c->expect);
+}
+
+static bool in_bad_cases(const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++)
+		if (!strcmp(bad_cases[i].file, file))
+			return true;
+	return false;
+}
+
+/* Every file in tests/configs/bad must be in the table, so that none is
+ * left untested without a word. */
+static bool test_bad_table_complete(void)
+{
+	char dir[512];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/tests/configs/bad", srcdir);
+	d = opendir(dir);
+	CHECK(d, "cannot list %s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!in_bad_cases(de->d_name)) {
+			snprintf(why, sizeof(why), "%s has no entry in bad_cases",
+				 de->d_name);
+			closedir(d);
+			return false;
+		}
+		n++;
+	}
+	closedir(d);
+	CHECK(n == ARRAY_SIZE(bad_cases), "%zu files for %zu table entries",
+	      n, ARRAY_SIZE(bad_cases));
+	return true;
+}
+
+/* ---- files that are not config files ---- */
+
+static bool load_fails(const char *path, int line, const char *expect)
+{
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	int ret;
+
+	ret = zlb_config_load(path, &cfg, &err);
+	if (ret == 0)
+		zlb_config_free(&cfg);
+	return expect_failure(ret, &cfg, &err, path, line, expect);
+}
+
+static bool write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+	bool ok;
+
+	CHECK(f, "cannot create %s: %s", path, strerror(errno));
+	ok = fwrite(data, 1, len, f) == len;
+	CHECK(fclose(f) == 0 && ok, "cannot write %s", path);
+	return true;
+}
+
+static bool test_nonexistent(void)
+{
+	char path[512];
+
+	tmp_path(path, sizeof(path), "no-such.conf");
+	return load_fails(path, 0, "No such file or directory");
+}
+
+static bool test_directory(void)
+{
+	return load_fails(tmpdir, 0, "is a directory");
+}
+
+/* Opening a fifo without a writer blocks: this case hangs unless the
+ * parser opens without waiting and looks before it reads. */
+static bool test_fifo(void)
+{
+	char path[512];
+
+	tmp_path(path, sizeof(path), "fifo.conf");
+	CHECK(mkfifo(path, 0600) == 0, "mkfifo %s: %s", path, strerror(errno));
+	return load_fails(path, 0, "is not a regular file");
+}
+
+/* A file of @size bytes of comment lines, ending in a newline. */
+static bool write_comments(const char *path, size_t size)
+{
+	static const char line[] = "# padding padding padding padding padding padding\n";
+	size_t len = strlen(line), i;
+	char *text = malloc(size);
+	bool ok;
+
+	CHECK(text, "out of memory");
+	for (i = 0; i < size; i++)
+		text[i] = line[i % len];
+	text[size - 1] = '\n';
+	ok = write_file(path, text, size);
+	free(text);
+	return ok;
+}
+
+static bool test_too_large(void)
+{
+	char path[512];
+
+	tmp_path(path, sizeof(path), "huge.conf");
+	if (!write_comments(path, 2 * 1024 * 1024))
+		return false;
+	return load_fails(path, 0, "larger than 1048576 bytes");
+}
+
+static bool test_max_size(void)
+{
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	char path[512];
+
+	tmp_path(path, sizeof(path), "max.conf");
+	if (!write_comments(path, 1024 * 1024))
+		return false;
+	CHECK(zlb_config_load(path, &cfg, &err) == 0, "load failed: %s", err.msg);
+	zlb_config_free(&cfg);
+	return true;
+}
+
+static bool test_nul_byte(void)
+{
+	static const char text[] = "interfaces = ( \"veth0\" );\n\0garbage";
+	char path[512];
+
+	tmp_path(path, sizeof(path), "nul.conf");
+	if (!write_file(path, text, sizeof(text) - 1))
+		return false;
+	return load_fails(path, 0, "NUL byte");
+}
+
+/* An error inside an @include'd file is reported at that file's line. */
+static bool test_include_error(void)
+{
+	static const char frag[] = "# fragment\nsettings = {\n fib_cache_ms = -5; };\n";
+	char main_path[512], frag_path[512], text[1200];
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	int ret;
+
+	tmp_path(frag_path, sizeof(frag_path), "frag.conf");
+	tmp_path(main_path, sizeof(main_path), "main.conf");
+	if (!write_file(frag_path, frag, strlen(frag)))
+		return false;
+	snprintf(text, sizeof(text), "interfaces = ( \"veth0\" );\n@include \"%s\"\n",
+		 frag_path);
+	if (!write_file(main_path, text, strlen(text)))
+		return false;
+	ret = zlb_config_load(main_path, &cfg, &err);
+	if (ret == 0)
+		zlb_config_free(&cfg);
+	return expect_failure(ret, &cfg, &err, frag_path, 3,
+			      "settings.fib_cache_ms: -5 is out of range");
+}
+
+/* ---- zlb_config_load_string ---- */
+
+static bool test_string_good(void)
+{
+	static const char text[] =
+		"services = ( { name = \"s\"; address = \"10.0.0.1\"; protocol = \"udp\";\n"
+		"  port = 53; backends = ( { address = \"10.2.0.2\"; port = 53; } ); } );\n";
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	bool ok;
+
+	CHECK(zlb_config_load_string(text, "inline", &cfg, &err) == 0,
+	      "load failed: %s", err.msg);
+	ok = cfg.nservices == 1 && cfg.services[0].proto == IPPROTO_UDP &&
+	     cfg.services[0].port == 53 && cfg.services[0].takes_icmp_echo &&
+	     cfg.services[0].nbackends == 1 && cfg.services[0].backends[0].port == 53 &&
+	     !cfg.services[0].backends[0].has_source && cfg.nifaces == 0 &&
+	     !strcmp(cfg.path, "inline");
+	zlb_config_free(&cfg);
+	CHECK(ok, "model differs from the text");
+	return true;
+}
+
+static bool test_string_empty(void)
+{
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	bool ok;
+
+	CHECK(zlb_config_load_string("", "empty", &cfg, &err) == 0,
+	      "load failed: %s", err.msg);
+	ok = cfg.nservices == 0 && cfg.nifaces == 0 &&
+	     cfg.fib_cache_ms == ZLB_DEFAULT_FIB_CACHE_MS;
+	zlb_config_free(&cfg);
+	CHECK(ok, "an empty text must give an empty model");
+	return true;
+}
+
+static bool test_string_bad(void)
+{
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	int ret;
+
+	ret = zlb_config_load_string("\n\ninterfaces = ( \"veth0\", \"veth0\" );\n",
+				     "inline", &cfg, &err);
+	return expect_failure(ret, &cfg, &err, "inline", 3,
+			      "interfaces[1]: \"veth0\" is already interfaces[0] (line 3)");
+}
+
+/* ---- limits from zlb_abi.h, on generated texts ---- */
+
+/* @nservices services of @nbackends backends each, all distinct. */
+static char *gen_config(int nservices, int nbackends)
+{
+	size_t size = (size_t)nservices * (160 + nbackends * 50) + 64, n = 0;
+	char *text = malloc(size);
+	int i, j;
+
+	if (!text)
+		return NULL;
+	n += snprintf(text + n, size - n, "services = (\n");
+	for (i = 0; i < nservices; i++) {
+		n += snprintf(text + n, size - n,
+			      "%s{ name = \"s%d\"; address = \"10.0.0.1\"; protocol = \"tcp\"; port = %d;\n  backends = (",
+			      i ? "," : "", i, i + 1);
+		for (j = 0; j < nbackends; j++)
+			n += snprintf(text + n, size - n,
+				      "%s { address = \"10.2.%d.%d\"; port = 80; }",
+				      j ? "," : "", j / 250, j % 250 + 1);
+		n += snprintf(text + n, size - n, " ); }\n");
+	}
+	snprintf(text + n, size - n, ");\n");
+	return text;
+}
+
+/* @expect NULL: the text must load; else it must fail at @line. */
+static bool load_generated(int nservices, int nbackends, int line,
+			   const char *expect)
+{
+	char *text = gen_config(nservices, nbackends);
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	bool ok;
+	int ret;
+
+	CHECK(text, "out of memory");
+	ret = zlb_config_load_string(text, "gen", &cfg, &err);
+	free(text);
+	if (expect)
+		return expect_failure(ret, &cfg, &err, "gen", line, expect);
+	CHECK(ret == 0, "load failed: %s", err.msg);
+	ok = cfg.nservices == (size_t)nservices &&
+	     cfg.services[nservices - 1].nbackends == (size_t)nbackends;
+	zlb_config_free(&cfg);
+	CHECK(ok, "wrong number of services or backends");
+	return true;
+}
+
+static bool test_max_services(void)
+{
+	return load_generated(ZLB_MAX_SERVICES, 1, 0, NULL);
+}
+
+static bool test_too_many_services(void)
+{
+	return load_generated(ZLB_MAX_SERVICES + 1, 1, 1,
+			      "services: 1025 services, at most 1024 are supported");
+}
+
+static bool test_max_backends(void)
+{
+	return load_generated(1, ZLB_MAX_BACKENDS_PER_SVC, 0, NULL);
+}
+
+static bool test_too_many_backends(void)
+{
+	return load_generated(1, ZLB_MAX_BACKENDS_PER_SVC + 1, 3,
+			      "services[0].backends: 65 backends, at most 64 are supported");
+}
+
+static bool test_proto_name(void)
+{
+	CHECK(!strcmp(zlb_proto_name(IPPROTO_TCP), "tcp"), "tcp");
+	CHECK(!strcmp(zlb_proto_name(IPPROTO_UDP), "udp"), "udp");
+	CHECK(!strcmp(zlb_proto_name(IPPROTO_ICMP), "icmp"), "icmp");
+	CHECK(!strcmp(zlb_proto_name(IPPROTO_SCTP), "unknown"), "sctp");
+	return true;
+}
+
+static void remove_tmpdir(void)
+{
+	static const char *const files[] = {
+		"fifo.conf", "huge.conf", "max.conf", "nul.conf",
+		"frag.conf", "main.conf", NULL
+	};
+	const char *const *f;
+	char path[512];
+
+	for (f = files; *f; f++) {
+		tmp_path(path, sizeof(path), *f);
+		unlink(path);
+	}
+	rmdir(tmpdir);
+}
+
+int main(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char name[128];
+	size_t i;
+
+	srcdir = getenv("ZLB_SRCDIR");
+	if (!srcdir || !*srcdir)
+		srcdir = ".";
+	snprintf(tmpdir, sizeof(tmpdir), "%s/test_config.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		fprintf(stderr, "test_config: mkdtemp %s: %s\n", tmpdir, strerror(errno));
+		return 1;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(good_configs); i++) {
+		snprintf(name, sizeof(name), "good/%s", good_configs[i].file);
+		report(name, test_good(&good_configs[i]));
+	}
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
+		snprintf(name, sizeof(name), "bad/%s", bad_cases[i].file);
+		report(name, test_bad(&bad_cases[i]));
+	}
+	report("every bad config has an expectation", test_bad_table_complete());
+	report("nonexistent file", test_nonexistent());
+	report("directory", test_directory());
+	report("fifo", test_fifo());
+	report("2 MiB file", test_too_large());
+	report("1 MiB file", test_max_size());
+	report("NUL byte", test_nul_byte());
+	report("error in an included file", test_include_error());
+	report("load_string: good", test_string_good());
+	report("load_string: empty", test_string_empty());
+	report("load_string: error", test_string_bad());
+	report("1024 services", test_max_services());
+	report("1025 services", test_too_many_services());
+	report("64 backends", test_max_backends());
+	report("65 backends", test_too_many_backends());
+	report("zlb_proto_name", test_proto_name());
+
+	remove_tmpdir();
+	printf("test_config: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zlb-load: config -> validated model -> maps -> attach.
+ *
+ * Everything that can fail on the user's input (the config, its interfaces,
+ * programs already attached) is checked before the kernel is touched, so a
+ * refused load leaves the running state as it was.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/neighbour.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "zlb_abi.h"
+#include "config.h"
+#include "log.h"
+#include "maps.h"
+#include "netlink.h"
+#include "pin.h"
+#include "attach.h"
+
+#define NEIGH_WAIT_MS 1000
+
+struct options {
+	const char *file;
+	const char *pin_dir;
+	bool check;
+	bool unload;
+	bool skb_mode;
+};
+
+static const struct option long_options[] = {
+	{ "check", no_argument, NULL, 'c' },
+	{ "unload", no_argument, NULL, 'u' },
+	{ "skb-mode", no_argument, NULL, 'S' },
+	{ "pin-dir", required_argument, NULL, 'p' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: zlb-load [OPTIONS] FILE\n"
+		"       zlb-load --unload [OPTIONS]\n"
+		"Load or reload the zon-lb configuration FILE: validate it, fill the pinned\n"
+		"maps, attach the XDP program to its interfaces, and exit. Established\n"
+		"connections survive a reload.\n"
+		"\n"
+		"  -c, --check         validate FILE (syntax, values, interfaces) and change nothing\n"
+		"  -u, --unload        detach zon-lb from every interface and remove its pins\n"
+		"  -S, --skb-mode      attach in skb (generic) mode instead of native mode\n"
+		"  -p, --pin-dir DIR   pin directory (default: $%s, else %s)\n"
+		"  -v, --verbose       also print libbpf's and libxdp's debug messages\n"
+		"  -h, --help          show this help\n"
+		"  -V, --version       show the version\n"
+		"\n"
+		"Environment: %s (pin directory), LIBXDP_BPFFS (libxdp's bpffs),\n"
+		"ZLB_BPF_OBJ (the BPF object; default %s/zlb.bpf.o).\n",
+		ZLB_PIN_ENV, ZLB_DEFAULT_PIN_DIR, ZLB_PIN_ENV, ZLB_BPF_DIR);
+}
+
+static const char *bpf_object_path(void)
+{
+	const char *env = getenv("ZLB_BPF_OBJ");
+
+	return env && *env ? env : ZLB_BPF_DIR "/zlb.bpf.o";
+}
+
+static const char *ip4(__be32 addr, char *buf)
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+/* ---- probing the kernel ----------------------------------------------- */
+
+/* Load only the probe program of our object (no maps) and run it once. */
+static int probe_fib_lookup_src(const char *path, bool *has)
+{
+	unsigned char frame[64] = {};
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_map *map;
+	int rc;
+
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj)
+		return -1;
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "zlb_probe_fib_src"));
+	/* Throw-away maps: tiny and never pinned. */
+	bpf_object__for_each_map(map, obj) {
+		bpf_map__set_pin_path(map, NULL);
+		if (bpf_map__type(map) != BPF_MAP_TYPE_ARRAY &&
+		    bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY)
+			bpf_map__set_max_entries(map, 64);
+	}
+	rc = bpf_object__load(obj);
+	if (!rc) {
+		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame));
+
+		prog = bpf_object__find_program_by_name(obj, "zlb_probe_fib_src");
+		rc = bpf_prog_test_run_opts(bpf_program__fd(prog), &run);
+		*has = !rc && run.retval == XDP_PASS;
+	}
+	bpf_object__close(obj);
+	return rc;
+}
+
+/* ---- resolving the model against the kernel ---------------------------- */
+
+struct load {
+	struct options opt;
+	struct zlb_config cfg;
+	struct zlb_nl *nl;
+	struct zlb_link *links;          /* per configured interface */
+	struct zlb_iface_info *ifaces;
+	__be32 *backend_src;
+	struct zlb_xdp_state *xdp;       /* per configured interface */
+	bool fib_src;
+	struct bpf_object *obj;
+	struct xdp_program *fresh;
+};
+
+static int resolve_links(struct load *l, struct zlb_err *err)
+{
+	size_t n = l->cfg.nifaces;
+
+	l->links = calloc(n ? n : 1, sizeof(*l->links));
+	l->ifaces = calloc(n ? n : 1, sizeof(*l->ifaces));
+	if (!l->links || !l->ifaces) {
+		zlb_err_set(err, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct zlb_cfg_iface *ci = &l->cfg.ifaces[i];
+
+		if (zlb_nl_link(l->nl, ci->name, &l->links[i], err)) {
+			zlb_err_prefix(err, "%s:%d: interfaces", l->cfg.path, ci->line);
+			return -1;
+		}
+		l->ifaces[i] = l->links[i].info;
+	}
+	return 0;
+}
+
+static int read_sysctl(const char *path)
+{
+	char buf[16] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return atoi(buf);
+}
+
+/* Conditions that make a load useless without making it wrong: said
+ * once, naming the interface and the fix. */
+static void warn_interfaces(struct load *l)
+{
+	for (size_t i = 0; i < l->cfg.nifaces; i++) {
+		const char *name = l->cfg.ifaces[i].name;
+		char path[PATH_MAX];
+		struct zlb_err err;
+		bool can;
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", name);
+		if (read_sysctl(path) == 0)
+			pr_warn("%s: IPv4 forwarding is off, so the FIB lookup refuses to forward packets that arrive here (drop_fwd_disabled): sysctl -w net.ipv4.conf.%s.forwarding=1\n",
+				name, name);
+		if (!l->links[i].up)
+			pr_warn("%s: interface is down\n", name);
+		if (!l->links[i].is_veth)
+			continue;
+		if (zlb_nl_xdp_can_xmit(l->nl, l->ifaces[i].ifindex, &can, &err))
+			pr_warn("%s: cannot tell whether this veth can take redirected frames: %s\n", name, err.msg);
+		else if (!can)
+			pr_warn("%s: its veth peer has neither an XDP program nor GRO on, so frames redirected into %s are dropped by the kernel, uncounted: run 'ethtool -K PEER gro on' on the peer (or attach an XDP program to it)\n",
+				name, name);
+	}
+}
+
+/* Each backend's source address: the configured one, else the FIB's (when
+ * the kernel gives it), else the one the kernel's route would use. */
+static int resolve_sources(struct load *l, struct zlb_err *err)
+{
+	size_t n = zlb_config_backend_count(&l->cfg), flat = 0;
+	char a[INET_ADDRSTRLEN];
+
+	l->backend_src = calloc(n ? n : 1, sizeof(*l->backend_src));
+	if (!l->backend_src) {
+		zlb_err_set(err, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < l->cfg.nservices; i++) {
+		const struct zlb_cfg_service *s = &l->cfg.services[i];
+
+		for (size_t j = 0; j < s->nbackends; j++, flat++) {
+			const struct zlb_cfg_backend *b = &s->backends[j];
+			struct zlb_route_info rt;
+
+			if (b->has_source) {
+				l->backend_src[flat] = b->source.s_addr;
+				continue;
+			}
+			if (l->fib_src)
+				continue;
+			if (zlb_nl_route_get(l->nl, b->addr.s_addr, &rt, err) || !rt.prefsrc) {
+				zlb_err_set(err, "%s:%d: service '%s': no source address for backend %s (no route with a source address; set 'source')",
+					    l->cfg.path, b->line, s->name, ip4(b->addr.s_addr, a));
+				return -1;
+			}
+			l->backend_src[flat] = rt.prefsrc;
+		}
+	}
+	return 0;
+}
+
+/* ---- neighbours of backends ---------------------------------------------- */
+
+struct nexthop {
+	__u32 ifindex;
+	__be32 addr;
+};
+
+/* Make the kernel resolve every backend's next hop and keep it resolved,
+ * wait a little for the answers, and copy what is known into zlb_neigh
+ * (the data plane's fallback when the FIB has no neighbour). */
+static void manage_neighbours(struct load *l, int neigh_fd)
+{
+	size_t n = zlb_config_backend_count(&l->cfg), count = 0;
+	struct nexthop *hops = calloc(n ? n : 1, sizeof(*hops));
+	char a[INET_ADDRSTRLEN];
+
+	if (!hops)
+		return;
+	for (size_t i = 0; i < l->cfg.nservices; i++) {
+		const struct zlb_cfg_service *s = &l->cfg.services[i];
+
+		for (size_t j = 0; j < s->nbackends; j++) {
+			struct zlb_route_info rt;
+			struct zlb_err err;
+			__u8 mac[6];
+			size_t k;
+			int state = 0;
+
+			if (zlb_nl_route_get(l->nl, s->backends[j].addr.s_addr, &rt, &err)) {
+				pr_warn("service '%s': backend %s: %s\n", s->name,
+					ip4(s->backends[j].addr.s_addr, a), err.msg);
+				continue;
+			}
+			struct nexthop h = { rt.oif, rt.gateway ? rt.gateway : s->backends[j].addr.s_addr };
+
+			for (k = 0; k < count; k++)
+				if (hops[k].ifindex == h.ifindex && hops[k].addr == h.addr)
+					break;
+			if (k < count)
+				continue;
+			hops[count++] = h;
+			/* A permanent entry is the operator's: leave it. */
+			if (zlb_nl_neigh_get(l->nl, h.ifindex, h.addr, mac, &state) == 1 &&
+			    (state & NUD_PERMANENT))
+				continue;
+			if (zlb_nl_neigh_manage(l->nl, h.ifindex, h.addr, &err))
+				pr_warn("%s\n", err.msg);
+		}
+	}
+	for (int waited = 0; waited <= NEIGH_WAIT_MS; waited += 50) {
+		size_t known = 0;
+
+		for (size_t k = 0; k < count; k++) {
+			struct zlb_neigh_entry e = { .flags = ZLB_NEIGH_F_STATIC, .ifindex = hops[k].ifindex };
+			int state;
+
+			if (zlb_nl_neigh_get(l->nl, hops[k].ifindex, hops[k].addr, e.mac, &state) == 1) {
+				known++;
+				bpf_map_update_elem(neigh_fd, &hops[k].addr, &e, BPF_ANY);
+			}
+		}
+		if (known == count)
+			break;
+		if (waited == NEIGH_WAIT_MS)
+			for (size_t k = 0; k < count; k++) {
+				__u8 mac[6];
+				int state;
+
+				if (zlb_nl_neigh_get(l->nl, hops[k].ifindex, hops[k].addr, mac, &state) != 1)
+					pr_info("next hop %s (ifindex %u) not resolved yet; the kernel keeps trying\n",
+						ip4(hops[k].addr, a), hops[k].ifindex);
+			}
+		usleep(50 * 1000);
+	}
+	free(hops);
+}
+
+/* ---- loading -------------------------------------------------------------- */
+
+/* The devmap is pinned by hand (see bpf/maps.h): use the pinned one when
+ * there is one. */
+static int reuse_tx_ports(struct bpf_object *obj, const char *pin_dir, struct zlb_err *err)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ZLB_MAP_TX_PORTS);
+	char path[PATH_MAX];
+	int fd, rc;
+
+	zlb_pin_path(path, sizeof(path), pin_dir, ZLB_MAP_TX_PORTS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	rc = map ? bpf_map__reuse_fd(map, fd) : -ENOENT;
+	close(fd);
+	if (rc)
+		zlb_err_set(err, "cannot reuse %s: %s", path, strerror(-rc));
+	return rc;
+}
+
+static int pin_tx_ports(struct bpf_object *obj, const char *pin_dir, struct zlb_err *err)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ZLB_MAP_TX_PORTS);
+	char path[PATH_MAX];
+	int rc;
+
+	zlb_pin_path(path, sizeof(path), pin_dir, ZLB_MAP_TX_PORTS);
+	if (access(path, F_OK) == 0)
+		return 0;
+	rc = bpf_map__pin(map, path);
+	if (rc)
+		zlb_err_set(err, "cannot pin %s: %s", path, strerror(-rc));
+	return rc;
+}
+
+static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
+{
+	const char *path = bpf_object_path();
+	struct zlb_rodata ro = { .fib_lookup_src = l->fib_src };
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
+	struct bpf_program *prog;
+	struct bpf_map *rodata;
+	int rc;
+
+	l->obj = bpf_object__open_file(path, &oo);
+	if (!l->obj) {
+		zlb_err_set(err, "cannot open BPF object %s: %s (set ZLB_BPF_OBJ?)", path, strerror(errno));
+		return -1;
+	}
+	bpf_object__for_each_program(prog, l->obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME));
+	rodata = bpf_object__find_map_by_name(l->obj, ".rodata");
+	if (!rodata || bpf_map__set_initial_value(rodata, &ro, sizeof(ro))) {
+		zlb_err_set(err, "%s: unexpected .rodata layout (built for another zon-lb?)", path);
+		return -1;
+	}
+	if (reuse_tx_ports(l->obj, pin_dir, err))
+		return -1;
+	rc = bpf_object__load(l->obj);
+	if (rc) {
+		zlb_err_set(err, "cannot load BPF object %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	if (pin_tx_ports(l->obj, pin_dir, err))
+		return -1;
+
+	/* A second instance for libxdp, which loads it itself (as a
+	 * dispatcher component, or alone); its maps are the pinned ones. */
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .open_filename = path,
+			    .prog_name = ZLB_PROG_XDP_NAME, .opts = &oo);
+	l->fresh = xdp_program__create(&xo);
+	if (libxdp_get_error(l->fresh)) {
+		l->fresh = NULL;
+		zlb_err_set(err, "libxdp cannot open %s", path);
+		return -1;
+	}
+	rodata = bpf_object__find_map_by_name(xdp_program__bpf_obj(l->fresh), ".rodata");
+	if (!rodata || bpf_map__set_initial_value(rodata, &ro, sizeof(ro))) {
+		zlb_err_set(err, "%s: unexpected .rodata layout", path);
+		return -1;
+	}
+	return reuse_tx_ports(xdp_program__bpf_obj(l->fresh), pin_dir, err);
+}
+
+static int program_tag(int fd, unsigned char tag[8])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1;
+	memcpy(tag, info.tag, 8);
+	return 0;
+}
+
+/* Detach from interfaces an older config had and this one has not. */
+static void detach_dropped(struct load *l, const __u32 *old, int nold)
+{
+	for (int i = 0; i < nold; i++) {
+		char name[IF_NAMESIZE] = "?";
+		struct zlb_err err;
+		bool kept = false;
+
+		for (size_t j = 0; j < l->cfg.nifaces; j++)
+			kept |= l->ifaces[j].ifindex == old[i];
+		if (kept)
+			continue;
+		if_indextoname(old[i], name);
+		if (zlb_xdp_detach(old[i], name, &err))
+			pr_warn("%s: %s\n", name, err.msg);
+		else
+			pr_info("%s: detached (no longer configured)\n", name);
+	}
+}
+
+static int attach_all(struct load *l, struct zlb_err *err)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(l->obj, ZLB_PROG_XDP_NAME);
+	struct zlb_attacher a = {
+		.fresh = l->fresh,
+		.loaded_fd = bpf_program__fd(prog),
+		.mode = l->opt.skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE,
+	};
+	bool *changed = calloc(l->cfg.nifaces + 1, sizeof(*changed));
+
+	if (!changed || program_tag(a.loaded_fd, a.tag)) {
+		free(changed);
+		zlb_err_set(err, "cannot read the loaded program's tag");
+		return -1;
+	}
+	for (size_t i = 0; i < l->cfg.nifaces; i++) {
+		const char *name = l->cfg.ifaces[i].name;
+		char how[256];
+
+		if (zlb_xdp_attach(&a, l->ifaces[i].ifindex, name, &l->xdp[i], &changed[i],
+				   how, sizeof(how), err)) {
+			zlb_err_prefix(err, "%s", name);
+			/* Take off what this run newly put on; replaced
+			 * programs stay (the old one is gone). */
+			for (size_t j = 0; j < i; j++)
+				if (changed[j] && l->xdp[j].kind != ZLB_XDP_OURS_SINGLE &&
+				    l->xdp[j].kind != ZLB_XDP_OURS_MULTI)
+					zlb_xdp_detach(l->ifaces[j].ifindex, l->cfg.ifaces[j].name, NULL);
+			free(changed);
+			return -1;
+		}
+		pr_info("%s: %s\n", name, how);
+		if (changed[i] && l->links[i].is_veth && a.mode == XDP_MODE_NATIVE)
+			pr_info("%s: note: an XDP program on a veth turns TSO off on its peer and loses partial checksums\n", name);
+	}
+	free(changed);
+	return 0;
+}
+
+static int check_attached(struct load *l, struct zlb_err *err)
+{
+	l->xdp = calloc(l->cfg.nifaces + 1, sizeof(*l->xdp));
+	if (!l->xdp) {
+		zlb_err_set(err, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < l->cfg.nifaces; i++) {
+		const char *name = l->cfg.ifaces[i].name;
+
+		if (zlb_xdp_query(l->ifaces[i].ifindex, &l->xdp[i], err)) {
+			zlb_err_prefix(err, "%s", name);
+			return -1;
+		}
+		if (l->xdp[i].kind == ZLB_XDP_OTHER) {
+			zlb_err_set(err, "%s: another XDP program ('%s') is attached without libxdp's dispatcher; zon-lb will not replace it",
+				    name, l->xdp[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int do_load(struct load *l)
+{
+	const char *pin_dir = zlb_pin_dir(l->opt.pin_dir);
+	struct zlb_resolved res;
+	struct zlb_maps maps;
+	struct zlb_err err;
+	__u32 version, old_ifaces[ZLB_MAX_IFACES];
+	int nold;
+
+	if (zlb_pin_dir_prepare(pin_dir, &err) || zlb_maps_pinned_abi(pin_dir, &version, &err))
+		goto fail;
+	if (version && version != ZLB_ABI_VERSION) {
+		zlb_err_set(&err, "the maps pinned in %s carry ABI version %u, this zlb-load writes version %u: run 'zlb-load --unload' first (established connections are dropped)",
+			    pin_dir, version, ZLB_ABI_VERSION);
+		goto fail;
+	}
+	if (check_attached(l, &err))
+		goto fail;
+	if (probe_fib_lookup_src(bpf_object_path(), &l->fib_src)) {
+		zlb_err_set(&err, "cannot load the BPF object %s to probe the kernel (set ZLB_BPF_OBJ?)",
+			    bpf_object_path());
+		goto fail;
+	}
+	pr_debug("kernel %s BPF_FIB_LOOKUP_SRC\n", l->fib_src ? "has" : "lacks");
+	if (resolve_sources(l, &err))
+		goto fail;
+	warn_interfaces(l);
+
+	/* From here on the kernel changes. */
+	if (open_object(l, pin_dir, &err) || zlb_maps_from_object(l->obj, &maps, &err))
+		goto fail;
+	nold = zlb_maps_ifindexes(&maps, old_ifaces, ZLB_MAX_IFACES);
+	res.ifaces = l->ifaces;
+	res.backend_src = l->backend_src;
+	if (zlb_maps_apply(&maps, &l->cfg, &res, &err))
+		goto fail;
+	manage_neighbours(l, maps.fd[ZLB_M_NEIGH]);
+	if (attach_all(l, &err))
+		goto fail;
+	detach_dropped(l, old_ifaces, nold);
+	pr_info("loaded %s: %zu service(s), %zu interface(s), pins in %s\n",
+		l->cfg.path, l->cfg.nservices, l->cfg.nifaces, pin_dir);
+	return 0;
+fail:
+	pr_err("%s\n", err.msg);
+	return 1;
+}
+
+/* ---- unloading ------------------------------------------------------------- */
+
+static int do_unload(const struct options *opt)
+{
+	const char *dir = zlb_pin_dir(opt->pin_dir);
+	__u32 ifindexes[ZLB_MAX_IFACES], version;
+	char path[PATH_MAX];
+	struct zlb_maps maps;
+	struct zlb_err err;
+	struct dirent *de;
+	int n, rc = 0, fd;
+	DIR *d;
+
+	if (zlb_maps_pinned_abi(dir, &version, &err)) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
+	if (!version) {
+		pr_info("nothing to unload: no zon-lb pins in %s\n", dir);
+		return 0;
+	}
+	zlb_pin_path(path, sizeof(path), dir, ZLB_MAP_IFACES);
+	fd = bpf_obj_get(path);
+	zlb_maps_init(&maps);
+	maps.fd[ZLB_M_IFACES] = fd;
+	n = fd < 0 ? 0 : zlb_maps_ifindexes(&maps, ifindexes, ZLB_MAX_IFACES);
+	zlb_maps_close(&maps);
+	for (int i = 0; i < n; i++) {
+		char name[IF_NAMESIZE] = "?";
+
+		if (!if_indextoname(ifindexes[i], name))
+			continue;       /* the interface is gone, and its program with it */
+		if (zlb_xdp_detach(ifindexes[i], name, &err)) {
+			pr_err("%s: %s\n", name, err.msg);
+			rc = 1;
+		} else {
+			pr_info("%s: detached\n", name);
+		}
+	}
+	if (rc)
+		return rc;
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (zlb_pin_path(path, sizeof(path), dir, de->d_name) && unlink(path)) {
+			pr_err("cannot remove %s: %s\n", path, strerror(errno));
+			rc = 1;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (!rc && rmdir(dir)) {
+		pr_err("cannot remove %s: %s\n", dir, strerror(errno));
+		rc = 1;
+	}
+	if (!rc)
+		pr_info("unloaded: pins in %s removed\n", dir);
+	return rc;
+}
+
+static int parse_args(int argc, char **argv, struct options *opt)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "cuSp:vhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'c': opt->check = true; break;
+		case 'u': opt->unload = true; break;
+		case 'S': opt->skb_mode = true; break;
+		case 'p': opt->pin_dir = optarg; break;
+		case 'v': zlb_log_set_level(ZLB_LOG_DEBUG); break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("zlb-load %s (map ABI %d)\n", ZLB_VERSION, ZLB_ABI_VERSION); exit(0);
+		default:
+			fprintf(stderr, "Try 'zlb-load --help'.\n");
+			return -1;
+		}
+	}
+	if (opt->unload) {
+		if (optind != argc || opt->check) {
+			pr_err("--unload takes no FILE and no --check\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (optind != argc - 1) {
+		pr_err(optind == argc ? "missing FILE (try 'zlb-load --help')\n"
+				      : "too many arguments: only one FILE\n");
+		return -1;
+	}
+	opt->file = argv[optind];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct load l = {};
+	struct zlb_err err;
+	int rc = 1;
+
+	zlb_log_init("zlb-load");
+	if (parse_args(argc, argv, &l.opt))
+		return 2;
+	if (l.opt.unload)
+		return do_unload(&l.opt);
+	if (zlb_config_load(l.opt.file, &l.cfg, &err)) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
+	l.nl = zlb_nl_open(&err);
+	if (!l.nl || resolve_links(&l, &err)) {
+		pr_err("%s\n", err.msg);
+		goto out;
+	}
+	if (l.opt.check) {
+		printf("%s: OK (%zu service(s), %zu interface(s))\n", l.cfg.path,
+		       l.cfg.nservices, l.cfg.nifaces);
+		rc = 0;
+		goto out;
+	}
+	rc = do_load(&l);
+out:
+	xdp_program__close(l.fresh);
+	bpf_object__close(l.obj);
+	zlb_nl_close(l.nl);
+	free(l.links);
+	free(l.ifaces);
+	free(l.backend_src);
+	free(l.xdp);
+	zlb_config_free(&l.cfg);
+	return rc;
+}
