@@ -9,6 +9,7 @@
 
 static const char *log_tool = "zon-lb";
 static enum zlb_log_level log_level = ZLB_LOG_INFO;
+static bool libs_quiet;
 
 static void vlog(enum zlb_log_level level, const char *fmt, va_list ap)
 {
@@ -33,7 +34,7 @@ void zlb_log(enum zlb_log_level level, const char *fmt, ...)
  * verifier rejection), their info and debug lines only with -v. */
 static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum zlb_log_level l = level == LIBBPF_WARN ? ZLB_LOG_WARN : ZLB_LOG_DEBUG;
+	enum zlb_log_level l = level == LIBBPF_WARN && !libs_quiet ? ZLB_LOG_WARN : ZLB_LOG_DEBUG;
 
 	vlog(l, fmt, ap);
 	return 0;
@@ -41,7 +42,7 @@ static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 
 static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	enum zlb_log_level l = level == LIBXDP_WARN ? ZLB_LOG_WARN : ZLB_LOG_DEBUG;
+	enum zlb_log_level l = level == LIBXDP_WARN && !libs_quiet ? ZLB_LOG_WARN : ZLB_LOG_DEBUG;
 
 	vlog(l, fmt, ap);
 	return 0;
@@ -52,6 +53,11 @@ void zlb_log_init(const char *tool)
 	log_tool = tool;
 	libbpf_set_print(lib_print);
 	libxdp_set_print(xdp_print);
+}
+
+void zlb_log_libs_quiet(bool quiet)
+{
+	libs_quiet = quiet;
 }
 
 void zlb_log_set_level(enum zlb_log_level level)

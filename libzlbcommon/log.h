@@ -5,10 +5,14 @@
 #define ZLB_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum zlb_log_level { ZLB_LOG_ERROR, ZLB_LOG_WARN, ZLB_LOG_INFO, ZLB_LOG_DEBUG };
 
 void zlb_log_init(const char *tool);
+/* While @quiet, libbpf's and libxdp's warnings count as debug messages:
+ * for steps whose failure is expected and reported by the caller. */
+void zlb_log_libs_quiet(bool quiet);
 void zlb_log_set_level(enum zlb_log_level level);
 const char *zlb_log_tool(void);
 void zlb_log(enum zlb_log_level level, const char *fmt, ...)

@@ -170,7 +170,12 @@ int zlb_xdp_attach(struct zlb_attacher *a, int ifindex, const char *ifname,
 		return 0;
 	case ZLB_XDP_NONE:
 	case ZLB_XDP_DISPATCHER:
+		/* libxdp tries its dispatcher first; where the kernel refuses
+		 * it (no freplace), its warnings are expected: the result
+		 * line says which mode the interface got. */
+		zlb_log_libs_quiet(true);
 		rc = xdp_program__attach(a->fresh, ifindex, a->mode, 0);
+		zlb_log_libs_quiet(false);
 		if (rc) {
 			zlb_err_set(err, "cannot attach the XDP program (%s mode): %s",
 				    mode_name(a->mode), strerror(-rc));

@@ -598,7 +598,8 @@ static int parse_args(int argc, char **argv, struct options *opt)
 {
 	int c;
 
-	while ((c = getopt_long(argc, argv, "cuSp:vhV", long_options, NULL)) != -1) {
+	opterr = 0;     /* our own messages, prefixed with the tool's name */
+	while ((c = getopt_long(argc, argv, ":cuSp:vhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt->check = true; break;
 		case 'u': opt->unload = true; break;
@@ -607,8 +608,11 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		case 'v': zlb_log_set_level(ZLB_LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("zlb-load %s (map ABI %d)\n", ZLB_VERSION, ZLB_ABI_VERSION); exit(0);
+		case ':':
+			pr_err("option '%s' needs an argument (try 'zlb-load --help')\n", argv[optind - 1]);
+			return -1;
 		default:
-			fprintf(stderr, "Try 'zlb-load --help'.\n");
+			pr_err("unknown option '%s' (try 'zlb-load --help')\n", argv[optind - 1]);
 			return -1;
 		}
 	}

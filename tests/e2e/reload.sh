@@ -1,0 +1,131 @@
+#!/bin/bash
+# Reloading keeps established connections: a telnet-like TCP connection
+# through the reference scenario keeps working, unreset, across a reload that
+# adds a service. Then --unload removes every pin and detaches XDP.
+set -u
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+zlb_require_root
+zlb_require_cmd ip ethtool nc ping python3 ss timeout awk
+zlb_require_built
+
+CONFS=$ZLB_SRCDIR/tests/configs/e2e
+OUT=""
+
+# run NAME ARGS...: zlb-load ARGS in the load balancer's namespace, a check.
+run() {
+	local name=$1
+	shift
+	OUT=$ZLB_TMP/zlb-load.out
+	if zlb_load_in_lb "$@" >"$OUT" 2>&1; then
+		zlb_pass "$name"
+		cat "$OUT"
+		return 0
+	fi
+	zlb_fail "$name" "exit $?: $(cat "$OUT")"
+	return 1
+}
+
+# exchange TAG: one line each way on the connection between cli and srv.
+exchange() {
+	local c2s="client to server $1 $ZLB_SUFFIX" s2c="server to client $1 $ZLB_SUFFIX"
+	zlb_nc_send cli "$c2s"
+	if zlb_wait_for zlb_file_has "$ZLB_TMP/srv.out" "$c2s"; then
+		zlb_pass "$1: a line from the client reaches the server"
+	else
+		zlb_fail "$1: a line from the client reaches the server" "server got: $(cat "$ZLB_TMP/srv.out")"
+	fi
+	zlb_nc_send srv "$s2c"
+	if zlb_wait_for zlb_file_has "$ZLB_TMP/cli.out" "$s2c"; then
+		zlb_pass "$1: a line from the server reaches the client"
+	else
+		zlb_fail "$1: a line from the server reaches the client" "client got: $(cat "$ZLB_TMP/cli.out")"
+	fi
+}
+
+no_xdp() {
+	! ip -n "$ZL" link show "$1" | grep -q xdp
+}
+
+zlb_tmpdir
+zlb_bpffs_setup
+zlb_reference_topology
+
+run "zlb-load loads reference.conf" "$CONFS/reference.conf" || zlb_summary
+
+zlb_nc_server "$ZS" 10.2.0.2 223 srv
+srv_pid=$ZLB_NC_PID
+zlb_nc_client "$ZC" 10.0.0.1 23 cli
+cli_pid=$ZLB_NC_PID
+if ! zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1; then
+	zlb_fail "the server sees a connection from 10.2.0.1" \
+		"$(ip netns exec "$ZS" ss -tan; cat "$ZLB_TMP/srv.err" "$ZLB_TMP/cli.err")"
+	zlb_summary
+fi
+zlb_pass "the server sees a connection from 10.2.0.1"
+client_port=$(ip netns exec "$ZC" ss -Htn state established "( dport = :23 )" |
+	awk '$4 == "10.0.0.1:23" { split($3, a, ":"); print a[2]; exit }')
+exchange "before reload"
+
+resets_c=$(zlb_snmp "$ZC" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZC"
+resets_s=$(zlb_snmp "$ZS" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZS"
+
+run "zlb-load reloads with reload.conf (one more service)" "$CONFS/reload.conf"
+
+zlb_udp_echo_server "$ZS" 10.2.0.2 9999 extra
+reply=$(zlb_udp_ask "$ZC" 10.0.0.1 9999 "new service")
+if [ "$reply" = "10.0.0.1 9999 echo:new service" ]; then
+	zlb_pass "the service added by the reload answers"
+else
+	zlb_fail "the service added by the reload answers" "got '$reply'"
+fi
+
+exchange "after reload"
+exchange "after reload, again"
+
+if zlb_alive "$srv_pid" && zlb_alive "$cli_pid"; then
+	zlb_pass "both nc processes are still running"
+else
+	zlb_fail "both nc processes are still running" \
+		"$(cat "$ZLB_TMP/srv.err" "$ZLB_TMP/cli.err")"
+fi
+if zlb_tcp_established "$ZS" 223 10.2.0.1 &&
+	zlb_tcp_connected "$ZC" 10.0.0.1 23; then
+	zlb_pass "the connection is still ESTABLISHED on both ends"
+else
+	zlb_fail "the connection is still ESTABLISHED on both ends" \
+		"$(ip netns exec "$ZC" ss -tan; ip netns exec "$ZS" ss -tan)"
+fi
+now_port=$(ip netns exec "$ZC" ss -Htn state established "( dport = :23 )" |
+	awk '$4 == "10.0.0.1:23" { split($3, a, ":"); print a[2]; exit }')
+if [ -n "$client_port" ] && [ "$client_port" = "$now_port" ]; then
+	zlb_pass "it is the same connection (client port $client_port)"
+else
+	zlb_fail "it is the same connection" "client port before '$client_port', now '$now_port'"
+fi
+if [ "$(zlb_snmp "$ZC" Tcp EstabResets)" = "$resets_c" ] &&
+	[ "$(zlb_snmp "$ZS" Tcp EstabResets)" = "$resets_s" ]; then
+	zlb_pass "no reset on either end"
+else
+	zlb_fail "no reset on either end" "Tcp EstabResets grew"
+fi
+zlb_kill_tracked
+
+run "zlb-load --unload" --unload
+pins=""
+[ -d "$ZLB_BPFFS" ] && pins=$(find "$ZLB_BPFFS" -mindepth 1 2>/dev/null)
+if [ -z "$pins" ]; then
+	zlb_pass "no pins left under \$ZLB_BPFFS"
+else
+	zlb_fail "no pins left under \$ZLB_BPFFS" "$pins"
+fi
+for ifc in veth0 veth2; do
+	if no_xdp "$ifc"; then
+		zlb_pass "no XDP program on $ifc after --unload"
+	else
+		zlb_fail "no XDP program on $ifc after --unload" "$(ip -n "$ZL" link show "$ifc")"
+	fi
+done
+
+zlb_summary

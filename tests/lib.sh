@@ -1,0 +1,440 @@
+# shellcheck shell=bash
+# Helpers shared by zon-lb's shell tests. Source this file; it installs the
+# cleanup trap. Every namespace, background process, bpffs mount and temp file
+# a test makes goes through these helpers, so zlb_cleanup can undo all of it
+# on every exit path. Nothing here touches the host's interfaces, routes or
+# sysctls: the topology lives in namespaces with per-run unique names.
+
+ZLB_TEST_NAME=$(basename "$0" .sh)
+ZLB_SUFFIX="$$r${RANDOM}"
+
+_zlb_libdir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# make check exports these; the defaults let a test run by hand from a build
+# done in the source tree.
+: "${ZLB_SRCDIR:=$(cd "$_zlb_libdir/.." && pwd)}"
+: "${ZLB_BUILDDIR:=$ZLB_SRCDIR}"
+: "${ZLB_BPF_OBJ:=$ZLB_BUILDDIR/bpf/zlb.bpf.o}"
+: "${ZLB_LOAD:=$ZLB_BUILDDIR/zlb-load/zlb-load}"
+: "${ZLB_WAIT_TIMEOUT:=5}"
+export ZLB_SRCDIR ZLB_BUILDDIR ZLB_BPF_OBJ ZLB_LOAD
+
+ZLB_TMP=""
+_zlb_netns=()
+_zlb_pids=()
+_zlb_bpffs_mnt=""
+_zlb_passed=0
+_zlb_failed=0
+_zlb_skipped=0
+
+zlb_log() {
+	printf '%s: %s\n' "$ZLB_TEST_NAME" "$*" >&2
+}
+
+# A broken environment or setup step, not a failed check: automake ERROR.
+zlb_die() {
+	zlb_log "error: $*"
+	exit 99
+}
+
+# --- counting checks ------------------------------------------------------
+
+zlb_pass() {
+	_zlb_passed=$((_zlb_passed + 1))
+	printf 'PASS: %s\n' "$1"
+}
+
+zlb_fail() {
+	_zlb_failed=$((_zlb_failed + 1))
+	printf 'FAIL: %s: %s\n' "$1" "${2:-}"
+}
+
+zlb_skip() {
+	_zlb_skipped=$((_zlb_skipped + 1))
+	printf 'SKIP: %s: %s\n' "$1" "${2:-}"
+}
+
+# zlb_check NAME CMD...: pass when CMD succeeds.
+zlb_check() {
+	local name=$1
+	shift
+	if "$@"; then
+		zlb_pass "$name"
+	else
+		zlb_fail "$name" "command failed: $*"
+	fi
+}
+
+zlb_summary() {
+	local line="$ZLB_TEST_NAME: $_zlb_passed passed, $_zlb_failed failed"
+	[ "$_zlb_skipped" -gt 0 ] && line="$line, $_zlb_skipped skipped"
+	printf '%s\n' "$line"
+	[ "$_zlb_failed" -eq 0 ] || exit 1
+	exit 0
+}
+
+# --- environment ----------------------------------------------------------
+
+# zlb_have_root: succeed when the netns tests can run; else set
+# ZLB_NOROOT_REASON.
+zlb_have_root() {
+	ZLB_NOROOT_REASON=""
+	if [ "${ZLB_SKIP_ROOT_TESTS:-0}" = 1 ]; then
+		ZLB_NOROOT_REASON="ZLB_SKIP_ROOT_TESTS=1"
+	elif [ "$(id -u)" -ne 0 ]; then
+		ZLB_NOROOT_REASON="not root"
+	elif ! command -v ip >/dev/null 2>&1; then
+		ZLB_NOROOT_REASON="ip (iproute2) not found"
+	elif ! ip netns add "zprobe-$ZLB_SUFFIX" 2>/dev/null; then
+		ZLB_NOROOT_REASON="ip netns unusable here"
+	else
+		ip netns del "zprobe-$ZLB_SUFFIX"
+		return 0
+	fi
+	return 1
+}
+
+zlb_require_root() {
+	if ! zlb_have_root; then
+		zlb_log "SKIP: needs root and network namespaces ($ZLB_NOROOT_REASON)"
+		exit 77
+	fi
+}
+
+zlb_require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || zlb_die "$c not found (see install-deps.sh)"
+	done
+}
+
+zlb_require_built() {
+	[ -x "$ZLB_LOAD" ] || zlb_die "zlb-load not built: $ZLB_LOAD"
+	[ -r "$ZLB_BPF_OBJ" ] || zlb_die "BPF object not built: $ZLB_BPF_OBJ"
+}
+
+# zlb_tmpdir: make the per-run temp dir once, as $ZLB_TMP.
+zlb_tmpdir() {
+	[ -n "$ZLB_TMP" ] && return 0
+	ZLB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/zlb-$ZLB_TEST_NAME.XXXXXX") ||
+		zlb_die "cannot make a temp dir"
+}
+
+# --- bpffs ----------------------------------------------------------------
+
+# A bpffs of our own: `ip netns exec` remounts /sys privately, so
+# /sys/fs/bpf is not visible inside the namespaces, and a private mount keeps
+# our pins apart from the host's.
+zlb_bpffs_setup() {
+	zlb_tmpdir
+	local dir
+	dir=$(mktemp -d "$ZLB_TMP/bpffs.XXXXXX") || zlb_die "cannot make a bpffs dir"
+	if ! mount -t bpf bpf "$dir"; then
+		zlb_log "SKIP: cannot mount a bpf filesystem on $dir"
+		exit 77
+	fi
+	_zlb_bpffs_mnt=$dir
+	export ZLB_BPFFS="$dir/zon-lb"
+	export LIBXDP_BPFFS="$dir"
+}
+
+zlb_bpffs_teardown() {
+	[ -n "$_zlb_bpffs_mnt" ] || return 0
+	umount "$_zlb_bpffs_mnt" 2>/dev/null || umount -l "$_zlb_bpffs_mnt" 2>/dev/null ||
+		zlb_log "warning: cannot unmount $_zlb_bpffs_mnt"
+	rmdir "$_zlb_bpffs_mnt" 2>/dev/null
+	_zlb_bpffs_mnt=""
+	unset ZLB_BPFFS LIBXDP_BPFFS
+}
+
+# --- processes ------------------------------------------------------------
+
+zlb_track_pid() {
+	_zlb_pids+=("$1")
+}
+
+# _zlb_stop PID...: TERM, a bounded wait, then KILL.
+_zlb_stop() {
+	local pid i alive
+	[ $# -gt 0 ] || return 0
+	kill "$@" 2>/dev/null
+	for ((i = 0; i < 20; i++)); do
+		alive=0
+		for pid in "$@"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ "$alive" -eq 0 ] && break
+		sleep 0.05
+	done
+	kill -9 "$@" 2>/dev/null
+	return 0
+}
+
+zlb_kill_tracked() {
+	[ ${#_zlb_pids[@]} -gt 0 ] || return 0
+	_zlb_stop "${_zlb_pids[@]}"
+	wait "${_zlb_pids[@]}" 2>/dev/null
+	_zlb_pids=()
+}
+
+# zlb_alive PID: the process is still running (and not a zombie).
+zlb_alive() {
+	local state
+	kill -0 "$1" 2>/dev/null || return 1
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+# --- namespaces -----------------------------------------------------------
+
+# zlb_netns_add NAME: create NAME-$ZLB_SUFFIX (loopback up), record it for
+# cleanup and leave its name in ZLB_NETNS_NAME.
+zlb_netns_add() {
+	local ns="$1-$ZLB_SUFFIX"
+	ip netns add "$ns" || zlb_die "cannot create netns $ns"
+	_zlb_netns+=("$ns")
+	ip -n "$ns" link set lo up || zlb_die "cannot bring lo up in $ns"
+	ZLB_NETNS_NAME=$ns
+}
+
+# zlb_netns_del_all: stop what runs in our namespaces and delete them.
+zlb_netns_del_all() {
+	local ns pids=()
+	[ ${#_zlb_netns[@]} -gt 0 ] || return 0
+	zlb_kill_tracked
+	for ns in "${_zlb_netns[@]}"; do
+		# Only processes inside namespaces this run created.
+		# shellcheck disable=SC2207
+		pids+=($(ip netns pids "$ns" 2>/dev/null))
+	done
+	_zlb_stop "${pids[@]}"
+	for ns in "${_zlb_netns[@]}"; do
+		ip netns del "$ns" 2>/dev/null || zlb_log "warning: cannot delete netns $ns"
+	done
+	_zlb_netns=()
+}
+
+zlb_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	zlb_netns_del_all
+	zlb_kill_tracked
+	zlb_bpffs_teardown
+	if [ -n "$ZLB_TMP" ] && [ -d "$ZLB_TMP" ]; then
+		rm -rf --one-file-system "$ZLB_TMP"
+	fi
+	exit "$rc"
+}
+
+_zlb_on_signal() {
+	zlb_log "interrupted by SIG$1"
+	exit $(($2 + 128))
+}
+
+# INT and TERM exit through the EXIT trap, so cleanup runs exactly once.
+trap zlb_cleanup EXIT
+trap '_zlb_on_signal INT 2' INT
+trap '_zlb_on_signal TERM 15' TERM
+
+# --- waiting --------------------------------------------------------------
+
+# zlb_wait_for [-t SECONDS] CMD...: poll CMD every 0.1 s until it succeeds,
+# at most SECONDS (default $ZLB_WAIT_TIMEOUT). Returns CMD's last status.
+zlb_wait_for() {
+	local timeout=$ZLB_WAIT_TIMEOUT i deadline
+	if [ "${1:-}" = -t ]; then
+		timeout=$2
+		shift 2
+	fi
+	deadline=$((SECONDS + timeout + 1))
+	for ((i = 0; i < timeout * 10; i++)); do
+		"$@" && return 0
+		[ "$SECONDS" -ge "$deadline" ] && break
+		sleep 0.1
+	done
+	"$@"
+}
+
+# zlb_must CMD...: a setup step that has to work.
+zlb_must() {
+	"$@" >/dev/null || zlb_die "setup step failed: $*"
+}
+
+# zlb_file_has FILE STRING: FILE contains STRING (fixed string).
+zlb_file_has() {
+	[ -f "$1" ] && grep -qF -- "$2" "$1"
+}
+
+# --- the reference scenario -----------------------------------------------
+
+# zlb_veth_pair NS_A IF_A NS_B IF_B: a veth pair created directly inside the
+# two namespaces, so it never appears in the host namespace.
+zlb_veth_pair() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" ||
+		zlb_die "cannot create veth $1/$2 <-> $3/$4"
+}
+
+# zlb_reference_topology: client ZC, load balancer ZL, server ZS.
+#
+#   ZC veth1 10.0.0.2/24 --- veth0 10.0.0.1/24  ZL  veth2 10.2.0.1/24 --- veth3 10.2.0.2/24 ZS
+#
+# The client and server veths get GRO on (a veth only receives redirected
+# frames when its peer side runs XDP or NAPI/GRO) and tx-checksumming off (a
+# veth sender leaves partial checksums that do not survive an XDP redirect).
+zlb_reference_topology() {
+	zlb_netns_add zc
+	ZC=$ZLB_NETNS_NAME
+	zlb_netns_add zl
+	ZL=$ZLB_NETNS_NAME
+	zlb_netns_add zs
+	ZS=$ZLB_NETNS_NAME
+	export ZC ZL ZS
+
+	zlb_veth_pair "$ZC" veth1 "$ZL" veth0
+	zlb_veth_pair "$ZL" veth2 "$ZS" veth3
+
+	zlb_must ip -n "$ZC" addr add 10.0.0.2/24 dev veth1
+	zlb_must ip -n "$ZL" addr add 10.0.0.1/24 dev veth0
+	zlb_must ip -n "$ZL" addr add 10.2.0.1/24 dev veth2
+	zlb_must ip -n "$ZS" addr add 10.2.0.2/24 dev veth3
+
+	zlb_must ip -n "$ZC" link set veth1 up
+	zlb_must ip -n "$ZL" link set veth0 up
+	zlb_must ip -n "$ZL" link set veth2 up
+	zlb_must ip -n "$ZS" link set veth3 up
+
+	zlb_must ip -n "$ZC" route add default via 10.0.0.1
+	zlb_must ip -n "$ZS" route add default via 10.2.0.1
+
+	# bpf_fib_lookup() refuses to forward unless forwarding is on; inside
+	# the load balancer's namespace only.
+	zlb_must ip netns exec "$ZL" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
+		net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth2.forwarding=1
+
+	zlb_must ip netns exec "$ZC" ethtool -K veth1 gro on tx off
+	zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
+}
+
+# zlb_load_in_lb ARGS...: run zlb-load inside the load balancer's namespace
+# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS) and ZLB_BPF_OBJ.
+zlb_load_in_lb() {
+	timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$@"
+}
+
+# zlb_ping NS ADDR [COUNT]: COUNT (default 1) echoes, all answered.
+zlb_ping() {
+	ip netns exec "$1" ping -n -q -c "${3:-1}" -W 1 -w $((${3:-1} + 5)) "$2" >/dev/null 2>&1
+}
+
+# zlb_snmp NS GROUP FIELD: a counter from /proc/net/snmp of NS
+# (e.g. Icmp InEchos, Tcp EstabResets).
+zlb_snmp() {
+	ip netns exec "$1" cat /proc/net/snmp | awk -v g="$2:" -v f="$3" '
+		$1 == g && !hdr { for (i = 2; i <= NF; i++) if ($i == f) col = i; hdr = 1; next }
+		$1 == g && hdr && col { print $col; found = 1; exit }
+		END { if (!found) exit 1 }'
+}
+
+# --- TCP with nc ----------------------------------------------------------
+# Each nc gets stdin from the fifo $ZLB_TMP/TAG.in opened read-write (so it
+# never sees EOF and writers never block), stdout in TAG.out, stderr in
+# TAG.err. The pid is left in ZLB_NC_PID.
+
+_zlb_nc_start() {
+	local ns=$1 tag=$2
+	shift 2
+	zlb_tmpdir
+	rm -f "$ZLB_TMP/$tag.in"
+	mkfifo "$ZLB_TMP/$tag.in" || zlb_die "mkfifo $ZLB_TMP/$tag.in"
+	ip netns exec "$ns" nc -n -v "$@" 0<>"$ZLB_TMP/$tag.in" \
+		>"$ZLB_TMP/$tag.out" 2>"$ZLB_TMP/$tag.err" &
+	ZLB_NC_PID=$!
+	zlb_track_pid "$ZLB_NC_PID"
+}
+
+# zlb_nc_server NS ADDR PORT TAG: listen and wait until the socket listens.
+zlb_nc_server() {
+	_zlb_nc_start "$1" "$4" -l "$2" "$3"
+	zlb_wait_for zlb_tcp_listening "$1" "$2" "$3" ||
+		zlb_die "nc did not start listening on $2:$3 in $1: $(cat "$ZLB_TMP/$4.err")"
+}
+
+# zlb_nc_client NS ADDR PORT TAG
+zlb_nc_client() {
+	_zlb_nc_start "$1" "$4" "$2" "$3"
+}
+
+# zlb_nc_send TAG LINE: LINE goes to the nc started with TAG.
+zlb_nc_send() {
+	printf '%s\n' "$2" 1<>"$ZLB_TMP/$1.in"
+}
+
+zlb_tcp_listening() {
+	ip netns exec "$1" ss -Hltn "src $2:$3" 2>/dev/null | grep -q .
+}
+
+# zlb_tcp_established NS LOCAL_PORT PEER_ADDR [PEER_PORT]: a connection on
+# LOCAL_PORT from PEER_ADDR is ESTABLISHED in NS.
+zlb_tcp_established() {
+	local ss
+	ss=$(ip netns exec "$1" ss -Htn state established "( sport = :$2 )" 2>/dev/null)
+	printf '%s\n' "$ss" | awk -v p="$3:${4:-}" 'index($4, p) == 1 { ok = 1 } END { exit !ok }'
+}
+
+# zlb_tcp_connected NS PEER_ADDR PEER_PORT: an outgoing connection to
+# PEER_ADDR:PEER_PORT is ESTABLISHED in NS.
+zlb_tcp_connected() {
+	ip netns exec "$1" ss -Htn state established "( dport = :$3 )" 2>/dev/null |
+		awk -v p="$2:$3" '$4 == p { ok = 1 } END { exit !ok }'
+}
+
+# --- UDP with python3 -----------------------------------------------------
+
+# zlb_udp_echo_server NS ADDR PORT TAG: answers "echo:" + payload to every
+# datagram and logs "SRC_ADDR SRC_PORT" per datagram to $ZLB_TMP/TAG.log.
+# Exits after 100 datagrams or 60 s of silence.
+zlb_udp_echo_server() {
+	zlb_tmpdir
+	: >"$ZLB_TMP/$4.log"
+	ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(60)
+with open(sys.argv[3], "a") as log:
+    for _ in range(100):
+        try:
+            data, peer = s.recvfrom(2048)
+        except socket.timeout:
+            break
+        log.write("%s %d\n" % peer)
+        log.flush()
+        s.sendto(b"echo:" + data, peer)
+' "$2" "$3" "$ZLB_TMP/$4.log" 2>"$ZLB_TMP/$4.err" &
+	zlb_track_pid $!
+	zlb_wait_for zlb_udp_bound "$1" "$2" "$3" ||
+		zlb_die "UDP echo server did not bind $2:$3 in $1: $(cat "$ZLB_TMP/$4.err")"
+}
+
+zlb_udp_bound() {
+	ip netns exec "$1" ss -Hlun "src $2:$3" 2>/dev/null | grep -q .
+}
+
+# zlb_udp_ask NS ADDR PORT PAYLOAD: send PAYLOAD, print "SRC_ADDR SRC_PORT
+# REPLY" of the first answer. Up to 3 tries, 1 s each.
+zlb_udp_ask() {
+	timeout 10 ip netns exec "$1" python3 -c '
+import socket, sys
+dst = (sys.argv[1], int(sys.argv[2]))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+for _ in range(3):
+    s.sendto(sys.argv[3].encode(), dst)
+    try:
+        data, peer = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    print("%s %d %s" % (peer[0], peer[1], data.decode(errors="replace")))
+    sys.exit(0)
+sys.exit(1)
+' "$2" "$3" "$4"
+}
