@@ -8,6 +8,8 @@
 #include <sys/statfs.h>
 #include <limits.h>
 #include <libgen.h>
+#include <dirent.h>
+#include <unistd.h>
 
 #include "pin.h"
 
@@ -40,15 +42,72 @@ static bool on_bpffs(const char *path)
 	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
 }
 
+static bool mnt_ns_of(const char *pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/mnt", pid);
+	n = readlink(path, buf, len - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
+static pid_t parent_of(pid_t pid)
+{
+	char path[64];
+	int ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	/* pid (comm) state ppid: comm may hold spaces, so start after ')' */
+	if (fscanf(f, "%*[^)]) %*c %d", &ppid) != 1)
+		ppid = 0;
+	fclose(f);
+	return ppid;
+}
+
 /* ip netns exec (and unshare -m) give a process its own mount namespace;
- * what it mounts there is gone when it exits. */
+ * what it mounts there is gone when it exits. Ours is private when it is
+ * not init's, or -- where init's cannot be read, as in some containers --
+ * when no process but ourselves and our ancestors lives in it. */
 static bool private_mount_ns(void)
 {
-	struct stat self, init;
+	char self[64], other[64], pid[32];
+	pid_t ancestors[64];
+	int nanc = 0;
+	struct dirent *de;
+	bool shared = false;
+	DIR *d;
 
-	if (stat("/proc/self/ns/mnt", &self) || stat("/proc/1/ns/mnt", &init))
+	if (!mnt_ns_of("self", self, sizeof(self)))
 		return false;
-	return self.st_ino != init.st_ino || self.st_dev != init.st_dev;
+	if (mnt_ns_of("1", other, sizeof(other)))
+		return strcmp(self, other) != 0;
+	for (pid_t p = getpid(); p > 1 && nanc < 64; p = parent_of(p))
+		ancestors[nanc++] = p;
+	d = opendir("/proc");
+	while (d && !shared && (de = readdir(d))) {
+		pid_t p = atoi(de->d_name);
+		int i;
+
+		if (p <= 0)
+			continue;
+		for (i = 0; i < nanc && ancestors[i] != p; i++)
+			;
+		if (i < nanc)
+			continue;
+		snprintf(pid, sizeof(pid), "%d", p);
+		shared = mnt_ns_of(pid, other, sizeof(other)) && !strcmp(self, other);
+	}
+	if (d)
+		closedir(d);
+	return !shared;
 }
 
 int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -70,6 +71,7 @@ int zlb_xdp_query(int ifindex, struct zlb_xdp_state *st, struct zlb_err *err)
 		} else if (is_ours(p)) {
 			st->kind = ZLB_XDP_OURS_SINGLE;
 			memcpy(st->tag, xdp_program__tag(p), sizeof(st->tag));
+			st->prog_id = xdp_program__id(p);
 		} else {
 			st->kind = ZLB_XDP_OTHER;
 			snprintf(st->name, sizeof(st->name), "%s", xdp_program__name(p));
@@ -77,11 +79,35 @@ int zlb_xdp_query(int ifindex, struct zlb_xdp_state *st, struct zlb_err *err)
 	} else {
 		p = find_ours(mp);
 		st->kind = p ? ZLB_XDP_OURS_MULTI : ZLB_XDP_DISPATCHER;
-		if (p)
+		if (p) {
 			memcpy(st->tag, xdp_program__tag(p), sizeof(st->tag));
+			st->prog_id = xdp_program__id(p);
+		}
 	}
 	xdp_multiprog__close(mp);
 	return 0;
+}
+
+/* Whether program @prog_id uses map @map_id: a zon-lb program of the same
+ * build may still work on other maps (pinned elsewhere, or by a load whose
+ * pins were removed). */
+static bool uses_map(__u32 prog_id, __u32 map_id)
+{
+	__u32 ids[64], len;
+	struct bpf_prog_info info = {};
+	bool found = false;
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+
+	if (fd < 0)
+		return false;
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(info);
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++)
+			found |= ids[i] == map_id;
+	close(fd);
+	return found;
 }
 
 static void describe(int ifindex, char *how, size_t len, const char *action)
@@ -138,7 +164,7 @@ int zlb_xdp_attach(struct zlb_attacher *a, int ifindex, const char *ifname,
 	switch (st->kind) {
 	case ZLB_XDP_OURS_SINGLE:
 	case ZLB_XDP_OURS_MULTI:
-		if (!memcmp(st->tag, a->tag, sizeof(a->tag))) {
+		if (!memcmp(st->tag, a->tag, sizeof(a->tag)) && uses_map(st->prog_id, a->ct_map_id)) {
 			describe(ifindex, how, howlen, "already running this program, maps updated");
 			return 0;
 		}
@@ -146,7 +172,9 @@ int zlb_xdp_attach(struct zlb_attacher *a, int ifindex, const char *ifname,
 			if (replace_single(a, ifindex, st->mode, err))
 				return -1;
 			*changed = true;
-			describe(ifindex, how, howlen, "replaced an older zon-lb program atomically");
+			describe(ifindex, how, howlen, memcmp(st->tag, a->tag, sizeof(a->tag))
+				 ? "replaced an older zon-lb program atomically"
+				 : "replaced atomically a zon-lb program that used other maps (another pin directory?)");
 			return 0;
 		}
 		/* In the dispatcher: add the new one, then drop the old one.

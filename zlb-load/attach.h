@@ -22,6 +22,7 @@ struct zlb_xdp_state {
 	enum zlb_xdp_kind kind;
 	enum xdp_attach_mode mode;
 	unsigned char tag[8];
+	__u32 prog_id;        /* ours: the attached program */
 	char name[64];        /* the other program's name (ZLB_XDP_OTHER) */
 };
 
@@ -31,6 +32,7 @@ struct zlb_attacher {
 	struct xdp_program *fresh;   /* libxdp program for interfaces without zon-lb */
 	int loaded_fd;               /* our program, loaded as plain XDP, for replace */
 	unsigned char tag[8];
+	__u32 ct_map_id;             /* the pinned connection table's map id */
 	enum xdp_attach_mode mode;   /* for new attachments */
 };
 

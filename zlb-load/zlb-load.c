@@ -392,6 +392,17 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 	return reuse_tx_ports(xdp_program__bpf_obj(l->fresh), pin_dir, err);
 }
 
+static __u32 map_id(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+
+	if (!map || bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len))
+		return 0;
+	return info.id;
+}
+
 static int program_tag(int fd, unsigned char tag[8])
 {
 	struct bpf_prog_info info = {};
@@ -429,6 +440,7 @@ static int attach_all(struct load *l, struct zlb_err *err)
 	struct zlb_attacher a = {
 		.fresh = l->fresh,
 		.loaded_fd = bpf_program__fd(prog),
+		.ct_map_id = map_id(l->obj, ZLB_MAP_CONNTRACK),
 		.mode = l->opt.skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE,
 	};
 	bool *changed = calloc(l->cfg.nifaces + 1, sizeof(*changed));

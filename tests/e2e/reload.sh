@@ -84,6 +84,28 @@ fi
 exchange "after reload"
 exchange "after reload, again"
 
+# An upgrade: another build of the data plane (as a newer zon-lb would
+# bring) replaces the running program atomically, with the same maps.
+prog_id() {
+	ip -n "$ZL" -d link show "$1" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'
+}
+old_id=$(prog_id veth0)
+ZLB_BPF_OBJ=${ZLB_TEST_BPF_DIR:-$ZLB_BUILDDIR/tests/bpf}/zlb_upgrade.bpf.o \
+	run "zlb-load with another build of the program" "$CONFS/reload.conf"
+if grep -q "veth0: replaced an older zon-lb program atomically" "$OUT" &&
+	grep -q "veth2: replaced an older zon-lb program atomically" "$OUT"; then
+	zlb_pass "the older program is replaced atomically on both interfaces"
+else
+	zlb_fail "the older program is replaced atomically on both interfaces" "$(cat "$OUT")"
+fi
+new_id=$(prog_id veth0)
+if [ -n "$new_id" ] && [ "$new_id" != "$old_id" ]; then
+	zlb_pass "veth0 runs a new program (id $old_id -> $new_id)"
+else
+	zlb_fail "veth0 runs a new program" "id before '$old_id', after '$new_id'"
+fi
+exchange "after the upgrade"
+
 if zlb_alive "$srv_pid" && zlb_alive "$cli_pid"; then
 	zlb_pass "both nc processes are still running"
 else
