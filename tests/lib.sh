@@ -368,6 +368,19 @@ zlb_nc_send() {
 	printf '%s\n' "$2" 1<>"$ZLB_TMP/$1.in"
 }
 
+# zlb_line_crosses NAME FROM OUT LINE: send LINE on nc connection FROM (see
+# zlb_nc_server/zlb_nc_client) and pass NAME when it shows up in file OUT.
+zlb_line_crosses() {
+	local name=$1 from=$2 out=$3 line=$4
+	zlb_nc_send "$from" "$line"
+	if zlb_wait_for zlb_file_has "$out" "$line"; then
+		zlb_pass "$name"
+		return 0
+	fi
+	zlb_fail "$name" "got: $(cat "$out")"
+	return 1
+}
+
 zlb_tcp_listening() {
 	ip netns exec "$1" ss -Hltn "src $2:$3" 2>/dev/null | grep -q .
 }

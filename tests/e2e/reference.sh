@@ -102,22 +102,10 @@ check_tcp() {
 		ok=0
 	fi
 
-	zlb_nc_send "$cli" "client to server $m $ZLB_SUFFIX"
-	if zlb_wait_for zlb_file_has "$ZLB_TMP/$srv.out" "client to server $m $ZLB_SUFFIX"; then
-		zlb_pass "$m: tcp: a line from the client reaches the server"
-	else
-		zlb_fail "$m: tcp: a line from the client reaches the server" \
-			"server got: $(cat "$ZLB_TMP/$srv.out")"
-		ok=0
-	fi
-	zlb_nc_send "$srv" "server to client $m $ZLB_SUFFIX"
-	if zlb_wait_for zlb_file_has "$ZLB_TMP/$cli.out" "server to client $m $ZLB_SUFFIX"; then
-		zlb_pass "$m: tcp: a line from the server reaches the client"
-	else
-		zlb_fail "$m: tcp: a line from the server reaches the client" \
-			"client got: $(cat "$ZLB_TMP/$cli.out")"
-		ok=0
-	fi
+	zlb_line_crosses "$m: tcp: a line from the client reaches the server" \
+		"$cli" "$ZLB_TMP/$srv.out" "client to server $m $ZLB_SUFFIX" || ok=0
+	zlb_line_crosses "$m: tcp: a line from the server reaches the client" \
+		"$srv" "$ZLB_TMP/$cli.out" "server to client $m $ZLB_SUFFIX" || ok=0
 	[ "$ok" -eq 1 ] || diag "$m tcp"
 	zlb_kill_tracked
 }

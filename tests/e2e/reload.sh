@@ -29,19 +29,10 @@ run() {
 
 # exchange TAG: one line each way on the connection between cli and srv.
 exchange() {
-	local c2s="client to server $1 $ZLB_SUFFIX" s2c="server to client $1 $ZLB_SUFFIX"
-	zlb_nc_send cli "$c2s"
-	if zlb_wait_for zlb_file_has "$ZLB_TMP/srv.out" "$c2s"; then
-		zlb_pass "$1: a line from the client reaches the server"
-	else
-		zlb_fail "$1: a line from the client reaches the server" "server got: $(cat "$ZLB_TMP/srv.out")"
-	fi
-	zlb_nc_send srv "$s2c"
-	if zlb_wait_for zlb_file_has "$ZLB_TMP/cli.out" "$s2c"; then
-		zlb_pass "$1: a line from the server reaches the client"
-	else
-		zlb_fail "$1: a line from the server reaches the client" "client got: $(cat "$ZLB_TMP/cli.out")"
-	fi
+	zlb_line_crosses "$1: a line from the client reaches the server" \
+		cli "$ZLB_TMP/srv.out" "client to server $1 $ZLB_SUFFIX"
+	zlb_line_crosses "$1: a line from the server reaches the client" \
+		srv "$ZLB_TMP/cli.out" "server to client $1 $ZLB_SUFFIX"
 }
 
 no_xdp() {
