@@ -127,7 +127,7 @@ int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)
 			return -1;
 		}
 		if (private_mount_ns()) {
-			zlb_err_set(err, "no bpffs at /sys/fs/bpf, and this process runs in a private mount namespace (as under 'ip netns exec'), where a bpffs mounted now would vanish on exit: set %s to a directory on a bpffs that outlives this process",
+			zlb_err_set(err, "no bpffs at /sys/fs/bpf, and this process runs in a private mount namespace (as under 'ip netns exec'), where a bpffs mounted now would vanish on exit: mount a bpffs that outlives this process (mount -t bpf bpf DIR) and set %s=DIR/zon-lb",
 				    ZLB_PIN_ENV);
 			return -1;
 		}

@@ -188,7 +188,7 @@ int zlb_xdp_attach(struct zlb_attacher *a, int ifindex, const char *ifname,
 		if (!get_mp(ifindex, &mp, err) && mp) {
 			for (old = xdp_multiprog__next_prog(NULL, mp); old;
 			     old = xdp_multiprog__next_prog(old, mp))
-				if (is_ours(old) && memcmp(xdp_program__tag(old), a->tag, 8))
+				if (xdp_program__id(old) == st->prog_id)
 					break;
 			if (old)
 				xdp_program__detach(old, ifindex, st->mode, 0);

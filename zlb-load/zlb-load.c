@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/neighbour.h>
@@ -467,6 +466,9 @@ static int attach_all(struct load *l, struct zlb_err *err)
 			return -1;
 		}
 		pr_info("%s: %s\n", name, how);
+		if (!changed[i] && l->xdp[i].mode != a.mode)
+			pr_warn("%s: keeps running in %s mode; run 'zlb-load --unload' and load again to change the mode\n",
+				name, l->xdp[i].mode == XDP_MODE_SKB ? "skb" : "native");
 		if (changed[i] && l->links[i].is_veth && a.mode == XDP_MODE_NATIVE)
 			pr_info("%s: note: an XDP program on a veth turns TSO off on its peer and loses partial checksums\n", name);
 	}
@@ -506,7 +508,7 @@ static int do_load(struct load *l)
 	__u32 version, old_ifaces[ZLB_MAX_IFACES];
 	int nold;
 
-	if (zlb_pin_dir_prepare(pin_dir, &err) || zlb_maps_pinned_abi(pin_dir, &version, &err))
+	if (zlb_maps_pinned_abi(pin_dir, &version, &err))
 		goto fail;
 	if (version && version != ZLB_ABI_VERSION) {
 		zlb_err_set(&err, "the maps pinned in %s carry ABI version %u, this zlb-load writes version %u: run 'zlb-load --unload' first (established connections are dropped)",
@@ -523,9 +525,10 @@ static int do_load(struct load *l)
 	pr_debug("kernel %s BPF_FIB_LOOKUP_SRC\n", l->fib_src ? "has" : "lacks");
 	if (resolve_sources(l, &err))
 		goto fail;
-	warn_interfaces(l);
-
 	/* From here on the kernel changes. */
+	if (zlb_pin_dir_prepare(pin_dir, &err))
+		goto fail;
+	warn_interfaces(l);
 	if (open_object(l, pin_dir, &err) || zlb_maps_from_object(l->obj, &maps, &err))
 		goto fail;
 	nold = zlb_maps_ifindexes(&maps, old_ifaces, ZLB_MAX_IFACES);
@@ -554,9 +557,7 @@ static int do_unload(const struct options *opt)
 	char path[PATH_MAX];
 	struct zlb_maps maps;
 	struct zlb_err err;
-	struct dirent *de;
 	int n, rc = 0, fd;
-	DIR *d;
 
 	if (zlb_maps_pinned_abi(dir, &version, &err)) {
 		pr_err("%s\n", err.msg);
@@ -586,21 +587,15 @@ static int do_unload(const struct options *opt)
 	}
 	if (rc)
 		return rc;
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (zlb_pin_path(path, sizeof(path), dir, de->d_name) && unlink(path)) {
+	for (int i = 0; i < ZLB_M_COUNT; i++) {
+		zlb_pin_path(path, sizeof(path), dir, zlb_map_names[i]);
+		if (unlink(path) && errno != ENOENT) {
 			pr_err("cannot remove %s: %s\n", path, strerror(errno));
 			rc = 1;
 		}
 	}
-	if (d)
-		closedir(d);
-	if (!rc && rmdir(dir)) {
-		pr_err("cannot remove %s: %s\n", dir, strerror(errno));
-		rc = 1;
-	}
+	if (!rc && rmdir(dir))
+		pr_warn("pins removed, but %s is kept: %s\n", dir, strerror(errno));
 	if (!rc)
 		pr_info("unloaded: pins in %s removed\n", dir);
 	return rc;

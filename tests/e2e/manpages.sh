@@ -1,0 +1,136 @@
+#!/bin/bash
+# The man pages against the code: every option zlb-load --help prints is
+# documented under OPTIONS of zlb-load.8 (with its short form), and OPTIONS
+# documents nothing --help does not print; every environment variable --help
+# names is under ENVIRONMENT; and the pages lint clean (mandoc -Tlint, groff
+# -ww). Needs no root and changes nothing.
+set -u
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${ZLB_SRCDIR:=$(cd "$here/../.." && pwd)}"
+: "${ZLB_BUILDDIR:=$ZLB_SRCDIR}"
+LOAD=$ZLB_BUILDDIR/zlb-load/zlb-load
+MANDIR=$ZLB_SRCDIR/man
+PAGES=(zlb-load.8 zonlb.conf.5 zon-lb.7)
+
+passed=0
+failed=0
+
+ok() {
+	passed=$((passed + 1))
+	printf 'ok - %s\n' "$1"
+}
+
+not_ok() {
+	failed=$((failed + 1))
+	printf 'not ok - %s\n' "$1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/#   /'
+}
+
+summary() {
+	printf 'manpages: %d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+# section PAGE NAME: the roff source of section NAME of PAGE, with roff's
+# escaped hyphens and zero-width escapes made plain (\-\-check -> --check).
+section() {
+	awk -v want=".SH $2" '
+		/^\.SH / { name = $0; gsub(/"/, "", name); on = (name == want); next }
+		on' "$1" | sed -e 's/\\-/-/g' -e 's/\\[&%]//g'
+}
+
+long_options() {
+	grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+}
+
+# --- zlb-load --help against zlb-load.8 ------------------------------------
+
+page=$MANDIR/zlb-load.8
+if ! help=$("$LOAD" --help 2>&1); then
+	not_ok "zlb-load --help runs ($LOAD)" "$help"
+	help=""
+elif [ ! -r "$page" ]; then
+	not_ok "$page exists"
+	help=""
+else
+	ok "zlb-load --help runs"
+fi
+
+if [ -n "$help" ]; then
+	options=$(section "$page" OPTIONS)
+	environment=$(section "$page" ENVIRONMENT)
+	help_long=$(printf '%s\n' "$help" | long_options)
+	man_long=$(printf '%s\n' "$options" | long_options)
+
+	if [ -z "$help_long" ]; then
+		not_ok "zlb-load --help prints long options"
+	fi
+	if [ -z "$options" ]; then
+		not_ok "zlb-load.8 has an OPTIONS section"
+	fi
+
+	for o in $help_long; do
+		if printf '%s\n' "$man_long" | grep -qxF -- "$o"; then
+			ok "$o (from --help) is in OPTIONS of zlb-load.8"
+		else
+			not_ok "$o (from --help) is in OPTIONS of zlb-load.8"
+		fi
+	done
+	for o in $man_long; do
+		if printf '%s\n' "$help_long" | grep -qxF -- "$o"; then
+			ok "$o (from OPTIONS of zlb-load.8) is in --help"
+		else
+			not_ok "$o (from OPTIONS of zlb-load.8) is in --help"
+		fi
+	done
+
+	# "  -c, --check ..." in --help: the page tags the option the same way.
+	while read -r short long; do
+		if printf '%s\n' "$options" | grep -qE -- "(^|[^a-z-])$short([^a-zA-Z-].*|)$long([^a-z0-9-]|$)"; then
+			ok "$short goes with $long in OPTIONS of zlb-load.8"
+		else
+			not_ok "$short goes with $long in OPTIONS of zlb-load.8"
+		fi
+	done < <(printf '%s\n' "$help" | sed -nE 's/^[[:space:]]+(-[A-Za-z]), (--[a-z][a-z0-9-]*).*/\1 \2/p')
+
+	for v in $(printf '%s\n' "$help" | grep -oE '\b(ZLB|LIBXDP)_[A-Z0-9_]+' | sort -u); do
+		if printf '%s\n' "$environment" | grep -qw -- "$v"; then
+			ok "$v (from --help) is in ENVIRONMENT of zlb-load.8"
+		else
+			not_ok "$v (from --help) is in ENVIRONMENT of zlb-load.8"
+		fi
+	done
+fi
+
+# --- lint -------------------------------------------------------------------
+
+linters=0
+for p in "${PAGES[@]}"; do
+	f=$MANDIR/$p
+	if [ ! -r "$f" ]; then
+		not_ok "$p exists in $MANDIR"
+		continue
+	fi
+	if command -v mandoc >/dev/null 2>&1; then
+		linters=1
+		if out=$(mandoc -Tlint "$f" 2>&1) && [ -z "$out" ]; then
+			ok "mandoc -Tlint $p: clean"
+		else
+			not_ok "mandoc -Tlint $p: clean" "$out"
+		fi
+	fi
+	if command -v groff >/dev/null 2>&1; then
+		linters=1
+		if out=$(groff -ww -z -man -Tutf8 "$f" 2>&1) && [ -z "$out" ]; then
+			ok "groff -ww -man $p: no warnings"
+		else
+			not_ok "groff -ww -man $p: no warnings" "$out"
+		fi
+	fi
+done
+[ "$linters" -eq 1 ] || not_ok "mandoc or groff is installed to lint the pages"
+
+summary
