@@ -40,6 +40,12 @@ static __always_inline long ctx_fib_lookup(struct zlb_ctx *ctx,
 	return bpf_fib_lookup(ctx, params, sizeof(*params), flags);
 }
 
+/* Whether ctx_send() can send out of @ifindex. */
+static __always_inline int ctx_can_send(struct zlb_ctx *ctx, __u32 ifindex)
+{
+	return ifindex == ctx_ifindex(ctx) || bpf_map_lookup_elem(&zlb_tx_ports, &ifindex);
+}
+
 /* Send out of @ifindex: back out of the ingress interface, or through the
  * devmap of configured interfaces. An interface missing from the devmap is
  * not ours to send on: -1. */

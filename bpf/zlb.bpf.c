@@ -122,14 +122,18 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	src = be->src ? be->src : route.src;
 	if (!src)
 		return drop(ZLB_C_DROP_NO_SOURCE);
+	/* No flow for a packet that cannot leave. */
+	if (!ctx_can_send(ctx, route.ifindex))
+		return drop(ZLB_C_DROP_NO_TX_PORT);
 
 	orig.saddr = src;
 	orig.daddr = be->addr;
 	orig.sport = key->sport;
 	orig.dport = pkt->proto == IPPROTO_ICMP ? key->dport : be->port;
 	orig.service_id = svc->id;
-	if (ct_create(key, &orig))
-		return drop(ZLB_C_DROP_CT_INSERT);
+	err = ct_create(key, &orig, flow_hash(key));
+	if (err)
+		return drop(err);
 	count(ZLB_C_NEW_FLOW);
 	return zlb_send(ctx, pkt, &orig, &route);
 }

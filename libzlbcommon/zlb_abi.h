@@ -39,6 +39,14 @@
 
 #define ZLB_DEFAULT_FIB_CACHE_MS 1000
 
+/* Source NAT: the backend side keeps the client's port when that tuple is
+ * free; otherwise ports of this range are tried, starting at one derived
+ * from the client's tuple. It lies below Linux's default ephemeral range
+ * (32768-60999), so the load balancer's own connections stay apart. */
+#define ZLB_SNAT_PORT_MIN 16384
+#define ZLB_SNAT_PORT_MAX 32767
+#define ZLB_SNAT_TRIES    8
+
 /* Read-only constants of the program (.rodata), set by zlb-load before the
  * program is loaded. */
 struct zlb_rodata {
@@ -159,9 +167,9 @@ enum zlb_counter {
 	ZLB_C_DROP_NO_SOURCE,    /* no source address for the backend side */
 	ZLB_C_DROP_NO_TX_PORT,   /* egress interface is not configured */
 	ZLB_C_DROP_CT_INSERT,    /* connection table update failed */
+	ZLB_C_DROP_SNAT_BUSY,    /* every source port tried is taken */
 	ZLB_C_DROP_TCP_NO_FLOW,  /* mid-connection TCP segment, unknown flow */
 	ZLB_C_DROP_FRAGMENT,     /* IPv4 fragment addressed to a service */
-	ZLB_C_DROP_MALFORMED,    /* service packet with bad lengths */
 	ZLB_C_MAX,
 };
 
@@ -171,7 +179,7 @@ enum zlb_counter {
 	"neigh_miss", "neigh_learned", \
 	"drop_no_neigh", "drop_fib", "drop_fwd_disabled", "drop_frag_needed", \
 	"drop_ttl", "drop_no_backend", "drop_no_source", "drop_no_tx_port", \
-	"drop_ct_insert", "drop_tcp_no_flow", "drop_fragment", "drop_malformed", \
+	"drop_ct_insert", "drop_snat_busy", "drop_tcp_no_flow", "drop_fragment", \
 }
 
 #endif /* ZLB_ABI_H */

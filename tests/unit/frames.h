@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Test frames: a packet described field by field (struct pkt) becomes the
+ * bytes on the wire, with every checksum computed from scratch -- full
+ * one's-complement sums over header and pseudo-header, independent of the
+ * data plane's incremental updates. Also the reverse (a one-line summary
+ * of a frame, checksums verified) and a hex diff of two frames. */
+#ifndef ZLB_TEST_FRAMES_H
+#define ZLB_TEST_FRAMES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define FRAME_MAX 2048
+#define PKT_PAYLOAD_MAX 1500
+#define PKT_IPOPT_MAX 40
+
+/* An IPv4 address in host order: IP4(10, 0, 0, 1). */
+#define IP4(a, b, c, d) \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+/* IPv4 flags, in pkt.frag together with the offset (8-byte units). */
+#define PKT_DF 0x4000
+#define PKT_MF 0x2000
+
+/* TCP flags (pkt.tcp_flags). */
+#define PKT_FIN 0x01
+#define PKT_SYN 0x02
+#define PKT_RST 0x04
+#define PKT_PSH 0x08
+#define PKT_ACK 0x10
+
+enum pkt_kind {
+	PKT_IPV4,       /* IPv4 carrying pkt.proto */
+	PKT_ARP,        /* ARP for IPv4 over Ethernet */
+	PKT_RAW,        /* pkt.ethertype, then the payload as it is */
+};
+
+/* Every number in host order; the builder writes network order. */
+struct pkt {
+	uint8_t dmac[6];
+	uint8_t smac[6];
+	bool vlan;              /* one 802.1Q tag ... */
+	uint16_t vlan_tci;      /* ... with this TCI */
+	enum pkt_kind kind;
+
+	/* IPv4 */
+	uint32_t saddr, daddr;
+	uint8_t tos, ttl, proto;
+	uint16_t ip_id;
+	uint16_t frag;          /* PKT_DF | PKT_MF | offset */
+	uint8_t ip_opts[PKT_IPOPT_MAX];
+	size_t ip_optlen;       /* a multiple of 4 */
+
+	/* TCP and UDP */
+	uint16_t sport, dport;
+	uint8_t tcp_flags;
+	uint32_t seq, ack;
+	uint16_t window;
+	bool udp_no_csum;       /* send UDP checksum 0 ("none") */
+
+	/* ICMP: echo when icmp_type is 0 or 8, else id/seq fill the
+	 * "rest of header" word as they would for echo */
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id, icmp_seq;
+
+	/* ARP */
+	uint16_t arp_op;
+	uint8_t sha[6], tha[6];
+	uint32_t spa, tpa;
+
+	/* PKT_RAW */
+	uint16_t ethertype;
+
+	uint8_t payload[PKT_PAYLOAD_MAX];
+	size_t payload_len;
+};
+
+struct frame {
+	uint8_t data[FRAME_MAX];
+	size_t len;
+	size_t csum_off;        /* of the L4 checksum field; 0: none */
+};
+
+/* Build @p into @f. Aborts on a description that cannot be built (a test
+ * bug, not a data-plane failure). */
+void frame_build(struct frame *f, const struct pkt *p);
+
+/* Set the payload of @p. */
+void pkt_set_payload(struct pkt *p, const void *data, size_t len);
+
+/* The two bytes of the L4 checksum field of @f, as they lie in the frame
+ * (TCP, UDP and ICMP frames only). */
+void frame_l4_csum(const struct frame *f, uint8_t csum[2]);
+
+/* Parse the tuple of an IPv4 TCP/UDP frame: 0, or -1 when it is none. */
+int frame_tuple(const uint8_t *data, size_t len, uint32_t *saddr, uint16_t *sport,
+		uint32_t *daddr, uint16_t *dport);
+
+/* A one-line summary: MACs, tag, addresses, ports, flags, TTL and whether
+ * each checksum is right. */
+void frame_describe(const uint8_t *data, size_t len, char *buf, size_t size);
+
+/* Print where @got differs from @want: both summaries, then each 16-byte
+ * row that differs, with the differing bytes marked. Lines start with
+ * @prefix. */
+void frame_diff(FILE *out, const char *prefix, const uint8_t *want, size_t want_len,
+		const uint8_t *got, size_t got_len);
+
+#endif

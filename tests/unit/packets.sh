@@ -1,0 +1,49 @@
+#!/bin/bash
+# Packet tests of the data plane: tests/unit/test_packets runs frames through
+# the XDP program with BPF_PROG_TEST_RUN. The program's FIB lookups and
+# devmap need real interfaces, so it runs inside one namespace of its own:
+#
+#   veth1 (client 10.0.0.2) --- veth0 10.0.0.1   veth2 10.2.0.1 --- veth3 (backend 10.2.0.2)
+#
+# Nothing is attached and no frame really leaves: the interfaces only give
+# the FIB routes, neighbours and ifindexes. The MACs and neighbours below are
+# the ones test_packets.c expects.
+set -u
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+zlb_require_root
+zlb_require_cmd ip sysctl
+TEST_PACKETS=$ZLB_BUILDDIR/tests/unit/test_packets
+[ -x "$TEST_PACKETS" ] || zlb_die "not built: $TEST_PACKETS (make $TEST_PACKETS)"
+[ -r "$ZLB_BPF_OBJ" ] || zlb_die "BPF object not built: $ZLB_BPF_OBJ"
+
+zlb_netns_add zpkt
+NS=$ZLB_NETNS_NAME
+
+zlb_must ip -n "$NS" link add veth0 type veth peer name veth1
+zlb_must ip -n "$NS" link add veth2 type veth peer name veth3
+for i in 0 1 2 3; do
+	zlb_must ip -n "$NS" link set "veth$i" address "02:00:00:00:00:0$i"
+	zlb_must ip -n "$NS" link set "veth$i" up
+done
+zlb_must ip -n "$NS" addr add 10.0.0.1/24 dev veth0
+zlb_must ip -n "$NS" addr add 10.2.0.1/24 dev veth2
+zlb_must ip netns exec "$NS" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
+	net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth1.forwarding=1 \
+	net.ipv4.conf.veth2.forwarding=1 net.ipv4.conf.veth3.forwarding=1
+
+# The client (veth1's MAC) and the backend (veth3's MAC); 10.2.0.3 is a
+# backend the kernel has no neighbour for.
+zlb_must ip -n "$NS" neigh add 10.0.0.2 lladdr 02:00:00:00:00:01 dev veth0 nud permanent
+zlb_must ip -n "$NS" neigh add 10.2.0.2 lladdr 02:00:00:00:00:03 dev veth2 nud permanent
+# A backend behind the client side (hairpin, XDP_TX).
+zlb_must ip -n "$NS" neigh add 10.0.0.3 lladdr 02:00:00:00:10:03 dev veth0 nud permanent
+# A backend behind a route with a small MTU.
+zlb_must ip -n "$NS" route add 10.2.0.4/32 dev veth2 mtu lock 1000
+zlb_must ip -n "$NS" neigh add 10.2.0.4 lladdr 02:00:00:00:12:04 dev veth2 nud permanent
+# A backend behind an interface zon-lb is not configured on.
+zlb_must ip -n "$NS" route add 10.3.0.0/24 dev veth3
+zlb_must ip -n "$NS" neigh add 10.3.0.2 lladdr 02:00:00:00:13:02 dev veth3 nud permanent
+
+ip netns exec "$NS" "$TEST_PACKETS" "$ZLB_BPF_OBJ"
