@@ -1,6 +1,8 @@
 #!/bin/bash
-# The reference scenario end to end, twice: "warm" (neighbour tables filled
-# by pings before zlb-load) and "cold" (no traffic at all before zlb-load).
+# The reference scenario end to end: "warm" (neighbour tables filled by
+# pings before zlb-load), "cold" (no traffic at all before zlb-load, then
+# the server side's veth pair made anew and reloaded) and "skb" (cold, with
+# zlb-load --skb-mode).
 #
 #   client ZC 10.0.0.2 --- veth0 10.0.0.1 [zon-lb, ZL] veth2 10.2.0.1 --- 10.2.0.2 server ZS
 #
@@ -52,10 +54,16 @@ check_cold_neighbours() {
 	fi
 }
 
-# load MODE: zlb-load reference.conf; returns non-zero when it failed.
+# load MODE: zlb-load reference.conf (skb: in skb mode); returns non-zero
+# when it failed.
 load() {
-	local m=$1 out=$ZLB_TMP/load-$1.out ifc
-	if zlb_load_in_lb "$CONF" >"$out" 2>&1; then
+	local m=$1 out=$ZLB_TMP/load-$1.out ifc opt=() want=native xdp=xdp
+	if [ "$m" = skb ]; then
+		opt=(--skb-mode)
+		want=skb
+		xdp=xdpgeneric
+	fi
+	if zlb_load_in_lb "${opt[@]}" "$CONF" >"$out" 2>&1; then
 		zlb_pass "$m: zlb-load loads reference.conf"
 	else
 		zlb_fail "$m: zlb-load loads reference.conf" "exit $?: $(cat "$out")"
@@ -63,13 +71,13 @@ load() {
 	fi
 	cat "$out"
 	for ifc in veth0 veth2; do
-		if grep -E "$ifc\b.*mode" "$out" >/dev/null; then
-			zlb_pass "$m: zlb-load reports the attach mode of $ifc"
+		if grep -E "$ifc: .*\($want mode, libxdp (single-program fallback|multiprog dispatcher)" "$out" >/dev/null; then
+			zlb_pass "$m: zlb-load reports the attach mode of $ifc ($want)"
 		else
-			zlb_fail "$m: zlb-load reports the attach mode of $ifc" "no line with '$ifc' and 'mode'"
+			zlb_fail "$m: zlb-load reports the attach mode of $ifc ($want)" "no line with '$ifc' and '$want mode'"
 		fi
-		if ip -n "$ZL" link show "$ifc" | grep -q xdp; then
-			zlb_pass "$m: an XDP program is attached to $ifc"
+		if ip -n "$ZL" link show "$ifc" | grep -q "$xdp "; then
+			zlb_pass "$m: an XDP program is attached to $ifc ($xdp)"
 		else
 			zlb_fail "$m: an XDP program is attached to $ifc" "$(ip -n "$ZL" link show "$ifc")"
 		fi
@@ -153,8 +161,27 @@ check_icmp() {
 	fi
 }
 
-# scenario warm|cold: a fresh bpffs and topology, zlb-load, the three
-# protocols, then everything torn down.
+# recreate: the server side's veth pair is deleted and made again (a new
+# ifindex); a reload attaches to it and fills the devmap anew.
+recreate() {
+	local m=recreated
+	zlb_must ip -n "$ZL" link del veth2
+	zlb_veth_pair "$ZL" veth2 "$ZS" veth3
+	zlb_must ip -n "$ZL" addr add 10.2.0.1/24 dev veth2
+	zlb_must ip -n "$ZS" addr add 10.2.0.2/24 dev veth3
+	zlb_must ip -n "$ZL" link set veth2 up
+	zlb_must ip -n "$ZS" link set veth3 up
+	zlb_must ip -n "$ZS" route add default via 10.2.0.1
+	zlb_must ip netns exec "$ZL" sysctl -q -w net.ipv4.conf.veth2.forwarding=1
+	zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
+	if load "$m"; then
+		check_tcp "$m"
+	fi
+}
+
+# scenario warm|cold|skb: a fresh bpffs and topology, zlb-load, the three
+# protocols, then everything torn down. cold goes on with the server side's
+# interfaces made anew; skb is cold in skb (generic) mode.
 scenario() {
 	local m=$1
 	echo "=== $m"
@@ -170,6 +197,7 @@ scenario() {
 		check_udp "$m"
 		check_icmp "$m"
 	fi
+	[ "$m" = cold ] && recreate
 	zlb_netns_del_all
 	zlb_bpffs_teardown
 }
@@ -177,4 +205,5 @@ scenario() {
 zlb_tmpdir
 scenario warm
 scenario cold
+scenario skb
 zlb_summary

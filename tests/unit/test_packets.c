@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -1001,6 +1002,59 @@ static void test_same_source_port(const struct lb *lb)
 	       &ans_b, VETH2, XDP_REDIRECT, &out, FLOW_HIT, ROUTED, ZLB_C_NEIGH_MISS, REDIRECTED);
 }
 
+/* The FIB cache answers for a bounded time (settings.fib_cache_ms): within
+ * it a neighbour's new MAC is not seen, after it the FIB is asked again. */
+static void test_fib_cache_age(const struct lb *lb)
+{
+	static const uint8_t moved_mac[6] = { 0x02, 0x00, 0x00, 0x00, 0x99, 0x02 };
+	struct pkt first = from_client(IPPROTO_UDP, 5100, VIP, 53);
+	struct pkt again = from_client(IPPROTO_UDP, 5100, VIP, 53);
+	struct pkt later = from_client(IPPROTO_UDP, 5100, VIP, 53);
+	int fd = lb->maps.fd[ZLB_M_FIB_CACHE];
+	__be32 dst = htonl(BACKEND);
+	struct zlb_fib_entry e;
+	struct timespec now;
+	struct pkt out;
+	long long left;
+
+	with_data(&first, "cache 1");
+	out = to_backend(&first, 5353);
+	expect(lb, "fib cache: a flow to the backend is routed", &first, VETH0,
+	       XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (bpf_map_lookup_elem(fd, &dst, &e)) {
+		fail("fib cache: an entry for 10.2.0.2", "%s", strerror(errno));
+		return;
+	}
+	left = (long long)e.expires_ns - (now.tv_sec * 1000000000LL + now.tv_nsec);
+	if (left > 0 && left <= 3600000LL * 1000000)
+		report("fib cache: the entry expires within fib_cache_ms (1 h here)", NULL);
+	else
+		fail("fib cache: the entry expires within fib_cache_ms (1 h here)",
+		     "expires in %lld ns", left);
+
+	if (system("ip neigh replace 10.2.0.2 lladdr 02:00:00:00:99:02 dev veth2 nud permanent")) {
+		fail("fib cache: setup", "ip neigh replace failed");
+		return;
+	}
+	with_data(&again, "cache 2");
+	out = to_backend(&again, 5353);
+	expect(lb, "fib cache: within its age the cached MAC is used", &again, VETH0,
+	       XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+
+	/* Let the entry's age run out (its expiry is a CLOCK_MONOTONIC time). */
+	e.expires_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	bpf_map_update_elem(fd, &dst, &e, BPF_EXIST);
+	with_data(&later, "cache 3");
+	out = sent(&later, VETH2, moved_mac, LB_SRC, 5100, BACKEND, 5353);
+	expect(lb, "fib cache: after its age the FIB gives the new MAC", &later, VETH0,
+	       XDP_REDIRECT, &out, FLOW_HIT, ROUTED, REDIRECTED);
+
+	if (system("ip neigh replace 10.2.0.2 lladdr 02:00:00:00:00:03 dev veth2 nud permanent"))
+		fail("fib cache: restoring 10.2.0.2's MAC", "ip neigh replace failed");
+	bpf_map_delete_elem(fd, &dst);
+}
+
 /* Every backend-side tuple the data plane may try is taken: the flow is
  * refused and counted, never given another flow's tuple. */
 static void test_source_ports_exhausted(const struct lb *lb)
@@ -1112,6 +1166,7 @@ int main(int argc, char **argv)
 	test_vlan_and_options(&main_lb);
 	test_same_source_port(&main_lb);
 	test_source_ports_exhausted(&main_lb);
+	test_fib_cache_age(&main_lb);
 	test_no_fib_source(&nofibsrc_lb);
 
 	lb_close(&nofibsrc_lb);
