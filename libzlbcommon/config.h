@@ -12,12 +12,14 @@
 #include <net/if.h>
 
 #include "log.h"
+#include "zlb_abi.h"
 
 #define ZLB_NAME_MAX 64
 
 struct zlb_cfg_backend {
 	struct in_addr addr;
 	uint16_t port;            /* host order, 1..65535 */
+	uint16_t weight;          /* 0..ZLB_MAX_WEIGHT, default 1; 0 drains */
 	bool has_source;
 	struct in_addr source;    /* valid when has_source */
 	int line;
@@ -30,6 +32,7 @@ struct zlb_cfg_service {
 	uint16_t port;            /* host order, 1..65535 */
 	int icmp_echo;            /* as written: -1 unset, 0 false, 1 true */
 	bool takes_icmp_echo;     /* resolved: this service answers echo for addr */
+	uint32_t table_size;      /* Maglev table entries, a prime, default ZLB_MAGLEV_DEFAULT_SIZE */
 	struct zlb_cfg_backend *backends;
 	size_t nbackends;
 	int line;
@@ -47,6 +50,10 @@ struct zlb_config {
 	struct zlb_cfg_iface *ifaces;
 	size_t nifaces;
 	uint32_t fib_cache_ms;    /* settings.fib_cache_ms, default ZLB_DEFAULT_FIB_CACHE_MS */
+	uint32_t conntrack_size;  /* settings.conntrack_size, default ZLB_CONNTRACK_SIZE */
+	uint16_t snat_port_min;   /* settings.snat_ports = [min, max] */
+	uint16_t snat_port_max;
+	uint32_t timeout_s[ZLB_CT_STATE_MAX];  /* settings.timeouts, seconds */
 };
 
 /* Parse and validate @path into @cfg. On failure returns -1, leaves @cfg

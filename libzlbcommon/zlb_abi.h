@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-#define ZLB_ABI_VERSION 1
+#define ZLB_ABI_VERSION 2
 
 /* Pinned map names (also the names of the maps in the BPF object). */
 #define ZLB_MAP_META      "zlb_meta"
@@ -22,6 +22,10 @@
 #define ZLB_MAP_IFACES    "zlb_ifaces"
 #define ZLB_MAP_TX_PORTS  "zlb_tx_ports"
 #define ZLB_MAP_STATS     "zlb_stats"
+#define ZLB_MAP_MAGLEV    "zlb_maglev"
+#define ZLB_MAP_SVC_STATS "zlb_svc_stats"
+#define ZLB_MAP_BE_STATS  "zlb_be_stats"
+#define ZLB_MAP_IF_STATS  "zlb_if_stats"
 
 #define ZLB_PROG_XDP_NAME "zlb_xdp"
 
@@ -32,20 +36,35 @@
  * services at it, so a packet never sees a half-written backend list. */
 #define ZLB_BACKEND_HALF        (ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC)
 #define ZLB_MAX_BACKENDS        (2 * ZLB_BACKEND_HALF)
-#define ZLB_CONNTRACK_SIZE      262144
+#define ZLB_CONNTRACK_SIZE      262144  /* default; settings.conntrack_size */
 #define ZLB_FIB_CACHE_SIZE      4096
 #define ZLB_NEIGH_SIZE          4096
 #define ZLB_MAX_IFACES          64
 
 #define ZLB_DEFAULT_FIB_CACHE_MS 1000
 
-/* Source NAT: the backend side keeps the client's port when that tuple is
- * free; otherwise ports of this range are tried, starting at one derived
- * from the client's tuple. It lies below Linux's default ephemeral range
- * (32768-60999), so the load balancer's own connections stay apart. */
-#define ZLB_SNAT_PORT_MIN 16384
+/* Maglev lookup tables: one per service, a prime number of entries. */
+#define ZLB_MAGLEV_DEFAULT_SIZE 65537
+#define ZLB_MAGLEV_MIN_SIZE     251
+#define ZLB_MAGLEV_MAX_SIZE     1048573
+#define ZLB_MAX_WEIGHT          1000
+
+/* Source NAT: the backend-side port is taken from a range kept apart from
+ * the host's ephemeral ports, starting at one derived from a hash of the
+ * client's tuple and probing on (at most ZLB_SNAT_TRIES ports), so a flow
+ * re-created after its entry was lost gets the same port when nothing
+ * collides. */
+#define ZLB_SNAT_PORT_MIN 16384          /* defaults; settings.snat_ports */
 #define ZLB_SNAT_PORT_MAX 32767
 #define ZLB_SNAT_TRIES    8
+
+/* Default connection timeouts in seconds (IPVS-like); settings.timeouts. */
+#define ZLB_TIMEOUT_TCP_SYN          60
+#define ZLB_TIMEOUT_TCP_ESTABLISHED  900
+#define ZLB_TIMEOUT_TCP_CLOSING      120
+#define ZLB_TIMEOUT_TCP_CLOSE        10
+#define ZLB_TIMEOUT_UDP              300
+#define ZLB_TIMEOUT_ICMP             30
 
 /* Read-only constants of the program (.rodata), set by zlb-load before the
  * program is loaded. */
@@ -55,11 +74,27 @@ struct zlb_rodata {
 };
 
 /* zlb_meta: one entry at key 0. */
+enum zlb_ct_state {
+	ZLB_CT_TCP_SYN = 0,      /* SYN seen, no answer yet */
+	ZLB_CT_TCP_ESTABLISHED,
+	ZLB_CT_TCP_CLOSING,      /* a FIN seen */
+	ZLB_CT_TCP_CLOSE,        /* a RST, or FINs both ways */
+	ZLB_CT_UDP,
+	ZLB_CT_ICMP,
+	ZLB_CT_STATE_MAX,
+};
+
+#define ZLB_CT_STATE_NAMES { "syn", "established", "closing", "close", "udp", "icmp" }
+
 struct zlb_meta {
 	__u32 abi_version;
-	__u32 backend_half;      /* which half of zlb_backends services use */
+	__u32 backend_half;      /* which half of zlb_backends/zlb_maglev is live */
 	__u64 fib_cache_ns;      /* maximum age of a zlb_fib_cache entry */
 	__u64 generation;        /* bumped by every successful load */
+	__u64 timeout_ns[ZLB_CT_STATE_MAX];  /* idle time after which a flow is gone */
+	__u16 snat_port_min;     /* host order */
+	__u16 snat_port_max;
+	__u32 conntrack_size;    /* max_entries of zlb_conntrack, for the tools */
 };
 
 /* zlb_services key: protocol is IPPROTO_TCP/UDP with the service port, or
@@ -72,11 +107,17 @@ struct zlb_svc_key {
 };
 
 struct zlb_service {
-	__u32 id;                /* index in the config, for counters and tools */
+	__u32 id;                /* index in the config: zlb_svc_stats key */
 	__u32 backend_base;      /* first slot in zlb_backends */
 	__u32 backend_count;
+	__u32 maglev_key;        /* key of its table in zlb_maglev */
+	__u32 maglev_size;       /* entries of that table (a prime) */
 	__u32 flags;
 };
+
+/* zlb_maglev: array of maps, key = half * ZLB_MAX_SERVICES + service id;
+ * each inner map is an array of maglev_size __u32, each an absolute slot in
+ * zlb_backends. A backend of weight 0 has no entries: no new flows. */
 
 /* zlb_backends value. src == 0: use the FIB's source address (when the
  * kernel has BPF_FIB_LOOKUP_SRC) -- zlb-load fills src otherwise. */
@@ -84,8 +125,10 @@ struct zlb_backend {
 	__be32 addr;
 	__be32 src;
 	__be16 port;
-	__u16 flags;
+	__u16 weight;
 	__u32 service_id;
+	__u32 id;                /* service id * ZLB_MAX_BACKENDS_PER_SVC + index
+				  * in the config: zlb_be_stats key */
 };
 
 /* zlb_conntrack: one entry per direction. The key is the packet's own
@@ -111,11 +154,15 @@ struct zlb_ct_entry {
 	__be16 sport;
 	__be16 dport;
 	__u8 dir;                /* enum zlb_ct_dir */
-	__u8 pad[3];
+	__u8 state;              /* enum zlb_ct_state */
+	__u8 fin_seen;           /* TCP: FINs seen, bit per direction */
+	__u8 pad;
 	__u32 service_id;
+	__u32 backend_id;        /* zlb_backend.id */
 	__u64 created_ns;        /* bpf_ktime_get_ns() */
 	__u64 last_seen_ns;
-	__u64 packets;
+	__u64 packets;           /* in this direction */
+	__u64 bytes;
 };
 
 /* zlb_fib_cache: key is the destination address after NAT. */
@@ -142,6 +189,25 @@ struct zlb_neigh_entry {
 struct zlb_iface {
 	__u8 mac[6];
 	__u16 flags;
+	__u32 slot;              /* index in the config: zlb_if_stats key */
+};
+
+/* zlb_svc_stats (per-CPU array, key service id) and zlb_be_stats (per-CPU
+ * array, key backend id): traffic the load balancer forwarded for them,
+ * both directions. */
+struct zlb_traffic {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+
+/* zlb_if_stats: per-CPU array, key zlb_iface.slot. */
+struct zlb_if_traffic {
+	__u64 rx_packets;        /* seen by the program on this interface */
+	__u64 rx_bytes;
+	__u64 fwd_packets;       /* sent out of this interface */
+	__u64 fwd_bytes;
+	__u64 drops;             /* dropped on arrival here */
 };
 
 /* zlb_stats: per-CPU array of __u64, indexed by these counters. */
@@ -170,6 +236,11 @@ enum zlb_counter {
 	ZLB_C_DROP_SNAT_BUSY,    /* every source port tried is taken */
 	ZLB_C_DROP_TCP_NO_FLOW,  /* mid-connection TCP segment, unknown flow */
 	ZLB_C_DROP_FRAGMENT,     /* IPv4 fragment addressed to a service */
+	ZLB_C_CT_EXPIRED,        /* a flow's entry outlived its timeout */
+	ZLB_C_CT_EVICTED,        /* a flow's partner entry was gone (LRU) */
+	ZLB_C_DROP_REPLY_NO_FLOW,/* reply to a flow whose entry is gone */
+	ZLB_C_CSUM_COMPLETED,    /* partial L4 checksums completed */
+	ZLB_C_ICMP_ERROR_NAT,    /* ICMP errors about a flow translated */
 	ZLB_C_MAX,
 };
 
@@ -180,6 +251,8 @@ enum zlb_counter {
 	"drop_no_neigh", "drop_fib", "drop_fwd_disabled", "drop_frag_needed", \
 	"drop_ttl", "drop_no_backend", "drop_no_source", "drop_no_tx_port", \
 	"drop_ct_insert", "drop_snat_busy", "drop_tcp_no_flow", "drop_fragment", \
+	"ct_expired", "ct_evicted", "drop_reply_no_flow", "csum_completed", \
+	"icmp_error_nat", \
 }
 
 #endif /* ZLB_ABI_H */

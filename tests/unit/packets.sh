@@ -46,4 +46,4 @@ zlb_must ip -n "$NS" neigh add 10.2.0.4 lladdr 02:00:00:00:12:04 dev veth2 nud p
 zlb_must ip -n "$NS" route add 10.3.0.0/24 dev veth3
 zlb_must ip -n "$NS" neigh add 10.3.0.2 lladdr 02:00:00:00:13:02 dev veth3 nud permanent
 
-ip netns exec "$NS" "$TEST_PACKETS" "$ZLB_BPF_OBJ"
+ip netns exec "$NS" ${ZLB_TEST_WRAPPER:-} "$TEST_PACKETS" "$ZLB_BPF_OBJ"

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The flow hash, written once for the data plane (backend choice, source
+ * port choice) and for user space (tests and tools that predict them). */
+#ifndef ZLB_HASH_H
+#define ZLB_HASH_H
+
+#include <linux/types.h>
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+static __always_inline __u32 zlb_rotl32(__u32 x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+/* One murmur3 round over a 32-bit word. */
+static __always_inline __u32 zlb_hash_mix(__u32 h, __u32 k)
+{
+	k *= 0xcc9e2d51;
+	k = zlb_rotl32(k, 15);
+	k *= 0x1b873593;
+	h ^= k;
+	h = zlb_rotl32(h, 13);
+	return h * 5 + 0xe6546b64;
+}
+
+static __always_inline __u32 zlb_hash_final(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Hash of a client's side of a flow: its address and port (ICMP echo: the
+ * identifier) as they lie in the packet, and the protocol. */
+static __always_inline __u32 zlb_flow_hash(__be32 saddr, __be16 sport, __u8 proto)
+{
+	__u32 h = 0x5a4c4221;   /* "ZLB!" */
+
+	h = zlb_hash_mix(h, saddr);
+	h = zlb_hash_mix(h, ((__u32)sport << 8) | proto);
+	return zlb_hash_final(h ^ 8);
+}
+
+#endif
