@@ -29,6 +29,11 @@ static __always_inline void *ctx_data_end(struct zlb_ctx *ctx)
 	return (void *)(long)ctx->data_end;
 }
 
+static __always_inline __u64 ctx_len(struct zlb_ctx *ctx)
+{
+	return ctx_data_end(ctx) - ctx_data(ctx);
+}
+
 static __always_inline __u32 ctx_ifindex(struct zlb_ctx *ctx)
 {
 	return ctx->ingress_ifindex;

@@ -82,6 +82,57 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_stats SEC(".maps");
 
+/* Maglev tables: zlb-load creates one inner array per service, sized to
+ * its table (BPF_F_INNER_MAP: inner maps of any size). */
+struct zlb_maglev_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ZLB_MAGLEV_MIN_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_INNER_MAP);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2 * ZLB_MAX_SERVICES);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct zlb_maglev_table);
+} zlb_maglev SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZLB_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct zlb_traffic);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_svc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC);
+	__type(key, __u32);
+	__type(value, struct zlb_traffic);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZLB_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct zlb_if_traffic);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_if_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC);
+	__type(key, __be32);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_snat_addrs SEC(".maps");
+
 /* Set by zlb-load before the program is loaded. */
 const volatile struct zlb_rodata zlb_rodata = {};
 

@@ -47,7 +47,14 @@ struct zlb_pkt {
 	__u8 fragment;           /* IPv4 fragment (first or later) */
 	__be16 sport;            /* ICMP echo: both hold the identifier */
 	__be16 dport;
+	/* An ICMP error (destination unreachable, time exceeded) quoting a
+	 * TCP or UDP packet: its IPv4 header and ports. */
+	struct iphdr *inner;
+	__be16 *inner_ports;
 };
+
+#define ICMP_DEST_UNREACH_TYPE 3
+#define ICMP_TIME_EXCEEDED_TYPE 11
 
 #define ZLB_TCP_FIN 0x01
 #define ZLB_TCP_SYN 0x02
@@ -73,6 +80,22 @@ static __always_inline int parse_eth(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 		*proto = vlan->proto;
 		*next = vlan + 1;
 	}
+	return 0;
+}
+
+/* The packet an ICMP error quotes: its IPv4 header (no options) and the
+ * first 8 bytes of a TCP or UDP header -- all an error must carry. */
+static __always_inline int parse_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
+					    struct iphdr *inner)
+{
+	void *end = ctx_data_end(ctx);
+	__be16 *ports = (void *)(inner + 1);
+
+	if ((void *)(ports + 4) > end || inner->version != 4 || inner->ihl != 5 ||
+	    (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP))
+		return -1;
+	pkt->inner = inner;
+	pkt->inner_ports = ports;
 	return 0;
 }
 
@@ -105,9 +128,11 @@ static __always_inline int parse_l4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 
 		if ((void *)(icmp + 1) > end)
 			return -1;
+		pkt->icmp_type = icmp->type;
+		if (icmp->type == ICMP_DEST_UNREACH_TYPE || icmp->type == ICMP_TIME_EXCEEDED_TYPE)
+			return parse_icmp_error(ctx, pkt, (void *)(icmp + 1));
 		if (icmp->type != ICMP_ECHO && icmp->type != ICMP_ECHOREPLY)
 			return -1;
-		pkt->icmp_type = icmp->type;
 		pkt->sport = icmp->un.echo.id;
 		pkt->dport = icmp->un.echo.id;
 		return 0;

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/* Counters: global ones by reason, and traffic per service, backend and
+ * interface. All per CPU: no atomics on the packet path. */
 #ifndef ZLB_BPF_STATS_H
 #define ZLB_BPF_STATS_H
 
@@ -17,6 +19,25 @@ static __always_inline int drop(__u32 counter)
 {
 	count(counter);
 	return ZLB_DROP;
+}
+
+static __always_inline void traffic_add(void *map, __u32 key, __u64 bytes, int new_flow)
+{
+	struct zlb_traffic *t = bpf_map_lookup_elem(map, &key);
+
+	if (!t)
+		return;
+	t->packets++;
+	t->bytes += bytes;
+	t->new_flows += new_flow;
+}
+
+/* The zlb_if_stats entry of a configured interface, or NULL. */
+static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex)
+{
+	struct zlb_iface *ifc = bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
+
+	return ifc ? bpf_map_lookup_elem(&zlb_if_stats, &ifc->slot) : NULL;
 }
 
 #endif

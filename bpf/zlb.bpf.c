@@ -19,6 +19,7 @@
 #include "conntrack.h"
 #include "fib.h"
 #include "nat.h"
+#include "icmp.h"
 
 static __always_inline int pass(void)
 {
@@ -42,35 +43,31 @@ static __always_inline struct zlb_service *service_lookup(const struct zlb_pkt *
 	return bpf_map_lookup_elem(&zlb_services, &key);
 }
 
-static __always_inline __u32 flow_hash(const struct zlb_ct_key *key)
-{
-	__u32 h = key->saddr ^ ((__u32)key->sport << 16) ^ key->proto;
-
-	/* murmur3 finalizer: spreads client address and port over the range */
-	h ^= h >> 16;
-	h *= 0x85ebca6b;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35;
-	h ^= h >> 16;
-	return h;
-}
-
 static __always_inline struct zlb_backend *choose_backend(const struct zlb_service *svc,
 							  const struct zlb_ct_key *key)
 {
-	__u32 slot;
+	__u32 mkey = svc->maglev_key, size = svc->maglev_size, idx, *slot;
+	void *table;
 
-	if (!svc->backend_count || svc->backend_count > ZLB_MAX_BACKENDS_PER_SVC)
+	if (!size)
 		return NULL;
-	slot = svc->backend_base + flow_hash(key) % svc->backend_count;
-	return bpf_map_lookup_elem(&zlb_backends, &slot);
+	table = bpf_map_lookup_elem(&zlb_maglev, &mkey);
+	if (!table)
+		return NULL;
+	idx = zlb_flow_hash(key->saddr, key->sport, key->proto) % size;
+	slot = bpf_map_lookup_elem(table, &idx);
+	if (!slot || *slot == ZLB_MAGLEV_NONE)
+		return NULL;
+	return bpf_map_lookup_elem(&zlb_backends, slot);
 }
 
-/* Translate to @to and send along @route. */
+/* Translate to @to, send along @route, and count the flow's traffic. */
 static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 				    const struct zlb_ct_entry *to,
-				    const struct zlb_fib_entry *route)
+				    const struct zlb_fib_entry *route, int new_flow)
 {
+	__u64 len = ctx_len(ctx);
+	struct zlb_if_traffic *out;
 	int verdict;
 
 	nat_rewrite(ctx, pkt, to, route);
@@ -79,27 +76,36 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 		return drop(ZLB_C_DROP_NO_TX_PORT);
 	count(ZLB_C_FORWARD);
 	count(verdict == ZLB_TX ? ZLB_C_TX : ZLB_C_REDIRECT);
+	traffic_add(&zlb_svc_stats, to->service_id, len, new_flow);
+	traffic_add(&zlb_be_stats, to->backend_id, len, new_flow);
+	out = iface_stats(route->ifindex);
+	if (out) {
+		out->fwd_packets++;
+		out->fwd_bytes += len;
+	}
 	return verdict;
 }
 
 static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
-					   struct zlb_ct_entry *e)
+					   const struct zlb_ct_key *key,
+					   struct zlb_ct_entry *e, __u64 now)
 {
 	struct zlb_ct_entry to = *e;
 	struct zlb_fib_entry route;
 	int err;
 
 	count(ZLB_C_CT_HIT);
-	ct_touch(e);
+	ct_update(pkt, key, e, ctx_len(ctx), now);
 	err = zlb_route(ctx, pkt, to.daddr, to.saddr, &route);
 	if (err)
 		return drop(err);
-	return zlb_send(ctx, pkt, &to, &route);
+	return zlb_send(ctx, pkt, &to, &route, 0);
 }
 
 static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					const struct zlb_ct_key *key,
-					const struct zlb_service *svc)
+					const struct zlb_service *svc,
+					const struct zlb_meta *meta, __u64 now)
 {
 	struct zlb_ct_entry orig = {};
 	struct zlb_fib_entry route;
@@ -131,11 +137,58 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	orig.sport = key->sport;
 	orig.dport = pkt->proto == IPPROTO_ICMP ? key->dport : be->port;
 	orig.service_id = svc->id;
-	err = ct_create(key, &orig, flow_hash(key));
+	orig.backend_id = be->id;
+	err = ct_create(key, &orig, meta, ctx_len(ctx), now);
 	if (err)
 		return drop(err);
 	count(ZLB_C_NEW_FLOW);
-	return zlb_send(ctx, pkt, &orig, &route);
+	return zlb_send(ctx, pkt, &orig, &route, 1);
+}
+
+/* An ICMP error quoting a packet of a tracked flow, sent to us by the
+ * backend side: to the client, from the service, quoting the client's
+ * packet. Errors about anything else are the stack's. */
+static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
+{
+	struct zlb_ct_key key = { .proto = pkt->inner->protocol };
+	struct zlb_ct_entry to = {};
+	struct zlb_fib_entry route;
+	struct zlb_ct_entry *e;
+	int err;
+
+	key.saddr = pkt->inner->daddr;
+	key.daddr = pkt->inner->saddr;
+	key.sport = pkt->inner_ports[1];
+	key.dport = pkt->inner_ports[0];
+	e = bpf_map_lookup_elem(&zlb_conntrack, &key);
+	if (!e || e->dir != ZLB_CT_DIR_REPLY || pkt->iph->daddr != key.daddr)
+		return pass();
+	if (pkt->iph->ttl <= 1)
+		return drop(ZLB_C_DROP_TTL);
+	to.saddr = e->saddr;
+	to.daddr = e->daddr;
+	to.service_id = e->service_id;
+	to.backend_id = e->backend_id;
+	err = zlb_route(ctx, pkt, to.daddr, to.saddr, &route);
+	if (err)
+		return drop(err);
+	icmp_error_inner_nat(ctx, pkt, e);
+	count(ZLB_C_ICMP_ERROR_NAT);
+	return zlb_send(ctx, pkt, &to, &route, 0);
+}
+
+/* Neither a flow nor a service. A TCP/UDP packet to one of our source
+ * addresses, in the SNAT port range, answers a flow that is gone: handed
+ * up, it would meet the load balancer's own stack (a reset). */
+static __always_inline int zlb_not_ours(const struct zlb_pkt *pkt, const struct zlb_meta *meta)
+{
+	__u16 port = bpf_ntohs(pkt->dport);
+	__be32 daddr = pkt->iph->daddr;
+
+	if (pkt->proto != IPPROTO_ICMP && port >= meta->snat_port_min &&
+	    port <= meta->snat_port_max && bpf_map_lookup_elem(&zlb_snat_addrs, &daddr))
+		return drop(ZLB_C_DROP_REPLY_NO_FLOW);
+	return pass();
 }
 
 static __always_inline int zlb_ipv4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
@@ -143,30 +196,41 @@ static __always_inline int zlb_ipv4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 	struct zlb_ct_key key = {};
 	struct zlb_ct_entry *e;
 	struct zlb_service *svc;
+	struct zlb_meta *meta;
+	__u32 zero = 0;
+	__u64 now;
 
+	meta = bpf_map_lookup_elem(&zlb_meta, &zero);
 	/* A later fragment has no ports: nothing to match it with. */
-	if (pkt->fragment && !pkt->l4)
+	if (!meta || (pkt->fragment && !pkt->l4))
 		return pass();
+	if (pkt->inner)
+		return zlb_icmp_error(ctx, pkt);
+	now = bpf_ktime_get_ns();
 	ct_key_from_pkt(pkt, &key);
-	e = ct_lookup(pkt, &key);
+	e = ct_lookup(pkt, &key, meta, now);
+	/* A SYN on a closed flow reuses its ports: a new flow. */
+	if (e && e->dir == ZLB_CT_DIR_ORIG && e->state == ZLB_CT_TCP_CLOSE &&
+	    (pkt->tcp_flags & (ZLB_TCP_SYN | ZLB_TCP_ACK)) == ZLB_TCP_SYN) {
+		ct_delete_flow(&key, e);
+		e = NULL;
+	}
 	svc = e ? NULL : service_lookup(pkt);
 	if (!e && !svc)
-		return pass();
+		return zlb_not_ours(pkt, meta);
 	if (pkt->fragment)
 		return drop(ZLB_C_DROP_FRAGMENT);
 	if (pkt->iph->ttl <= 1)
 		return drop(ZLB_C_DROP_TTL);
 	if (e)
-		return zlb_established(ctx, pkt, e);
-	return zlb_new_flow(ctx, pkt, &key, svc);
+		return zlb_established(ctx, pkt, &key, e, now);
+	return zlb_new_flow(ctx, pkt, &key, svc, meta, now);
 }
 
-SEC("xdp")
-int zlb_xdp(struct xdp_md *ctx)
+static __always_inline int zlb_packet(struct zlb_ctx *ctx)
 {
 	struct zlb_pkt pkt = {};
 
-	count(ZLB_C_RX);
 	switch (zlb_parse(ctx, &pkt)) {
 	case ZLB_L3_IPV4:
 		return zlb_ipv4(ctx, &pkt);
@@ -175,6 +239,23 @@ int zlb_xdp(struct xdp_md *ctx)
 		break;
 	}
 	return pass();
+}
+
+SEC("xdp")
+int zlb_xdp(struct xdp_md *ctx)
+{
+	struct zlb_if_traffic *in = iface_stats(ctx_ifindex(ctx));
+	int verdict;
+
+	count(ZLB_C_RX);
+	if (in) {
+		in->rx_packets++;
+		in->rx_bytes += ctx_len(ctx);
+	}
+	verdict = zlb_packet(ctx);
+	if (verdict == ZLB_DROP && in)
+		in->drops++;
+	return verdict;
 }
 
 /* Run once by zlb-load through BPF_PROG_TEST_RUN: XDP_PASS when the kernel

@@ -20,6 +20,10 @@
 /* A config is a few kilobytes; anything larger is the wrong file. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define FIB_CACHE_MS_MAX 3600000
+#define CONNTRACK_SIZE_MIN 1024
+#define CONNTRACK_SIZE_MAX 16777216
+#define SNAT_PORT_LOWEST 1024	/* below: privileged ports, never ours */
+#define TIMEOUT_MAX_S 604800	/* one week */
 
 struct parser {
 	const char *name;	/* the path, or what stands for it, in messages */
@@ -28,11 +32,34 @@ struct parser {
 };
 
 static const char *const root_keys[] = { "settings", "services", "interfaces", NULL };
-static const char *const settings_keys[] = { "fib_cache_ms", NULL };
-static const char *const service_keys[] = {
-	"name", "address", "protocol", "port", "icmp_echo", "backends", NULL
+static const char *const settings_keys[] = {
+	"fib_cache_ms", "conntrack_size", "snat_ports", "timeouts", NULL
 };
-static const char *const backend_keys[] = { "address", "port", "source", NULL };
+/* settings.timeouts: indexed by enum zlb_ct_state. */
+static const char *const timeout_keys[ZLB_CT_STATE_MAX + 1] = {
+	[ZLB_CT_TCP_SYN] = "tcp_syn",
+	[ZLB_CT_TCP_ESTABLISHED] = "tcp_established",
+	[ZLB_CT_TCP_CLOSING] = "tcp_closing",
+	[ZLB_CT_TCP_CLOSE] = "tcp_close",
+	[ZLB_CT_UDP] = "udp",
+	[ZLB_CT_ICMP] = "icmp",
+	[ZLB_CT_STATE_MAX] = NULL,
+};
+static const uint32_t timeout_defaults[ZLB_CT_STATE_MAX] = {
+	[ZLB_CT_TCP_SYN] = ZLB_TIMEOUT_TCP_SYN,
+	[ZLB_CT_TCP_ESTABLISHED] = ZLB_TIMEOUT_TCP_ESTABLISHED,
+	[ZLB_CT_TCP_CLOSING] = ZLB_TIMEOUT_TCP_CLOSING,
+	[ZLB_CT_TCP_CLOSE] = ZLB_TIMEOUT_TCP_CLOSE,
+	[ZLB_CT_UDP] = ZLB_TIMEOUT_UDP,
+	[ZLB_CT_ICMP] = ZLB_TIMEOUT_ICMP,
+};
+static const char *const service_keys[] = {
+	"name", "address", "protocol", "port", "icmp_echo", "table_size",
+	"backends", NULL
+};
+static const char *const backend_keys[] = {
+	"address", "port", "weight", "source", NULL
+};
 
 static bool is_sequence(const config_setting_t *s)
 {
@@ -220,6 +247,40 @@ static int get_port(const struct parser *p, const config_setting_t *s,
 	return 0;
 }
 
+static bool is_prime(uint32_t n)
+{
+	uint32_t d;
+
+	if (n < 2)
+		return false;
+	for (d = 2; d <= n / d; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+/* A Maglev table size: a prime in range. A non-prime names its nearest
+ * primes, so the fix is one copy away. */
+static int get_table_size(const struct parser *p, const config_setting_t *s,
+			  uint32_t *size)
+{
+	long long v = 0;
+	uint32_t below, above;
+
+	if (get_int(p, s, ZLB_MAGLEV_MIN_SIZE, ZLB_MAGLEV_MAX_SIZE, &v) < 0)
+		return -1;
+	if (!is_prime(v)) {
+		for (below = v - 1; !is_prime(below); below--)
+			;
+		for (above = v + 1; !is_prime(above); above++)
+			;
+		return fail(p, s, "%lld is not a prime; the nearest primes are %u and %u",
+			    v, below, above);
+	}
+	*size = v;
+	return 0;
+}
+
 static int get_string(const struct parser *p, const config_setting_t *s,
 		      const char **out)
 {
@@ -336,6 +397,7 @@ static int parse_backend(const struct parser *p, const config_setting_t *s,
 	const config_setting_t *m;
 
 	be->line = config_setting_source_line(s);
+	be->weight = 1;
 	if (!config_setting_is_group(s))
 		return type_error(p, s, "a group { address = ...; port = ...; }");
 	if (check_keys(p, s, backend_keys) < 0)
@@ -346,6 +408,14 @@ static int parse_backend(const struct parser *p, const config_setting_t *s,
 	m = require(p, s, "port");
 	if (!m || get_port(p, m, &be->port) < 0)
 		return -1;
+	m = config_setting_get_member(s, "weight");
+	if (m) {
+		long long v = 0;
+
+		if (get_int(p, m, 0, ZLB_MAX_WEIGHT, &v) < 0)
+			return -1;
+		be->weight = v;
+	}
 	m = config_setting_get_member(s, "source");
 	if (m) {
 		if (get_ipv4(p, m, &be->source) < 0)
@@ -408,6 +478,7 @@ static int parse_service(const struct parser *p, const config_setting_t *s,
 
 	svc->line = config_setting_source_line(s);
 	svc->icmp_echo = -1;
+	svc->table_size = ZLB_MAGLEV_DEFAULT_SIZE;
 	if (!config_setting_is_group(s))
 		return type_error(p, s, "a group { name = ...; ... }");
 	if (check_keys(p, s, service_keys) < 0)
@@ -426,6 +497,9 @@ static int parse_service(const struct parser *p, const config_setting_t *s,
 		return -1;
 	m = config_setting_get_member(s, "icmp_echo");
 	if (m && get_bool(p, m, &svc->icmp_echo) < 0)
+		return -1;
+	m = config_setting_get_member(s, "table_size");
+	if (m && get_table_size(p, m, &svc->table_size) < 0)
 		return -1;
 	return parse_backends(p, s, svc);
 }
@@ -575,14 +649,72 @@ static int parse_interfaces(const struct parser *p, const config_setting_t *root
 	return 0;
 }
 
+/* settings.snat_ports = [ MIN, MAX ]: the source ports of the backend
+ * side; wide enough for every port one flow may try. */
+static int parse_snat_ports(const struct parser *p, const config_setting_t *s,
+			    struct zlb_config *cfg)
+{
+	long long v[2] = { 0, 0 };
+	int i, n;
+
+	if (!is_sequence(s))
+		return type_error(p, s, "an array of two integers [ MIN, MAX ]");
+	n = config_setting_length(s);
+	if (n != 2)
+		return fail(p, s, "has %d element%s; expected two: [ MIN, MAX ]",
+			    n, n == 1 ? "" : "s");
+	for (i = 0; i < 2; i++)
+		if (get_int(p, config_setting_get_elem(s, i), SNAT_PORT_LOWEST,
+			    65535, &v[i]) < 0)
+			return -1;
+	if (v[0] >= v[1])
+		return fail(p, s, "MIN %lld is not below MAX %lld; write [ MIN, MAX ]",
+			    v[0], v[1]);
+	if (v[1] - v[0] + 1 < ZLB_SNAT_TRIES)
+		return fail(p, s, "%lld..%lld holds %lld ports; at least %d are needed (ZLB_SNAT_TRIES)",
+			    v[0], v[1], v[1] - v[0] + 1, ZLB_SNAT_TRIES);
+	cfg->snat_port_min = v[0];
+	cfg->snat_port_max = v[1];
+	return 0;
+}
+
+/* settings.timeouts = { tcp_syn = ...; ... }: seconds per flow state. */
+static int parse_timeouts(const struct parser *p, const config_setting_t *group,
+			  struct zlb_config *cfg)
+{
+	const config_setting_t *m;
+	long long v = 0;
+	int i;
+
+	if (!config_setting_is_group(group))
+		return type_error(p, group, "a group { tcp_established = ...; ... }");
+	if (check_keys(p, group, timeout_keys) < 0)
+		return -1;
+	for (i = 0; i < ZLB_CT_STATE_MAX; i++) {
+		m = config_setting_get_member(group, timeout_keys[i]);
+		if (!m)
+			continue;
+		if (get_int(p, m, 1, TIMEOUT_MAX_S, &v) < 0)
+			return -1;
+		cfg->timeout_s[i] = v;
+	}
+	return 0;
+}
+
 static int parse_settings(const struct parser *p, const config_setting_t *root,
 			  struct zlb_config *cfg)
 {
 	const config_setting_t *group = config_setting_get_member(root, "settings");
 	const config_setting_t *m;
 	long long v = 0;
+	int i;
 
 	cfg->fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS;
+	cfg->conntrack_size = ZLB_CONNTRACK_SIZE;
+	cfg->snat_port_min = ZLB_SNAT_PORT_MIN;
+	cfg->snat_port_max = ZLB_SNAT_PORT_MAX;
+	for (i = 0; i < ZLB_CT_STATE_MAX; i++)
+		cfg->timeout_s[i] = timeout_defaults[i];
 	if (!group)
 		return 0;
 	if (!config_setting_is_group(group))
@@ -590,11 +722,23 @@ static int parse_settings(const struct parser *p, const config_setting_t *root,
 	if (check_keys(p, group, settings_keys) < 0)
 		return -1;
 	m = config_setting_get_member(group, "fib_cache_ms");
-	if (!m)
-		return 0;
-	if (get_int(p, m, 1, FIB_CACHE_MS_MAX, &v) < 0)
+	if (m) {
+		if (get_int(p, m, 1, FIB_CACHE_MS_MAX, &v) < 0)
+			return -1;
+		cfg->fib_cache_ms = v;
+	}
+	m = config_setting_get_member(group, "conntrack_size");
+	if (m) {
+		if (get_int(p, m, CONNTRACK_SIZE_MIN, CONNTRACK_SIZE_MAX, &v) < 0)
+			return -1;
+		cfg->conntrack_size = v;
+	}
+	m = config_setting_get_member(group, "snat_ports");
+	if (m && parse_snat_ports(p, m, cfg) < 0)
 		return -1;
-	cfg->fib_cache_ms = v;
+	m = config_setting_get_member(group, "timeouts");
+	if (m && parse_timeouts(p, m, cfg) < 0)
+		return -1;
 	return 0;
 }
 

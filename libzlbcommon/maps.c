@@ -10,6 +10,7 @@
 
 #include "maps.h"
 #include "pin.h"
+#include "maglev.h"
 
 const char *const zlb_map_names[ZLB_M_COUNT] = {
 	[ZLB_M_META] = ZLB_MAP_META,
@@ -21,6 +22,11 @@ const char *const zlb_map_names[ZLB_M_COUNT] = {
 	[ZLB_M_IFACES] = ZLB_MAP_IFACES,
 	[ZLB_M_TX_PORTS] = ZLB_MAP_TX_PORTS,
 	[ZLB_M_STATS] = ZLB_MAP_STATS,
+	[ZLB_M_MAGLEV] = ZLB_MAP_MAGLEV,
+	[ZLB_M_SVC_STATS] = ZLB_MAP_SVC_STATS,
+	[ZLB_M_BE_STATS] = ZLB_MAP_BE_STATS,
+	[ZLB_M_IF_STATS] = ZLB_MAP_IF_STATS,
+	[ZLB_M_SNAT_ADDRS] = ZLB_MAP_SNAT_ADDRS,
 };
 
 size_t zlb_config_backend_count(const struct zlb_config *cfg)
@@ -194,6 +200,57 @@ static bool iface_wanted(const void *key, const void *ctx)
 	return false;
 }
 
+/* Build service @s's Maglev table (entries: absolute backend slots) in a
+ * new inner map and put it at val->maglev_key. */
+static int apply_maglev(const struct zlb_maps *m, const struct zlb_cfg_service *s,
+			const struct zlb_service *val, struct zlb_err *err)
+{
+	uint64_t keys[ZLB_MAX_BACKENDS_PER_SVC];
+	uint16_t weights[ZLB_MAX_BACKENDS_PER_SVC];
+	uint32_t *table = malloc(sizeof(*table) * val->maglev_size);
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 *idx = malloc(sizeof(*idx) * val->maglev_size), count = val->maglev_size;
+	int fd = -1, rc = -1;
+
+	if (!table || !idx) {
+		zlb_err_set(err, "service '%s': out of memory for its Maglev table", s->name);
+		goto out;
+	}
+	for (size_t j = 0; j < s->nbackends; j++) {
+		keys[j] = zlb_maglev_key(s->backends[j].addr, s->backends[j].port);
+		weights[j] = s->backends[j].weight;
+	}
+	/* all weights 0 (ENOENT) leaves a table of NONE: a drained service */
+	if (zlb_maglev_build(keys, weights, s->nbackends, val->maglev_size, table) &&
+	    errno != ENOENT) {
+		zlb_err_set(err, "service '%s': cannot build its Maglev table: %s", s->name,
+			    strerror(errno));
+		goto out;
+	}
+	for (__u32 k = 0; k < val->maglev_size; k++) {
+		idx[k] = k;
+		if (table[k] != ZLB_MAGLEV_NONE)
+			table[k] += val->backend_base;
+	}
+	/* BPF_F_INNER_MAP: as the template of zlb_maglev, any size fits */
+	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = BPF_F_INNER_MAP);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_svc", sizeof(__u32), sizeof(__u32),
+			    val->maglev_size, &copts);
+	if (fd < 0 || bpf_map_update_batch(fd, idx, table, &count, &bopts) ||
+	    bpf_map_update_elem(m->fd[ZLB_M_MAGLEV], &val->maglev_key, &fd, BPF_ANY)) {
+		zlb_err_set(err, "service '%s': cannot install its Maglev table (%u entries): %s",
+			    s->name, val->maglev_size, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(table);
+	free(idx);
+	return rc;
+}
+
 static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg,
 			  const struct zlb_resolved *res, __u32 half, struct zlb_err *err)
 {
@@ -205,6 +262,8 @@ static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg
 			.id = i,
 			.backend_base = half * ZLB_BACKEND_HALF + i * ZLB_MAX_BACKENDS_PER_SVC,
 			.backend_count = s->nbackends,
+			.maglev_key = half * ZLB_MAX_SERVICES + i,
+			.maglev_size = s->table_size,
 		};
 		struct zlb_svc_key key;
 
@@ -213,7 +272,9 @@ static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg
 				.addr = s->backends[j].addr.s_addr,
 				.src = res->backend_src[flat],
 				.port = htons(s->backends[j].port),
+				.weight = s->backends[j].weight,
 				.service_id = i,
+				.id = i * ZLB_MAX_BACKENDS_PER_SVC + j,
 			};
 			__u32 slot = val.backend_base + j;
 
@@ -222,6 +283,8 @@ static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg
 				return -1;
 			}
 		}
+		if (apply_maglev(m, s, &val, err))
+			return -1;
 		svc_key(&key, s, false);
 		if (bpf_map_update_elem(m->fd[ZLB_M_SERVICES], &key, &val, BPF_ANY))
 			goto fail;
@@ -248,7 +311,7 @@ static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
 
 	for (size_t i = 0; i < cfg->nifaces; i++) {
 		const struct zlb_iface_info *ii = &res->ifaces[i];
-		struct zlb_iface val = {};
+		struct zlb_iface val = { .slot = i };
 
 		memcpy(val.mac, ii->mac, sizeof(val.mac));
 		if (bpf_map_update_elem(m->fd[ZLB_M_IFACES], &ii->ifindex, &val, BPF_ANY) ||
@@ -266,6 +329,47 @@ static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
 	return 0;
 }
 
+struct addr_set {
+	const __be32 *addrs;
+	size_t n;
+};
+
+static bool snat_wanted(const void *key, const void *ctx)
+{
+	const struct addr_set *set = ctx;
+
+	for (size_t i = 0; i < set->n; i++)
+		if (set->addrs[i] == *(const __be32 *)key)
+			return true;
+	return false;
+}
+
+static int apply_snat_addrs(const struct zlb_maps *m, const struct zlb_config *cfg,
+			    const struct zlb_resolved *res, struct zlb_err *err)
+{
+	struct addr_set set = { res->backend_snat, zlb_config_backend_count(cfg) };
+	__u32 one = 1;
+
+	for (size_t i = 0; i < set.n; i++)
+		if (set.addrs[i] &&
+		    bpf_map_update_elem(m->fd[ZLB_M_SNAT_ADDRS], &set.addrs[i], &one, BPF_ANY)) {
+			zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_SNAT_ADDRS, strerror(errno));
+			return -1;
+		}
+	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(__be32), snat_wanted, &set)) {
+		zlb_err_set(err, "removing old source addresses: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The tables of the half no service points at any more. */
+static void drop_maglev_half(const struct zlb_maps *m, __u32 half)
+{
+	for (__u32 k = half * ZLB_MAX_SERVICES; k < (half + 1) * ZLB_MAX_SERVICES; k++)
+		bpf_map_delete_elem(m->fd[ZLB_M_MAGLEV], &k);
+}
+
 int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		   const struct zlb_resolved *res, struct zlb_err *err)
 {
@@ -277,11 +381,19 @@ int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		return -1;
 	}
 	half = meta.abi_version == ZLB_ABI_VERSION ? !meta.backend_half : 0;
-	if (apply_services(m, cfg, res, half, err) || apply_ifaces(m, cfg, res, err))
+	/* Addresses first: a reply must never find its source unknown. */
+	if (apply_snat_addrs(m, cfg, res, err) || apply_services(m, cfg, res, half, err) ||
+	    apply_ifaces(m, cfg, res, err))
 		return -1;
+	drop_maglev_half(m, !half);
 	meta.abi_version = ZLB_ABI_VERSION;
 	meta.backend_half = half;
 	meta.fib_cache_ns = (__u64)cfg->fib_cache_ms * 1000000ULL;
+	for (int st = 0; st < ZLB_CT_STATE_MAX; st++)
+		meta.timeout_ns[st] = (__u64)cfg->timeout_s[st] * 1000000000ULL;
+	meta.snat_port_min = cfg->snat_port_min;
+	meta.snat_port_max = cfg->snat_port_max;
+	meta.conntrack_size = cfg->conntrack_size;
 	meta.generation++;
 	if (bpf_map_update_elem(m->fd[ZLB_M_META], &zero, &meta, BPF_ANY)) {
 		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_META, strerror(errno));

@@ -16,7 +16,8 @@ struct bpf_object;
 
 enum zlb_map_id {
 	ZLB_M_META, ZLB_M_SERVICES, ZLB_M_BACKENDS, ZLB_M_CONNTRACK, ZLB_M_FIB_CACHE,
-	ZLB_M_NEIGH, ZLB_M_IFACES, ZLB_M_TX_PORTS, ZLB_M_STATS, ZLB_M_COUNT,
+	ZLB_M_NEIGH, ZLB_M_IFACES, ZLB_M_TX_PORTS, ZLB_M_STATS, ZLB_M_MAGLEV,
+	ZLB_M_SVC_STATS, ZLB_M_BE_STATS, ZLB_M_IF_STATS, ZLB_M_SNAT_ADDRS, ZLB_M_COUNT,
 };
 
 extern const char *const zlb_map_names[ZLB_M_COUNT];
@@ -27,7 +28,9 @@ struct zlb_maps {
 
 /* What the kernel side of a load resolved for the model: the interfaces
  * in config order, and per backend (in config order, services then their
- * backends) the source address to write (0: the FIB gives it). */
+ * backends) the source address to write in its map entry (0: the FIB
+ * gives it) and the source address it will use (for zlb_snat_addrs; 0 when
+ * unknown). */
 struct zlb_iface_info {
 	__u32 ifindex;
 	__u8 mac[6];
@@ -36,6 +39,7 @@ struct zlb_iface_info {
 struct zlb_resolved {
 	const struct zlb_iface_info *ifaces;   /* cfg->nifaces entries */
 	const __be32 *backend_src;             /* zlb_config_backend_count() entries */
+	const __be32 *backend_snat;            /* likewise */
 };
 
 size_t zlb_config_backend_count(const struct zlb_config *cfg);

@@ -26,6 +26,7 @@
 #define ZLB_MAP_SVC_STATS "zlb_svc_stats"
 #define ZLB_MAP_BE_STATS  "zlb_be_stats"
 #define ZLB_MAP_IF_STATS  "zlb_if_stats"
+#define ZLB_MAP_SNAT_ADDRS "zlb_snat_addrs"
 
 #define ZLB_PROG_XDP_NAME "zlb_xdp"
 
@@ -48,6 +49,7 @@
 #define ZLB_MAGLEV_MIN_SIZE     251
 #define ZLB_MAGLEV_MAX_SIZE     1048573
 #define ZLB_MAX_WEIGHT          1000
+#define ZLB_MAGLEV_NONE         0xffffffffu  /* table entry: no backend */
 
 /* Source NAT: the backend-side port is taken from a range kept apart from
  * the host's ephemeral ports, starting at one derived from a hash of the
@@ -173,6 +175,10 @@ struct zlb_fib_entry {
 	__u8 dmac[6];
 	__u64 expires_ns;
 };
+
+/* zlb_snat_addrs: key is a source address used towards backends, value
+ * unused (1). A packet to one of them, in the SNAT port range, with no
+ * flow is a reply to a flow that is gone: dropped, never handed up. */
 
 /* zlb_neigh: key is a next-hop IPv4 address. */
 struct zlb_neigh_entry {

@@ -25,6 +25,7 @@
 #include "maps.h"
 #include "netlink.h"
 #include "pin.h"
+#include "resolve.h"
 #include "attach.h"
 
 #define NEIGH_WAIT_MS 1000
@@ -126,6 +127,7 @@ struct load {
 	struct zlb_link *links;          /* per configured interface */
 	struct zlb_iface_info *ifaces;
 	__be32 *backend_src;
+	__be32 *backend_snat;
 	struct zlb_xdp_state *xdp;       /* per configured interface */
 	bool fib_src;
 	struct bpf_object *obj;
@@ -193,40 +195,17 @@ static void warn_interfaces(struct load *l)
 	}
 }
 
-/* Each backend's source address: the configured one, else the FIB's (when
- * the kernel gives it), else the one the kernel's route would use. */
 static int resolve_sources(struct load *l, struct zlb_err *err)
 {
-	size_t n = zlb_config_backend_count(&l->cfg), flat = 0;
-	char a[INET_ADDRSTRLEN];
+	size_t n = zlb_config_backend_count(&l->cfg);
 
 	l->backend_src = calloc(n ? n : 1, sizeof(*l->backend_src));
-	if (!l->backend_src) {
+	l->backend_snat = calloc(n ? n : 1, sizeof(*l->backend_snat));
+	if (!l->backend_src || !l->backend_snat) {
 		zlb_err_set(err, "out of memory");
 		return -1;
 	}
-	for (size_t i = 0; i < l->cfg.nservices; i++) {
-		const struct zlb_cfg_service *s = &l->cfg.services[i];
-
-		for (size_t j = 0; j < s->nbackends; j++, flat++) {
-			const struct zlb_cfg_backend *b = &s->backends[j];
-			struct zlb_route_info rt;
-
-			if (b->has_source) {
-				l->backend_src[flat] = b->source.s_addr;
-				continue;
-			}
-			if (l->fib_src)
-				continue;
-			if (zlb_nl_route_get(l->nl, b->addr.s_addr, &rt, err) || !rt.prefsrc) {
-				zlb_err_set(err, "%s:%d: service '%s': no source address for backend %s (no route with a source address; set 'source')",
-					    l->cfg.path, b->line, s->name, ip4(b->addr.s_addr, a));
-				return -1;
-			}
-			l->backend_src[flat] = rt.prefsrc;
-		}
-	}
-	return 0;
+	return zlb_resolve_sources(l->nl, &l->cfg, l->fib_src, l->backend_src, l->backend_snat, err);
 }
 
 /* ---- neighbours of backends ---------------------------------------------- */
@@ -342,6 +321,45 @@ static int pin_tx_ports(struct bpf_object *obj, const char *pin_dir, struct zlb_
 	return rc;
 }
 
+static int size_conntrack(struct bpf_object *obj, __u32 size, struct zlb_err *err)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, ZLB_MAP_CONNTRACK);
+
+	if (!map || bpf_map__set_max_entries(map, size)) {
+		zlb_err_set(err, "cannot size %s to %u entries", ZLB_MAP_CONNTRACK, size);
+		return -1;
+	}
+	return 0;
+}
+
+/* The pinned connection table cannot change size in place: a new size
+ * means a new, empty table. Refuse, and say what the way out costs. */
+static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_err *err)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), flows = 0;
+	char path[PATH_MAX];
+	int fd, rc = 0;
+
+	zlb_pin_path(path, sizeof(path), pin_dir, ZLB_MAP_CONNTRACK);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries != l->cfg.conntrack_size) {
+		struct zlb_ct_key k, *p = NULL;
+
+		while (bpf_map_get_next_key(fd, p, &k) == 0) {
+			flows++;
+			p = &k;
+		}
+		zlb_err_set(err, "%s: settings.conntrack_size: the running connection table has %u entries, this file asks for %u; a table cannot be resized in place: 'zlb-load --unload' and a new load would drop all %u tracked flows",
+			    l->cfg.path, info.max_entries, l->cfg.conntrack_size, flows / 2);
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
 static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 {
 	const char *path = bpf_object_path();
@@ -358,6 +376,8 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 	}
 	bpf_object__for_each_program(prog, l->obj)
 		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME));
+	if (size_conntrack(l->obj, l->cfg.conntrack_size, err))
+		return -1;
 	rodata = bpf_object__find_map_by_name(l->obj, ".rodata");
 	if (!rodata || bpf_map__set_initial_value(rodata, &ro, sizeof(ro))) {
 		zlb_err_set(err, "%s: unexpected .rodata layout (built for another zon-lb?)", path);
@@ -383,6 +403,8 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 		zlb_err_set(err, "libxdp cannot open %s", path);
 		return -1;
 	}
+	if (size_conntrack(xdp_program__bpf_obj(l->fresh), l->cfg.conntrack_size, err))
+		return -1;
 	rodata = bpf_object__find_map_by_name(xdp_program__bpf_obj(l->fresh), ".rodata");
 	if (!rodata || bpf_map__set_initial_value(rodata, &ro, sizeof(ro))) {
 		zlb_err_set(err, "%s: unexpected .rodata layout", path);
@@ -515,7 +537,7 @@ static int do_load(struct load *l)
 			    pin_dir, version, ZLB_ABI_VERSION);
 		goto fail;
 	}
-	if (check_attached(l, &err))
+	if (check_conntrack_size(l, pin_dir, &err) || check_attached(l, &err))
 		goto fail;
 	if (probe_fib_lookup_src(bpf_object_path(), &l->fib_src)) {
 		zlb_err_set(&err, "cannot load the BPF object %s to probe the kernel (set ZLB_BPF_OBJ?)",
@@ -534,6 +556,7 @@ static int do_load(struct load *l)
 	nold = zlb_maps_ifindexes(&maps, old_ifaces, ZLB_MAX_IFACES);
 	res.ifaces = l->ifaces;
 	res.backend_src = l->backend_src;
+	res.backend_snat = l->backend_snat;
 	if (zlb_maps_apply(&maps, &l->cfg, &res, &err))
 		goto fail;
 	manage_neighbours(l, maps.fd[ZLB_M_NEIGH]);
@@ -673,6 +696,7 @@ out:
 	free(l.links);
 	free(l.ifaces);
 	free(l.backend_src);
+	free(l.backend_snat);
 	free(l.xdp);
 	zlb_config_free(&l.cfg);
 	return rc;

@@ -65,6 +65,10 @@ struct pkt {
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id, icmp_seq;
 
+	/* Not in the frame: for a backend's answer, the client port its flow
+	 * came from (the test's note of the translation, 0: none). */
+	uint16_t client_port;
+
 	/* ARP */
 	uint16_t arp_op;
 	uint8_t sha[6], tha[6];

@@ -69,11 +69,17 @@ static bool addr_is(struct in_addr a, const char *want)
 
 /* ---- good configs: the model each file must produce ---- */
 
+/* In the tables below a number left 0 stands for the default of its key
+ * (from zlb_abi.h), so every file is checked for its defaults too; a
+ * weight of 0, which is not the default, is written DRAINED. */
+#define DRAINED -1
+
 struct want_backend {
 	const char *addr;
 	uint16_t port;
 	const char *source;	/* NULL: no source */
 	int line;
+	int weight;		/* 0: default (1); DRAINED: 0 */
 };
 
 struct want_service {
@@ -86,6 +92,7 @@ struct want_service {
 	int line;
 	size_t nbackends;
 	struct want_backend backends[3];
+	uint32_t table_size;	/* 0: ZLB_MAGLEV_DEFAULT_SIZE */
 };
 
 struct want_iface {
@@ -100,7 +107,21 @@ struct want_config {
 	struct want_service services[5];
 	size_t nifaces;
 	struct want_iface ifaces[2];
+	uint32_t conntrack_size;		/* 0: ZLB_CONNTRACK_SIZE */
+	uint16_t snat_port_min, snat_port_max;	/* 0: ZLB_SNAT_PORT_MIN/MAX */
+	uint32_t timeout_s[ZLB_CT_STATE_MAX];	/* 0: ZLB_TIMEOUT_* */
 };
+
+static const uint32_t default_timeouts[ZLB_CT_STATE_MAX] = {
+	[ZLB_CT_TCP_SYN] = ZLB_TIMEOUT_TCP_SYN,
+	[ZLB_CT_TCP_ESTABLISHED] = ZLB_TIMEOUT_TCP_ESTABLISHED,
+	[ZLB_CT_TCP_CLOSING] = ZLB_TIMEOUT_TCP_CLOSING,
+	[ZLB_CT_TCP_CLOSE] = ZLB_TIMEOUT_TCP_CLOSE,
+	[ZLB_CT_UDP] = ZLB_TIMEOUT_UDP,
+	[ZLB_CT_ICMP] = ZLB_TIMEOUT_ICMP,
+};
+
+static const char *const ct_state_names[ZLB_CT_STATE_MAX] = ZLB_CT_STATE_NAMES;
 
 static const struct want_config good_configs[] = {
 	{
@@ -166,11 +187,59 @@ static const struct want_config good_configs[] = {
 		.file = "empty-sections.conf",
 		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
 	},
+	{
+		/* Every new key set, at the edges of its range where one
+		 * file can hold them. */
+		.file = "tuned.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+		.nservices = 2,
+		.services = {
+			{ "web", "10.0.0.1", IPPROTO_TCP, 80, -1, true, 17, 3,
+			  { { "10.2.0.2", 80, NULL, 20, 1000 },
+			    { "10.2.0.3", 80, NULL, 21, DRAINED },
+			    { "10.2.0.4", 80, NULL, 22, 0 } },
+			  251 },
+			{ "dns", "10.0.0.1", IPPROTO_UDP, 53, -1, false, 24, 1,
+			  { { "10.2.0.2", 53, "10.2.0.1", 26, 3 } },
+			  1048573 },
+		},
+		.conntrack_size = 1024,
+		.snat_port_min = 40000,
+		.snat_port_max = 40007,
+		.timeout_s = {
+			[ZLB_CT_TCP_SYN] = 5,
+			[ZLB_CT_TCP_ESTABLISHED] = 604800,
+			[ZLB_CT_TCP_CLOSING] = 30,
+			[ZLB_CT_TCP_CLOSE] = 1,
+			[ZLB_CT_UDP] = 60,
+			[ZLB_CT_ICMP] = 10,
+		},
+	},
+	{
+		/* Some timeouts set, the others at their defaults. */
+		.file = "settings-edges.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+		.nservices = 1,
+		.services = {
+			{ "drained", "10.0.0.1", IPPROTO_TCP, 22, -1, true, 10, 1,
+			  { { "10.2.0.2", 22, NULL, 12, DRAINED } },
+			  65537 },
+		},
+		.conntrack_size = 16777216,
+		.snat_port_min = 1024,
+		.snat_port_max = 65535,
+		.timeout_s = {
+			[ZLB_CT_TCP_ESTABLISHED] = 3600,
+			[ZLB_CT_ICMP] = 1,
+		},
+	},
 };
 
 static bool check_backend(const struct zlb_cfg_backend *be,
 			  const struct want_backend *w, const char *where)
 {
+	int weight;
+
 	CHECK(addr_is(be->addr, w->addr), "%s: address %s, want %s",
 	      where, inet_ntoa(be->addr), w->addr);
 	CHECK(be->port == w->port, "%s: port %u, want %u", where, be->port, w->port);
@@ -180,6 +249,8 @@ static bool check_backend(const struct zlb_cfg_backend *be,
 		CHECK(addr_is(be->source, w->source), "%s: source %s, want %s",
 		      where, inet_ntoa(be->source), w->source);
 	CHECK(be->line == w->line, "%s: line %d, want %d", where, be->line, w->line);
+	weight = w->weight == DRAINED ? 0 : w->weight ? w->weight : 1;
+	CHECK(be->weight == weight, "%s: weight %u, want %d", where, be->weight, weight);
 	return true;
 }
 
@@ -202,12 +273,38 @@ static bool check_service(const struct zlb_cfg_service *svc,
 	      "%s: takes_icmp_echo %d, want %d", w->name,
 	      svc->takes_icmp_echo, w->takes_icmp_echo);
 	CHECK(svc->line == w->line, "%s: line %d, want %d", w->name, svc->line, w->line);
+	CHECK(svc->table_size == (w->table_size ? w->table_size : ZLB_MAGLEV_DEFAULT_SIZE),
+	      "%s: table_size %u, want %u", w->name, svc->table_size,
+	      w->table_size ? w->table_size : ZLB_MAGLEV_DEFAULT_SIZE);
 	CHECK(svc->nbackends == w->nbackends, "%s: %zu backends, want %zu",
 	      w->name, svc->nbackends, w->nbackends);
 	for (j = 0; j < w->nbackends; j++) {
 		snprintf(where, sizeof(where), "%s backends[%zu]", w->name, j);
 		if (!check_backend(&svc->backends[j], &w->backends[j], where))
 			return false;
+	}
+	return true;
+}
+
+static bool check_settings(const struct zlb_config *cfg,
+			   const struct want_config *w)
+{
+	uint32_t want;
+	int i;
+
+	want = w->conntrack_size ? w->conntrack_size : ZLB_CONNTRACK_SIZE;
+	CHECK(cfg->conntrack_size == want, "conntrack_size %u, want %u",
+	      cfg->conntrack_size, want);
+	want = w->snat_port_min ? w->snat_port_min : ZLB_SNAT_PORT_MIN;
+	CHECK(cfg->snat_port_min == want, "snat_ports min %u, want %u",
+	      cfg->snat_port_min, want);
+	want = w->snat_port_max ? w->snat_port_max : ZLB_SNAT_PORT_MAX;
+	CHECK(cfg->snat_port_max == want, "snat_ports max %u, want %u",
+	      cfg->snat_port_max, want);
+	for (i = 0; i < ZLB_CT_STATE_MAX; i++) {
+		want = w->timeout_s[i] ? w->timeout_s[i] : default_timeouts[i];
+		CHECK(cfg->timeout_s[i] == want, "timeout %s %u s, want %u s",
+		      ct_state_names[i], cfg->timeout_s[i], want);
 	}
 	return true;
 }
@@ -221,6 +318,8 @@ static bool check_model(const struct zlb_config *cfg, const struct want_config *
 	      cfg->path ? cfg->path : "(null)", path);
 	CHECK(cfg->fib_cache_ms == w->fib_cache_ms, "fib_cache_ms %u, want %u",
 	      cfg->fib_cache_ms, w->fib_cache_ms);
+	if (!check_settings(cfg, w))
+		return false;
 	CHECK(cfg->nservices == w->nservices, "%zu services, want %zu",
 	      cfg->nservices, w->nservices);
 	for (i = 0; i < w->nservices; i++)
@@ -306,6 +405,29 @@ static const struct bad_case bad_cases[] = {
 	{ "iface-duplicate.conf", 5, "interfaces[2]: \"veth0\" is already interfaces[0] (line 3)" },
 	{ "iface-not-string.conf", 2, "interfaces[1]: expected a string, got an integer" },
 	{ "interfaces-string.conf", 2, "interfaces: expected a list of strings" },
+	{ "table-size-not-prime.conf", 4, "services[0].table_size: 65536 is not a prime; the nearest primes are 65521 and 65537" },
+	{ "table-size-too-small.conf", 4, "services[0].table_size: 13 is out of range (251..1048573)" },
+	{ "table-size-too-large.conf", 4, "services[0].table_size: 1048583 is out of range (251..1048573)" },
+	{ "table-size-string.conf", 4, "services[0].table_size: expected an integer, got a string (\"65537\")" },
+	{ "weight-too-large.conf", 6, "services[0].backends[1].weight: 1001 is out of range (0..1000)" },
+	{ "weight-negative.conf", 5, "services[0].backends[0].weight: -1 is out of range (0..1000)" },
+	{ "weight-string.conf", 6, "services[0].backends[0].weight: expected an integer, got a string (\"2\")" },
+	{ "weight-float.conf", 5, "services[0].backends[0].weight: expected an integer, got a float" },
+	{ "snat-ports-reversed.conf", 3, "settings.snat_ports: MIN 40000 is not below MAX 30000" },
+	{ "snat-ports-equal.conf", 3, "settings.snat_ports: MIN 30000 is not below MAX 30000" },
+	{ "snat-ports-narrow.conf", 3, "settings.snat_ports: 40000..40006 holds 7 ports; at least 8 are needed" },
+	{ "snat-ports-three.conf", 3, "settings.snat_ports: has 3 elements; expected two: [ MIN, MAX ]" },
+	{ "snat-ports-one.conf", 2, "settings.snat_ports: has 1 element; expected two" },
+	{ "snat-ports-low.conf", 3, "settings.snat_ports[0]: 80 is out of range (1024..65535)" },
+	{ "snat-ports-high.conf", 4, "settings.snat_ports[1]: 70000 is out of range (1024..65535)" },
+	{ "snat-ports-int.conf", 3, "settings.snat_ports: expected an array of two integers [ MIN, MAX ], got an integer" },
+	{ "snat-ports-string.conf", 3, "settings.snat_ports[1]: expected an integer, got a string (\"30000\")" },
+	{ "timeout-unknown-key.conf", 5, "settings.timeouts.tcp_fin: unknown key; expected one of: tcp_syn, tcp_established, tcp_closing, tcp_close, udp, icmp" },
+	{ "timeout-zero.conf", 3, "settings.timeouts.udp: 0 is out of range (1..604800)" },
+	{ "timeout-too-long.conf", 4, "settings.timeouts.tcp_established: 604801 is out of range (1..604800)" },
+	{ "timeouts-not-group.conf", 3, "settings.timeouts: expected a group" },
+	{ "conntrack-size-small.conf", 3, "settings.conntrack_size: 1023 is out of range (1024..16777216)" },
+	{ "conntrack-size-large.conf", 3, "settings.conntrack_size: 16777217 is out of range (1024..16777216)" },
 };
 
 /* A failed load must say @expect, leave the config empty and, when @line
@@ -524,6 +646,8 @@ static bool test_string_good(void)
 	     cfg.services[0].port == 53 && cfg.services[0].takes_icmp_echo &&
 	     cfg.services[0].nbackends == 1 && cfg.services[0].backends[0].port == 53 &&
 	     !cfg.services[0].backends[0].has_source && cfg.nifaces == 0 &&
+	     cfg.services[0].backends[0].weight == 1 &&
+	     cfg.services[0].table_size == ZLB_MAGLEV_DEFAULT_SIZE &&
 	     !strcmp(cfg.path, "inline");
 	zlb_config_free(&cfg);
 	CHECK(ok, "model differs from the text");
@@ -539,7 +663,11 @@ static bool test_string_empty(void)
 	CHECK(zlb_config_load_string("", "empty", &cfg, &err) == 0,
 	      "load failed: %s", err.msg);
 	ok = cfg.nservices == 0 && cfg.nifaces == 0 &&
-	     cfg.fib_cache_ms == ZLB_DEFAULT_FIB_CACHE_MS;
+	     cfg.fib_cache_ms == ZLB_DEFAULT_FIB_CACHE_MS &&
+	     cfg.conntrack_size == ZLB_CONNTRACK_SIZE &&
+	     cfg.snat_port_min == ZLB_SNAT_PORT_MIN &&
+	     cfg.snat_port_max == ZLB_SNAT_PORT_MAX &&
+	     !memcmp(cfg.timeout_s, default_timeouts, sizeof(default_timeouts));
 	zlb_config_free(&cfg);
 	CHECK(ok, "an empty text must give an empty model");
 	return true;
@@ -555,6 +683,41 @@ static bool test_string_bad(void)
 				     "inline", &cfg, &err);
 	return expect_failure(ret, &cfg, &err, "inline", 3,
 			      "interfaces[1]: \"veth0\" is already interfaces[0] (line 3)");
+}
+
+/* A non-prime table size names the primes on either side, down to the
+ * smallest size and up to the largest. */
+static bool test_table_size_primes(void)
+{
+	static const struct {
+		unsigned size, below, above;
+	} cases[] = {
+		{ 252, 251, 257 },
+		{ 255, 251, 257 },
+		{ 65535, 65521, 65537 },
+		{ 1000000, 999983, 1000003 },
+		{ 1048572, 1048571, 1048573 },
+	};
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	char text[400], expect[160];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		snprintf(text, sizeof(text),
+			 "services = ( { name = \"s\"; address = \"10.0.0.1\"; protocol = \"tcp\"; port = 1;\n"
+			 "  table_size = %u;\n"
+			 "  backends = ( { address = \"10.2.0.2\"; port = 1; } ); } );\n",
+			 cases[i].size);
+		snprintf(expect, sizeof(expect),
+			 "services[0].table_size: %u is not a prime; the nearest primes are %u and %u",
+			 cases[i].size, cases[i].below, cases[i].above);
+		ret = zlb_config_load_string(text, "inline", &cfg, &err);
+		if (!expect_failure(ret, &cfg, &err, "inline", 2, expect))
+			return false;
+	}
+	return true;
 }
 
 /* ---- limits from zlb_abi.h, on generated texts ---- */
@@ -688,6 +851,7 @@ int main(void)
 	report("load_string: good", test_string_good());
 	report("load_string: empty", test_string_empty());
 	report("load_string: error", test_string_bad());
+	report("table_size: nearest primes", test_table_size_primes());
 	report("1024 services", test_max_services());
 	report("1025 services", test_too_many_services());
 	report("64 backends", test_max_backends());

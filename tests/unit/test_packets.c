@@ -30,6 +30,8 @@
 #include "log.h"
 #include "maps.h"
 #include "netlink.h"
+#include "resolve.h"
+#include "zlb_hash.h"
 #include "zlb_abi.h"
 #include "frames.h"
 
@@ -147,10 +149,9 @@ static const struct port *port_by_name(const char *name)
 /* What zlb-load resolves: each backend's source is the configured one,
  * else 0 when the FIB gives it, else the kernel route's source. */
 static int resolve(const struct zlb_config *cfg, bool fib_src, struct zlb_iface_info *ifaces,
-		   __be32 *backend_src, struct zlb_err *err)
+		   __be32 *backend_src, __be32 *backend_snat, struct zlb_err *err)
 {
 	struct zlb_nl *nl = NULL;
-	size_t flat = 0;
 	int rc = -1;
 
 	for (size_t i = 0; i < cfg->nifaces; i++) {
@@ -163,25 +164,9 @@ static int resolve(const struct zlb_config *cfg, bool fib_src, struct zlb_iface_
 		ifaces[i].ifindex = p->ifindex;
 		memcpy(ifaces[i].mac, p->mac, 6);
 	}
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		for (size_t j = 0; j < cfg->services[i].nbackends; j++, flat++) {
-			const struct zlb_cfg_backend *b = &cfg->services[i].backends[j];
-			struct zlb_route_info rt;
-
-			backend_src[flat] = 0;
-			if (b->has_source) {
-				backend_src[flat] = b->source.s_addr;
-				continue;
-			}
-			if (fib_src)
-				continue;
-			if (!nl && !(nl = zlb_nl_open(err)))
-				goto out;
-			if (zlb_nl_route_get(nl, b->addr.s_addr, &rt, err))
-				goto out;
-			backend_src[flat] = rt.prefsrc;
-		}
-	}
+	nl = zlb_nl_open(err);
+	if (!nl || zlb_resolve_sources(nl, cfg, fib_src, backend_src, backend_snat, err))
+		goto out;
 	rc = 0;
 out:
 	if (nl)
@@ -196,8 +181,8 @@ static int lb_open(struct lb *lb, const char *path, bool fib_src, const char *co
 {
 	struct zlb_rodata ro = { .fib_lookup_src = fib_src };
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
-	__be32 backend_src[64];
-	struct zlb_resolved res = { ifaces, backend_src };
+	__be32 backend_src[64], backend_snat[64];
+	struct zlb_resolved res = { ifaces, backend_src, backend_snat };
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	int rc;
@@ -232,7 +217,7 @@ static int lb_open(struct lb *lb, const char *path, bool fib_src, const char *co
 		zlb_err_set(err, "test config too large");
 		return -1;
 	}
-	if (resolve(&lb->cfg, fib_src, ifaces, backend_src, err))
+	if (resolve(&lb->cfg, fib_src, ifaces, backend_src, backend_snat, err))
 		return -1;
 	return zlb_maps_apply(&lb->maps, &lb->cfg, &res, err);
 }
@@ -445,10 +430,27 @@ static struct pkt from_client(uint8_t proto, uint16_t sport, uint32_t daddr, uin
 	return arriving(VETH0, client_mac, proto, CLIENT, sport, daddr, dport);
 }
 
-/* From the backend 10.2.0.2 to the load balancer's source, arriving on veth2. */
-static struct pkt from_backend(uint8_t proto, uint16_t sport, uint32_t daddr, uint16_t dport)
+/* The backend-side source port of a client's new flow when nothing
+ * collides: the first port of the SNAT range its tuple hashes to. ICMP echo
+ * keeps its identifier. */
+static uint16_t snat_port(uint32_t client, uint16_t cport, uint8_t proto)
 {
-	return arriving(VETH2, backend_mac, proto, BACKEND, sport, daddr, dport);
+	uint32_t span = ZLB_SNAT_PORT_MAX - ZLB_SNAT_PORT_MIN + 1;
+
+	if (proto == IPPROTO_ICMP)
+		return cport;
+	return ZLB_SNAT_PORT_MIN + zlb_flow_hash(htonl(client), htons(cport), proto) % span;
+}
+
+/* From the backend 10.2.0.2 to the load balancer's source, arriving on
+ * veth2: the answer to the flow of client port @cport of 10.0.0.2. */
+static struct pkt from_backend(uint8_t proto, uint16_t sport, uint32_t daddr, uint16_t cport)
+{
+	struct pkt p = arriving(VETH2, backend_mac, proto, BACKEND, sport, daddr,
+				snat_port(CLIENT, cport, proto));
+
+	p.client_port = cport;
+	return p;
 }
 
 static void tcp_seg(struct pkt *p, uint8_t flags, uint32_t seq, uint32_t ack)
@@ -491,13 +493,15 @@ static struct pkt sent(const struct pkt *p, int port, const uint8_t *dmac, uint3
 /* A client's packet on its way to the backend 10.2.0.2:@dport. */
 static struct pkt to_backend(const struct pkt *p, uint16_t dport)
 {
-	return sent(p, VETH2, backend_mac, LB_SRC, p->sport, BACKEND, dport);
+	return sent(p, VETH2, backend_mac, LB_SRC, snat_port(p->saddr, p->sport, p->proto),
+		    BACKEND, dport);
 }
 
 /* A backend's packet on its way back to the client, from 10.0.0.1:@sport. */
 static struct pkt to_client(const struct pkt *p, uint16_t sport)
 {
-	return sent(p, VETH0, client_mac, VIP, sport, CLIENT, p->dport);
+	return sent(p, VETH0, client_mac, VIP, sport, CLIENT,
+		    p->client_port ? p->client_port : p->dport);
 }
 
 /* Choose the last two payload bytes of @aim and @other (its translation or
@@ -685,7 +689,7 @@ static void test_configured_source(const struct lb *lb)
 	struct pkt out;
 
 	with_data(&q, "to snat");
-	out = sent(&q, VETH2, backend_mac, SNAT_SRC, 5002, BACKEND, 5454);
+	out = sent(&q, VETH2, backend_mac, SNAT_SRC, snat_port(CLIENT, 5002, IPPROTO_UDP), BACKEND, 5454);
 	expect(lb, "udp: a configured source (10.2.0.50) wins over the FIB's",
 	       &q, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 
@@ -780,7 +784,8 @@ static void test_neighbour_miss(const struct lb *lb)
 		     strerror(errno));
 		return;
 	}
-	out = sent(&syn, VETH2, unresolved_mac, LB_SRC, 40200, UNRESOLVED, 225);
+	out = sent(&syn, VETH2, unresolved_mac, LB_SRC, snat_port(CLIENT, 40200, IPPROTO_TCP),
+		   UNRESOLVED, 225);
 	expect(lb, "neigh: zlb_neigh gives the MAC the FIB lacks",
 	       &syn, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTED, ZLB_C_NEIGH_MISS, REDIRECTED);
 }
@@ -788,16 +793,18 @@ static void test_neighbour_miss(const struct lb *lb)
 static void test_hairpin(const struct lb *lb)
 {
 	struct pkt syn = from_client(IPPROTO_TCP, 40300, VIP, 24);
-	struct pkt synack = arriving(VETH0, hairpin_mac, IPPROTO_TCP, HAIRPIN, 224, VIP, 40300);
+	struct pkt synack = arriving(VETH0, hairpin_mac, IPPROTO_TCP, HAIRPIN, 224, VIP,
+				     snat_port(CLIENT, 40300, IPPROTO_TCP));
 	struct pkt out;
 
 	/* The FIB's source towards 10.0.0.3 is veth0's address. */
 	tcp_seg(&syn, PKT_SYN, 8000, 0);
-	out = sent(&syn, VETH0, hairpin_mac, VIP, 40300, HAIRPIN, 224);
+	out = sent(&syn, VETH0, hairpin_mac, VIP, snat_port(CLIENT, 40300, IPPROTO_TCP), HAIRPIN, 224);
 	expect(lb, "hairpin: a backend behind the ingress interface gets the frame by XDP_TX",
 	       &syn, VETH0, XDP_TX, &out, FLOW_NEW, ROUTED, BOUNCED);
 
 	tcp_seg(&synack, PKT_SYN | PKT_ACK, 9000, 8001);
+	synack.client_port = 40300;
 	out = to_client(&synack, 24);
 	expect(lb, "hairpin: its answer goes back out of the same interface by XDP_TX",
 	       &synack, VETH0, XDP_TX, &out, FLOW_HIT, ROUTE_CACHED, BOUNCED);
@@ -817,7 +824,8 @@ static void test_routes(const struct lb *lb)
 	       &big, VETH0, XDP_DROP, NULL, FLOW_REFUSED, ROUTED, ZLB_C_DROP_FRAG_NEEDED);
 
 	with_data(&small, "fits");
-	out = sent(&small, VETH2, small_mtu_mac, LB_SRC, 5100, SMALL_MTU, 5555);
+	out = sent(&small, VETH2, small_mtu_mac, LB_SRC, snat_port(CLIENT, 5100, IPPROTO_UDP),
+		   SMALL_MTU, 5555);
 	expect(lb, "route: a datagram that fits the MTU goes through",
 	       &small, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTED, REDIRECTED);
 
@@ -1002,6 +1010,14 @@ static void test_same_source_port(const struct lb *lb)
 	       &ans_b, VETH2, XDP_REDIRECT, &out, FLOW_HIT, ROUTED, ZLB_C_NEIGH_MISS, REDIRECTED);
 }
 
+static __u64 monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000000000ULL + now.tv_nsec;
+}
+
 /* The FIB cache answers for a bounded time (settings.fib_cache_ms): within
  * it a neighbour's new MAC is not seen, after it the FIB is asked again. */
 static void test_fib_cache_age(const struct lb *lb)
@@ -1046,7 +1062,7 @@ static void test_fib_cache_age(const struct lb *lb)
 	e.expires_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
 	bpf_map_update_elem(fd, &dst, &e, BPF_EXIST);
 	with_data(&later, "cache 3");
-	out = sent(&later, VETH2, moved_mac, LB_SRC, 5100, BACKEND, 5353);
+	out = sent(&later, VETH2, moved_mac, LB_SRC, snat_port(CLIENT, 5100, IPPROTO_UDP), BACKEND, 5353);
 	expect(lb, "fib cache: after its age the FIB gives the new MAC", &later, VETH0,
 	       XDP_REDIRECT, &out, FLOW_HIT, ROUTED, REDIRECTED);
 
@@ -1067,9 +1083,10 @@ static void test_source_ports_exhausted(const struct lb *lb)
 	};
 	int fd = lb->maps.fd[ZLB_M_CONNTRACK];
 
-	for (uint32_t port = ZLB_SNAT_PORT_MIN; port <= ZLB_SNAT_PORT_MAX + 1; port++) {
-		/* the range, and the client's own port last */
-		key.dport = htons(port <= ZLB_SNAT_PORT_MAX ? port : 42000);
+	/* live flows: just seen */
+	taken.last_seen_ns = monotonic_ns();
+	for (uint32_t port = ZLB_SNAT_PORT_MIN; port <= ZLB_SNAT_PORT_MAX; port++) {
+		key.dport = htons(port);
 		if (bpf_map_update_elem(fd, &key, &taken, BPF_ANY)) {
 			fail("snat: setup", "zlb_conntrack update: %s", strerror(errno));
 			return;
@@ -1078,12 +1095,12 @@ static void test_source_ports_exhausted(const struct lb *lb)
 	tcp_seg(&syn, PKT_SYN, 1, 0);
 	expect(lb, "snat: with every source port taken a SYN is dropped (drop_snat_busy)",
 	       &syn, VETH0, XDP_DROP, NULL, FLOW_REFUSED, ROUTE_CACHED, ZLB_C_DROP_SNAT_BUSY);
-	for (uint32_t port = ZLB_SNAT_PORT_MIN; port <= ZLB_SNAT_PORT_MAX + 1; port++) {
-		key.dport = htons(port <= ZLB_SNAT_PORT_MAX ? port : 42000);
+	for (uint32_t port = ZLB_SNAT_PORT_MIN; port <= ZLB_SNAT_PORT_MAX; port++) {
+		key.dport = htons(port);
 		bpf_map_delete_elem(fd, &key);
 	}
 	out = to_backend(&syn, 223);
-	expect(lb, "snat: once ports are free again the same SYN keeps its own port",
+	expect(lb, "snat: once ports are free again the same SYN gets its first port",
 	       &syn, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 }
 
@@ -1108,7 +1125,8 @@ static void test_no_fib_source(const struct lb *lb)
 	       &synack, VETH2, XDP_REDIRECT, &out, FLOW_HIT, ROUTED, REDIRECTED);
 
 	tcp_seg(&hairpin, PKT_SYN, 8000, 0);
-	out = sent(&hairpin, VETH0, hairpin_mac, VIP, 40300, HAIRPIN, 224);
+	out = sent(&hairpin, VETH0, hairpin_mac, VIP, snat_port(CLIENT, 40300, IPPROTO_TCP),
+		   HAIRPIN, 224);
 	expect(lb, "no fib src: the hairpin backend's source is the route's (10.0.0.1)",
 	       &hairpin, VETH0, XDP_TX, &out, FLOW_NEW, ROUTED, BOUNCED);
 }
