@@ -95,6 +95,36 @@ static __always_inline struct zlb_ct_entry *ct_lookup(const struct zlb_pkt *pkt,
 	return NULL;
 }
 
+#define ZLB_CT_PARTNER_CHECK 32   /* packets between checks of a busy flow */
+
+/* The two entries of a flow can be evicted apart (LRU). A busy entry looks
+ * for its partner now and then; a missing one is put back -- unless its
+ * tuple went to another flow meanwhile: then this flow is gone (both
+ * counted as evictions). Returns 0, or -1 when the flow is gone. */
+static __always_inline int ct_check_partner(const struct zlb_ct_key *key,
+					    const struct zlb_ct_entry *e)
+{
+	struct zlb_ct_entry partner = {
+		.saddr = key->daddr, .daddr = key->saddr,
+		.sport = key->dport, .dport = key->sport,
+		.dir = !e->dir, .state = e->state, .fin_seen = e->fin_seen,
+		.service_id = e->service_id, .backend_id = e->backend_id,
+		.created_ns = e->created_ns, .last_seen_ns = e->last_seen_ns,
+	};
+	struct zlb_ct_key pkey;
+
+	if (e->packets % ZLB_CT_PARTNER_CHECK)
+		return 0;
+	ct_partner_key(e, key->proto, &pkey);
+	if (bpf_map_lookup_elem(&zlb_conntrack, &pkey))
+		return 0;
+	count(ZLB_C_CT_EVICTED);
+	if (!bpf_map_update_elem(&zlb_conntrack, &pkey, &partner, BPF_NOEXIST))
+		return 0;
+	bpf_map_delete_elem(&zlb_conntrack, key);
+	return -1;
+}
+
 /* TCP state from a segment's flags, seen in direction @dir. */
 static __always_inline __u8 tcp_next_state(__u8 state, __u8 *fin_seen, __u8 flags, __u8 dir)
 {

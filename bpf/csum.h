@@ -57,10 +57,13 @@ static __always_inline __u16 csum_pseudo(__be32 saddr, __be32 daddr, __u8 proto,
 #define ZLB_CSUM_MAX_CHUNKS 64  /* 4 KiB: any frame XDP gets on one page */
 
 /* One's-complement sum of the @len bytes at @p (inside the packet ending at
- * @end), added to @sum. -1 when the bytes are not all in the frame. */
-static __always_inline __s64 csum_bytes(void *p, void *end, __u32 len, __u32 sum)
+ * @end), folded to 16 bits. -1 when the bytes are not all in the frame.
+ * Kept in 64 bits: bpf_csum_diff() returns a 32-bit sum on some kernels,
+ * and a carry out of 32 bits must not be lost. */
+static __always_inline __s64 csum_bytes(void *p, void *end, __u32 len)
 {
 	__u32 off = 0, i;
+	__u64 sum = 0;
 	__s64 r;
 
 	for (i = 0; i < ZLB_CSUM_MAX_CHUNKS; i++) {
@@ -68,10 +71,10 @@ static __always_inline __s64 csum_bytes(void *p, void *end, __u32 len, __u32 sum
 			break;
 		if (p + off + ZLB_CSUM_CHUNK > end)
 			return -1;
-		r = bpf_csum_diff(NULL, 0, p + off, ZLB_CSUM_CHUNK, sum);
+		r = bpf_csum_diff(NULL, 0, p + off, ZLB_CSUM_CHUNK, 0);
 		if (r < 0)
 			return -1;
-		sum = r;
+		sum += (__u32)r;
 		off += ZLB_CSUM_CHUNK;
 	}
 	for (i = 0; i < ZLB_CSUM_CHUNK / 2; i++) {
@@ -92,7 +95,11 @@ static __always_inline __s64 csum_bytes(void *p, void *end, __u32 len, __u32 sum
 		sum += last;
 		off++;
 	}
-	return off == len ? (__s64)sum : -1;
+	if (off != len)
+		return -1;
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return csum_fold32(sum);
 }
 
 #endif

@@ -92,13 +92,30 @@ static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
 	return *(__u32 *)a == *(__u32 *)b && *(__u16 *)(a + 4) == *(__u16 *)(b + 4);
 }
 
+/* Teach zlb_neigh that @addr is at @mac on @ifindex (when new or moved). */
+static __always_inline void neigh_learn(__be32 addr, const __u8 *mac, __u32 ifindex)
+{
+	struct zlb_neigh_entry *old, n = {};
+
+	old = bpf_map_lookup_elem(&zlb_neigh, &addr);
+	if (old && old->ifindex == ifindex && mac_equal(old->mac, mac)) {
+		old->updated_ns = bpf_ktime_get_ns();
+		return;
+	}
+	__builtin_memcpy(n.mac, mac, ETH_ALEN);
+	n.flags = ZLB_NEIGH_F_LEARNED;
+	n.ifindex = ifindex;
+	n.updated_ns = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&zlb_neigh, &addr, &n, BPF_ANY))
+		count(ZLB_C_NEIGH_LEARNED);
+}
+
 /* ARP requests and replies seen on a configured interface teach the
  * neighbour cache the sender's MAC. The packet itself goes to the stack. */
 static __always_inline void arp_learn(struct zlb_ctx *ctx, const struct zlb_pkt *pkt)
 {
 	struct arp_eth_ipv4 *arp = pkt->arp;
 	__u32 ifindex = ctx_ifindex(ctx);
-	struct zlb_neigh_entry *old, n = {};
 	__be32 spa;
 
 	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP) ||
@@ -107,18 +124,7 @@ static __always_inline void arp_learn(struct zlb_ctx *ctx, const struct zlb_pkt 
 	spa = arp->spa;
 	if (!spa || !bpf_map_lookup_elem(&zlb_ifaces, &ifindex))
 		return;
-	old = bpf_map_lookup_elem(&zlb_neigh, &spa);
-	if (old && old->ifindex == ifindex &&
-	    mac_equal(old->mac, arp->sha)) {
-		old->updated_ns = bpf_ktime_get_ns();
-		return;
-	}
-	__builtin_memcpy(n.mac, arp->sha, ETH_ALEN);
-	n.flags = ZLB_NEIGH_F_LEARNED;
-	n.ifindex = ifindex;
-	n.updated_ns = bpf_ktime_get_ns();
-	if (!bpf_map_update_elem(&zlb_neigh, &spa, &n, BPF_ANY))
-		count(ZLB_C_NEIGH_LEARNED);
+	neigh_learn(spa, arp->sha, ifindex);
 }
 
 #endif

@@ -58,7 +58,7 @@ int zlb_l4_csum_complete(struct zlb_ctx *ctx, __u64 l3_off, __u64 l4_off)
 	if ((void *)(check + 1) > end || len > 0xffff)
 		return -1;
 	*check = csum_pseudo(iph->saddr, iph->daddr, iph->protocol, len);
-	sum = csum_bytes(data + l4_off, end, len, 0);
+	sum = csum_bytes(data + l4_off, end, len);
 	if (sum < 0)
 		return -1;
 	*check = ~csum_fold32(sum);

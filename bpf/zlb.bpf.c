@@ -96,6 +96,10 @@ static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *
 
 	count(ZLB_C_CT_HIT);
 	ct_update(pkt, key, e, ctx_len(ctx), now);
+	/* Its partner's tuple went to another flow: this one is gone. */
+	if (ct_check_partner(key, e))
+		return drop(to.dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
+						       : ZLB_C_DROP_CT_INSERT);
 	err = zlb_route(ctx, pkt, to.daddr, to.saddr, &route);
 	if (err)
 		return drop(err);
@@ -142,6 +146,11 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	if (err)
 		return drop(err);
 	count(ZLB_C_NEW_FLOW);
+	/* The client's MAC, for its answers: the kernel never sees this
+	 * packet, so it would not learn it; looked up only when the FIB has
+	 * no neighbour for the client (an on-link client whose address it
+	 * never heard in an ARP). */
+	neigh_learn(key->saddr, pkt->eth->h_source, ctx_ifindex(ctx));
 	return zlb_send(ctx, pkt, &orig, &route, 1);
 }
 

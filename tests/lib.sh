@@ -345,7 +345,10 @@ _zlb_nc_start() {
 	zlb_tmpdir
 	rm -f "$ZLB_TMP/$tag.in"
 	mkfifo "$ZLB_TMP/$tag.in" || zlb_die "mkfifo $ZLB_TMP/$tag.in"
-	ip netns exec "$ns" nc -n -v "$@" 0<>"$ZLB_TMP/$tag.in" \
+	# The test holds the fifo open too: a line written before nc has
+	# opened it would be lost when its writer closes an unread pipe.
+	exec {_zlb_fd}<>"$ZLB_TMP/$tag.in"
+	ip netns exec "$ns" nc -n -v "$@" 0<>"$ZLB_TMP/$tag.in" {_zlb_fd}>&- \
 		>"$ZLB_TMP/$tag.out" 2>"$ZLB_TMP/$tag.err" &
 	ZLB_NC_PID=$!
 	zlb_track_pid "$ZLB_NC_PID"

@@ -50,6 +50,11 @@ static uint64_t pseudo_sum(uint32_t saddr, uint32_t daddr, uint8_t proto, size_t
 	       proto + l4len;
 }
 
+uint16_t pseudo_csum(uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4len)
+{
+	return fold(pseudo_sum(saddr, daddr, proto, l4len));
+}
+
 static uint16_t get16(const uint8_t *p)
 {
 	return p[0] << 8 | p[1];
@@ -117,6 +122,10 @@ static void build_tcp(struct frame *f, const struct pkt *p)
 	put16(f, 0);                    /* urgent pointer */
 	put(f, p->payload, p->payload_len);
 	f->csum_off = l4 + 16;
+	if (p->l4_csum_partial) {
+		set16(f, f->csum_off, pseudo_csum(p->saddr, p->daddr, IPPROTO_TCP, f->len - l4));
+		return;
+	}
 	/* TCP has no "no checksum": a sum of 0xffff is sent as 0. */
 	set16(f, f->csum_off, ~fold(sum16(pseudo_sum(p->saddr, p->daddr, IPPROTO_TCP, f->len - l4),
 					  f->data + l4, f->len - l4)));
@@ -135,6 +144,10 @@ static void build_udp(struct frame *f, const struct pkt *p)
 	f->csum_off = l4 + 6;
 	if (p->udp_no_csum)
 		return;
+	if (p->l4_csum_partial) {
+		set16(f, f->csum_off, pseudo_csum(p->saddr, p->daddr, IPPROTO_UDP, f->len - l4));
+		return;
+	}
 	csum = ~fold(sum16(pseudo_sum(p->saddr, p->daddr, IPPROTO_UDP, f->len - l4),
 			   f->data + l4, f->len - l4));
 	/* RFC 768: a computed 0 is sent as all ones; 0 means "none". */
@@ -284,6 +297,36 @@ static int view_frame(const uint8_t *data, size_t len, struct view *v)
 		v->l4len = len - v->l4;
 	}
 	return 0;
+}
+
+int frame_l4_sum(const uint8_t *data, size_t len, uint16_t *sum)
+{
+	const uint8_t *ip;
+	struct view v;
+	uint8_t proto;
+
+	if (view_frame(data, len, &v) || v.ethertype != ETHERTYPE_IPV4 || v.truncated)
+		return -1;
+	ip = data + v.l3;
+	proto = ip[9];
+	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || get16(ip + 6) & 0x3fff)
+		return -1;
+	*sum = fold(sum16(pseudo_sum(get32(ip + 12), get32(ip + 16), proto, v.l4len),
+			  data + v.l4, v.l4len));
+	return 0;
+}
+
+void pkt_quote(struct pkt *icmp, const struct pkt *inner, size_t l4_bytes)
+{
+	struct frame f;
+	struct view v;
+	size_t n;
+
+	frame_build(&f, inner);
+	if (view_frame(f.data, f.len, &v) || v.ethertype != ETHERTYPE_IPV4)
+		bug("an ICMP error quotes an IPv4 packet");
+	n = v.l4 - v.l3 + (l4_bytes < v.l4len ? l4_bytes : v.l4len);
+	pkt_set_payload(icmp, f.data + v.l3, n);
 }
 
 int frame_tuple(const uint8_t *data, size_t len, uint32_t *saddr, uint16_t *sport,

@@ -59,6 +59,10 @@ struct pkt {
 	uint32_t seq, ack;
 	uint16_t window;
 	bool udp_no_csum;       /* send UDP checksum 0 ("none") */
+	/* Leave the TCP/UDP checksum partial, as a veth sender with
+	 * tx-checksumming on does: the field holds the folded one's-complement
+	 * sum of the pseudo header, not complemented, and covers no data. */
+	bool l4_csum_partial;
 
 	/* ICMP: echo when icmp_type is 0 or 8, else id/seq fill the
 	 * "rest of header" word as they would for echo */
@@ -97,6 +101,20 @@ void pkt_set_payload(struct pkt *p, const void *data, size_t len);
 /* The two bytes of the L4 checksum field of @f, as they lie in the frame
  * (TCP, UDP and ICMP frames only). */
 void frame_l4_csum(const struct frame *f, uint8_t csum[2]);
+
+/* The folded one's-complement sum of the TCP/UDP pseudo header (addresses
+ * and L4 length in host order): what a partial checksum holds. */
+uint16_t pseudo_csum(uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4len);
+
+/* The folded one's-complement sum over the pseudo header and the whole
+ * TCP/UDP segment of an IPv4 frame, checksum field as it lies: 0xffff when
+ * the checksum is right. 0, or -1 when @data is no such frame. */
+int frame_l4_sum(const uint8_t *data, size_t len, uint16_t *sum);
+
+/* Make @icmp's payload what an ICMP error about @inner quotes: @inner's
+ * IPv4 header (options included) and the first @l4_bytes of what follows
+ * it (all of it when it is shorter). */
+void pkt_quote(struct pkt *icmp, const struct pkt *inner, size_t l4_bytes);
 
 /* Parse the tuple of an IPv4 TCP/UDP frame: 0, or -1 when it is none. */
 int frame_tuple(const uint8_t *data, size_t len, uint32_t *saddr, uint16_t *sport,

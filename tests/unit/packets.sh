@@ -42,6 +42,11 @@ zlb_must ip -n "$NS" neigh add 10.0.0.3 lladdr 02:00:00:00:10:03 dev veth0 nud p
 # A backend behind a route with a small MTU.
 zlb_must ip -n "$NS" route add 10.2.0.4/32 dev veth2 mtu lock 1000
 zlb_must ip -n "$NS" neigh add 10.2.0.4 lladdr 02:00:00:00:12:04 dev veth2 nud permanent
+# The weighted service's backends (Maglev) and a drained one: 10.2.0.1N at
+# 02:00:00:00:14:1N.
+for n in 1 2 3 4; do
+	zlb_must ip -n "$NS" neigh add "10.2.0.1$n" lladdr "02:00:00:00:14:1$n" dev veth2 nud permanent
+done
 # A backend behind an interface zon-lb is not configured on.
 zlb_must ip -n "$NS" route add 10.3.0.0/24 dev veth3
 zlb_must ip -n "$NS" neigh add 10.3.0.2 lladdr 02:00:00:00:13:02 dev veth3 nud permanent
