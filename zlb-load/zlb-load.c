@@ -27,6 +27,7 @@
 #include "pin.h"
 #include "resolve.h"
 #include "attach.h"
+#include "service.h"
 
 #define NEIGH_WAIT_MS 1000
 
@@ -36,12 +37,14 @@ struct options {
 	bool check;
 	bool unload;
 	bool skb_mode;
+	bool service;
 };
 
 static const struct option long_options[] = {
 	{ "check", no_argument, NULL, 'c' },
 	{ "unload", no_argument, NULL, 'u' },
 	{ "skb-mode", no_argument, NULL, 'S' },
+	{ "service", no_argument, NULL, 's' },
 	{ "pin-dir", required_argument, NULL, 'p' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -54,6 +57,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: zlb-load [OPTIONS] FILE\n"
 		"       zlb-load --unload [OPTIONS]\n"
+		"       zlb-load --service [OPTIONS] FILE\n"
 		"Load or reload the zon-lb configuration FILE: validate it, fill the pinned\n"
 		"maps, attach the XDP program to its interfaces, and exit. Established\n"
 		"connections survive a reload.\n"
@@ -61,6 +65,8 @@ static void usage(FILE *out)
 		"  -c, --check         validate FILE (syntax, values, interfaces) and change nothing\n"
 		"  -u, --unload        detach zon-lb from every interface and remove its pins\n"
 		"  -S, --skb-mode      attach in skb (generic) mode instead of native mode\n"
+		"  -s, --service       stay resident (the systemd unit): load FILE, reload it on\n"
+		"                      SIGHUP, unload on SIGTERM; keeps next hops resolved\n"
 		"  -p, --pin-dir DIR   pin directory (default: $%s, else %s)\n"
 		"  -v, --verbose       also print libbpf's and libxdp's debug messages\n"
 		"  -h, --help          show this help\n"
@@ -629,11 +635,12 @@ static int parse_args(int argc, char **argv, struct options *opt)
 	int c;
 
 	opterr = 0;     /* our own messages, prefixed with the tool's name */
-	while ((c = getopt_long(argc, argv, ":cuSp:vhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":cusSp:vhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt->check = true; break;
 		case 'u': opt->unload = true; break;
 		case 'S': opt->skb_mode = true; break;
+		case 's': opt->service = true; break;
 		case 'p': opt->pin_dir = optarg; break;
 		case 'v': zlb_log_set_level(ZLB_LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
@@ -645,6 +652,10 @@ static int parse_args(int argc, char **argv, struct options *opt)
 			pr_err("unknown option '%s' (try 'zlb-load --help')\n", argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (opt->service && (opt->check || opt->unload)) {
+		pr_err("--service takes neither --check nor --unload\n");
+		return -1;
 	}
 	if (opt->unload) {
 		if (optind != argc || opt->check) {
@@ -662,42 +673,117 @@ static int parse_args(int argc, char **argv, struct options *opt)
 	return 0;
 }
 
+/* ---- one run over FILE: the command line's, and each of the service's ---- */
+
+/* Check or load l->opt.file; the caller frees @l with release(). */
+static int run_file(struct load *l)
+{
+	struct zlb_err err;
+
+	if (zlb_config_load(l->opt.file, &l->cfg, &err)) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
+	l->nl = zlb_nl_open(&err);
+	if (!l->nl || resolve_links(l, &err)) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
+	if (l->opt.check) {
+		printf("%s: OK (%zu service(s), %zu interface(s))\n", l->cfg.path,
+		       l->cfg.nservices, l->cfg.nifaces);
+		return 0;
+	}
+	return do_load(l);
+}
+
+static void release(struct load *l)
+{
+	xdp_program__close(l->fresh);
+	bpf_object__close(l->obj);
+	zlb_nl_close(l->nl);
+	free(l->links);
+	free(l->ifaces);
+	free(l->backend_src);
+	free(l->backend_snat);
+	free(l->xdp);
+	zlb_config_free(&l->cfg);
+}
+
+/* ---- the resident service (service.c) ------------------------------------ */
+
+static void *service_load(void *ctx, char *summary, size_t len)
+{
+	struct load *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		pr_err("out of memory\n");
+		return NULL;
+	}
+	l->opt = *(const struct options *)ctx;
+	if (run_file(l)) {
+		release(l);
+		free(l);
+		return NULL;
+	}
+	snprintf(summary, len, "loaded %s: %zu service(s), %zu interface(s)",
+		 l->cfg.path, l->cfg.nservices, l->cfg.nifaces);
+	/* Kept for its config and netlink socket; what it loaded is the
+	 * kernel's now, as when the command line exits. */
+	xdp_program__close(l->fresh);
+	l->fresh = NULL;
+	bpf_object__close(l->obj);
+	l->obj = NULL;
+	return l;
+}
+
+static void service_refresh(void *loaded)
+{
+	struct load *l = loaded;
+	char path[PATH_MAX];
+	int fd;
+
+	zlb_pin_path(path, sizeof(path), zlb_pin_dir(l->opt.pin_dir), ZLB_MAP_NEIGH);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		pr_warn("cannot refresh the next hops: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	manage_neighbours(l, fd);
+	close(fd);
+}
+
+static void service_release(void *loaded)
+{
+	release(loaded);
+	free(loaded);
+}
+
+static int service_unload(void *ctx)
+{
+	return do_unload(ctx);
+}
+
+static const struct zlb_service_ops service_ops = {
+	.load = service_load,
+	.refresh = service_refresh,
+	.release = service_release,
+	.unload = service_unload,
+};
+
 int main(int argc, char **argv)
 {
 	struct load l = {};
-	struct zlb_err err;
-	int rc = 1;
+	int rc;
 
 	zlb_log_init("zlb-load");
 	if (parse_args(argc, argv, &l.opt))
 		return 2;
 	if (l.opt.unload)
 		return do_unload(&l.opt);
-	if (zlb_config_load(l.opt.file, &l.cfg, &err)) {
-		pr_err("%s\n", err.msg);
-		return 1;
-	}
-	l.nl = zlb_nl_open(&err);
-	if (!l.nl || resolve_links(&l, &err)) {
-		pr_err("%s\n", err.msg);
-		goto out;
-	}
-	if (l.opt.check) {
-		printf("%s: OK (%zu service(s), %zu interface(s))\n", l.cfg.path,
-		       l.cfg.nservices, l.cfg.nifaces);
-		rc = 0;
-		goto out;
-	}
-	rc = do_load(&l);
-out:
-	xdp_program__close(l.fresh);
-	bpf_object__close(l.obj);
-	zlb_nl_close(l.nl);
-	free(l.links);
-	free(l.ifaces);
-	free(l.backend_src);
-	free(l.backend_snat);
-	free(l.xdp);
-	zlb_config_free(&l.cfg);
+	if (l.opt.service)
+		return zlb_service_run(argv, l.opt.file, &service_ops, &l.opt);
+	rc = run_file(&l);
+	release(&l);
 	return rc;
 }

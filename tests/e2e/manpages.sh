@@ -1,9 +1,10 @@
 #!/bin/bash
-# The man pages against the code: every option zlb-load --help prints is
-# documented under OPTIONS of zlb-load.8 (with its short form), and OPTIONS
-# documents nothing --help does not print; every environment variable --help
-# names is under ENVIRONMENT; and the pages lint clean (mandoc -Tlint, groff
-# -ww). Needs no root and changes nothing.
+# The man pages against the code: for each tool (zlb-load, zlb-stat, zlb-ct,
+# zlb-arp), every option TOOL --help prints is documented under OPTIONS of
+# TOOL.8 (with its short form), and OPTIONS documents nothing --help does
+# not print; every environment variable --help names is under ENVIRONMENT;
+# and the pages lint clean (mandoc -Tlint, groff -ww). Needs no root and
+# changes nothing.
 set -u
 export LC_ALL=C
 
@@ -12,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${ZLB_BUILDDIR:=$ZLB_SRCDIR}"
 LOAD=$ZLB_BUILDDIR/zlb-load/zlb-load
 MANDIR=$ZLB_SRCDIR/man
-PAGES=(zlb-load.8 zonlb.conf.5 zon-lb.7)
+PAGES=(zlb-load.8 zlb-stat.8 zlb-ct.8 zlb-arp.8 zonlb.conf.5 zon-lb.7)
 
 passed=0
 failed=0
@@ -46,64 +47,91 @@ long_options() {
 	grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
-# --- zlb-load --help against zlb-load.8 ------------------------------------
+# --- TOOL --help against TOOL.8 ----------------------------------------------
 
-page=$MANDIR/zlb-load.8
-if ! help=$("$LOAD" --help 2>&1); then
-	not_ok "zlb-load --help runs ($LOAD)" "$help"
-	help=""
-elif [ ! -r "$page" ]; then
-	not_ok "$page exists"
-	help=""
-else
-	ok "zlb-load --help runs"
-fi
+# check_tool NAME BINARY: NAME --help against OPTIONS, COMMANDS and
+# ENVIRONMENT of NAME.8, both ways.
+check_tool() {
+	local name=$1 bin=$2 page=$MANDIR/$1.8 help options environment help_long man_long
+	local help_cmds man_cmds o v c
+	if ! help=$("$bin" --help 2>&1); then
+		not_ok "$name --help runs ($bin)" "$help"
+		return
+	elif [ ! -r "$page" ]; then
+		not_ok "$page exists"
+		return
+	fi
+	ok "$name --help runs"
 
-if [ -n "$help" ]; then
 	options=$(section "$page" OPTIONS)
 	environment=$(section "$page" ENVIRONMENT)
 	help_long=$(printf '%s\n' "$help" | long_options)
 	man_long=$(printf '%s\n' "$options" | long_options)
 
 	if [ -z "$help_long" ]; then
-		not_ok "zlb-load --help prints long options"
+		not_ok "$name --help prints long options"
 	fi
 	if [ -z "$options" ]; then
-		not_ok "zlb-load.8 has an OPTIONS section"
+		not_ok "$name.8 has an OPTIONS section"
 	fi
 
 	for o in $help_long; do
 		if printf '%s\n' "$man_long" | grep -qxF -- "$o"; then
-			ok "$o (from --help) is in OPTIONS of zlb-load.8"
+			ok "$o (from $name --help) is in OPTIONS of $name.8"
 		else
-			not_ok "$o (from --help) is in OPTIONS of zlb-load.8"
+			not_ok "$o (from $name --help) is in OPTIONS of $name.8"
 		fi
 	done
 	for o in $man_long; do
 		if printf '%s\n' "$help_long" | grep -qxF -- "$o"; then
-			ok "$o (from OPTIONS of zlb-load.8) is in --help"
+			ok "$o (from OPTIONS of $name.8) is in $name --help"
 		else
-			not_ok "$o (from OPTIONS of zlb-load.8) is in --help"
+			not_ok "$o (from OPTIONS of $name.8) is in $name --help"
 		fi
 	done
 
 	# "  -c, --check ..." in --help: the page tags the option the same way.
 	while read -r short long; do
 		if printf '%s\n' "$options" | grep -qE -- "(^|[^a-z-])$short([^a-zA-Z-].*|)$long([^a-z0-9-]|$)"; then
-			ok "$short goes with $long in OPTIONS of zlb-load.8"
+			ok "$short goes with $long in OPTIONS of $name.8"
 		else
-			not_ok "$short goes with $long in OPTIONS of zlb-load.8"
+			not_ok "$short goes with $long in OPTIONS of $name.8"
 		fi
 	done < <(printf '%s\n' "$help" | sed -nE 's/^[[:space:]]+(-[A-Za-z]), (--[a-z][a-z0-9-]*).*/\1 \2/p')
 
-	for v in $(printf '%s\n' "$help" | grep -oE '\b(ZLB|LIBXDP)_[A-Z0-9_]+' | sort -u); do
-		if printf '%s\n' "$environment" | grep -qw -- "$v"; then
-			ok "$v (from --help) is in ENVIRONMENT of zlb-load.8"
+	# "Commands:" in --help against the tags of COMMANDS, both ways.
+	help_cmds=$(printf '%s\n' "$help" |
+		awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on && /^  [a-z]/ { print $1 }' | sort -u)
+	man_cmds=$(section "$page" COMMANDS |
+		awk 'tp && /^\.BI? / { print $2 } { tp = ($0 == ".TP") }' | sort -u)
+	for c in $help_cmds; do
+		if printf '%s\n' "$man_cmds" | grep -qxF -- "$c"; then
+			ok "command $c (from $name --help) is in COMMANDS of $name.8"
 		else
-			not_ok "$v (from --help) is in ENVIRONMENT of zlb-load.8"
+			not_ok "command $c (from $name --help) is in COMMANDS of $name.8"
 		fi
 	done
-fi
+	for c in $man_cmds; do
+		if printf '%s\n' "$help_cmds" | grep -qxF -- "$c"; then
+			ok "command $c (from COMMANDS of $name.8) is in $name --help"
+		else
+			not_ok "command $c (from COMMANDS of $name.8) is in $name --help"
+		fi
+	done
+
+	for v in $(printf '%s\n' "$help" | grep -oE '\b(ZLB|LIBXDP)_[A-Z0-9_]+' | sort -u); do
+		if printf '%s\n' "$environment" | grep -qw -- "$v"; then
+			ok "$v (from $name --help) is in ENVIRONMENT of $name.8"
+		else
+			not_ok "$v (from $name --help) is in ENVIRONMENT of $name.8"
+		fi
+	done
+}
+
+check_tool zlb-load "$LOAD"
+check_tool zlb-stat "$ZLB_BUILDDIR/zlb-stat/zlb-stat"
+check_tool zlb-ct "$ZLB_BUILDDIR/zlb-ct/zlb-ct"
+check_tool zlb-arp "$ZLB_BUILDDIR/zlb-arp/zlb-arp"
 
 # --- lint -------------------------------------------------------------------
 

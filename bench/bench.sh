@@ -1,0 +1,379 @@
+#!/bin/bash
+# make bench: how zon-lb compares with the XDP floor and the kernel's own
+# NAT on this machine. Not a test: nothing here passes or fails on timing.
+# Every figure is measured beside its yardsticks in the same run and shown
+# as a ratio to them, because the machines are shared and noisy.
+#
+#   pkt  per-packet cost through BPF_PROG_TEST_RUN (bench/zlb-bench-pkt.c)
+#   fwd  64-byte UDP forwarding rate on the reference topology, two
+#        generators: live frames (XDP test runs) and sendmmsg
+#   tcp  TCP bulk throughput, iperf3
+#   ctl  zlb-load of 1,000 services x 32 backends; zlb-ct list of 1M flows
+#
+# Knobs (environment): ZLB_BENCH_REPEAT (passes per per-packet run,
+# 1000000), ZLB_BENCH_SECONDS (per forwarding/TCP run, 3), ZLB_BENCH_RUNS
+# (runs per figure, the median is kept, 3), ZLB_BENCH_SKIP (parts to skip,
+# comma-separated: pkt,fwd,tcp,ctl), ZLB_BENCH_OUT (where results.json,
+# results.tsv and the plot go; default a new $TMPDIR/zlb-bench-XXXXXX).
+# Needs root; builds its own namespaces (tests/lib.sh) and never touches
+# the host's interfaces.
+set -u
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../tests/lib.sh"
+
+: "${ZLB_BENCH_REPEAT:=1000000}"
+: "${ZLB_BENCH_SECONDS:=3}"
+: "${ZLB_BENCH_RUNS:=3}"
+: "${ZLB_BENCH_SKIP:=}"
+: "${ZLB_BENCH_BIN:=$ZLB_BUILDDIR/bench}"
+ZLB_CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
+PKT=$ZLB_BENCH_BIN/zlb-bench-pkt
+NET=$ZLB_BENCH_BIN/zlb-bench-net
+
+zlb_require_root
+zlb_require_cmd ip ethtool python3 timeout
+zlb_require_built
+for f in "$PKT" "$NET" "$ZLB_BENCH_BIN"/{floor,restore,gen,sink}.bpf.o; do
+	[ -e "$f" ] || zlb_die "not built: $f (make bench builds it)"
+done
+case $ZLB_BENCH_REPEAT$ZLB_BENCH_RUNS in
+*[!0-9]*) zlb_die "ZLB_BENCH_REPEAT and ZLB_BENCH_RUNS must be whole numbers" ;;
+esac
+if [ "$ZLB_BENCH_RUNS" -lt 1 ] || [ "$ZLB_BENCH_RUNS" -gt 16 ]; then
+	zlb_die "ZLB_BENCH_RUNS: 1..16"
+fi
+
+if [ -z "${ZLB_BENCH_OUT:-}" ]; then
+	ZLB_BENCH_OUT=$(mktemp -d "${TMPDIR:-/tmp}/zlb-bench-XXXXXX") || zlb_die "cannot make an output dir"
+fi
+mkdir -p "$ZLB_BENCH_OUT" || zlb_die "cannot make $ZLB_BENCH_OUT"
+RESULTS=$ZLB_BENCH_OUT/results.tsv
+: >"$RESULTS"
+zlb_tmpdir
+START=$SECONDS
+
+# rec PART ROW COLUMN VALUE
+rec() {
+	printf '%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"
+}
+
+skipped() {
+	case ",$ZLB_BENCH_SKIP," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
+note() {
+	zlb_log "$(printf '%4ds  %s' $((SECONDS - START)) "$*")"
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1
+		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+rec meta run date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+rec meta run kernel "$(uname -r)"
+rec meta run cpus "$(nproc)"
+rec meta run seconds "$ZLB_BENCH_SECONDS"
+rec meta run runs "$ZLB_BENCH_RUNS"
+rec meta run repeat "$ZLB_BENCH_REPEAT"
+
+# --- 1. per-packet cost ------------------------------------------------------
+
+# packets.sh's namespace: the FIB and the devmap need real interfaces and
+# neighbours; nothing is attached and no frame leaves. Clients 10.9.0.0/16
+# sit behind 10.0.0.2 so that answers to a million flows all have a route.
+bench_pkt() {
+	local ns i
+	zlb_netns_add zbpkt
+	ns=$ZLB_NETNS_NAME
+	zlb_must ip -n "$ns" link add veth0 type veth peer name veth1
+	zlb_must ip -n "$ns" link add veth2 type veth peer name veth3
+	for i in 0 1 2 3; do
+		zlb_must ip -n "$ns" link set "veth$i" address "02:00:00:00:00:0$i"
+		zlb_must ip -n "$ns" link set "veth$i" up
+	done
+	zlb_must ip -n "$ns" addr add 10.0.0.1/24 dev veth0
+	zlb_must ip -n "$ns" addr add 10.2.0.1/24 dev veth2
+	zlb_must ip netns exec "$ns" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
+		net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth2.forwarding=1
+	zlb_must ip -n "$ns" neigh add 10.0.0.2 lladdr 02:00:00:00:00:01 dev veth0 nud permanent
+	zlb_must ip -n "$ns" neigh add 10.2.0.2 lladdr 02:00:00:00:00:03 dev veth2 nud permanent
+	zlb_must ip -n "$ns" route add 10.9.0.0/16 via 10.0.0.2
+	note "pkt: BPF_PROG_TEST_RUN, $ZLB_BENCH_REPEAT passes x $ZLB_BENCH_RUNS runs per case"
+	ip netns exec "$ns" "$PKT" run "$ZLB_BENCH_BIN" "$ZLB_BPF_OBJ" \
+		"$ZLB_BENCH_REPEAT" "$ZLB_BENCH_RUNS" >>"$RESULTS"
+	case $? in
+	0) ;;
+	1) zlb_log "pkt: some cases did not do what they should (see 'check' in the table)" ;;
+	*) zlb_log "pkt: the per-packet benchmark could not run" ;;
+	esac
+}
+
+# --- the reference topology, shared by fwd, tcp and ctl ----------------------
+
+FWD_PORT=5300      # UDP: the sink on the server counts and drops these
+TCP_PORT=5201      # iperf3's
+
+topology() {
+	zlb_bpffs_setup
+	zlb_reference_topology
+	SINK_PIN=$(dirname "$ZLB_BPFFS")/bench_sink
+	# The live generator's frames arrive by XDP_TX: the receiving veth
+	# needs NAPI (GRO) unless an XDP program is attached to it.
+	zlb_must ip netns exec "$ZL" ethtool -K veth0 gro on
+	zlb_must ip netns exec "$ZL" ethtool -K veth2 gro on
+	# An idle interface where the live generator's program stays attached.
+	zlb_veth_pair "$ZC" vgen0 "$ZC" vgen1
+	zlb_must ip -n "$ZC" link set vgen0 up
+	zlb_must ip -n "$ZC" link set vgen1 up
+	MAC0=$(ip netns exec "$ZL" cat /sys/class/net/veth0/address)
+	MAC1=$(ip netns exec "$ZC" cat /sys/class/net/veth1/address)
+	MAC3=$(ip netns exec "$ZS" cat /sys/class/net/veth3/address)
+	zlb_must ip netns exec "$ZS" "$NET" sink "$ZLB_BENCH_BIN" veth3 "$FWD_PORT" "$SINK_PIN"
+	zlb_ping "$ZC" 10.2.0.2 || zlb_die "the reference topology does not route"
+	CONF=$ZLB_TMP/bench.conf
+	cat >"$CONF" <<-EOF
+	# make bench: the forwarding (UDP) and bulk (TCP) services.
+	services = (
+	  { name = "bench-udp"; address = "10.0.0.1"; protocol = "udp"; port = 5353;
+	    backends = ( { address = "10.2.0.2"; port = $FWD_PORT; } ); },
+	  { name = "bench-tcp"; address = "10.0.0.1"; protocol = "tcp"; port = 23;
+	    backends = ( { address = "10.2.0.2"; port = $TCP_PORT; } ); }
+	);
+	interfaces = ( "veth0", "veth2" );
+	EOF
+}
+
+# Senders' checksum offload: the kernel paths keep the veth default (on,
+# with TSO); XDP paths need it off (tests/lib.sh), since a partial
+# checksum does not survive an XDP redirect.
+sender_csum() {
+	zlb_must ip netns exec "$ZC" ethtool -K veth1 tx "$1"
+	zlb_must ip netns exec "$ZS" ethtool -K veth3 tx "$1"
+}
+
+# path_up PATH / path_down PATH, and the destination the client uses.
+path_up() {
+	case $1 in
+	route)
+		sender_csum on
+		DST=10.2.0.2 UDP_DPORT=$FWD_PORT TCP_DPORT=$TCP_PORT ;;
+	floor)
+		sender_csum off
+		zlb_must ip netns exec "$ZL" "$NET" floor "$ZLB_BENCH_BIN" \
+			"veth0:veth2:$MAC3" "veth2:veth0:$MAC1"
+		DST=10.2.0.2 UDP_DPORT=$FWD_PORT TCP_DPORT=$TCP_PORT ;;
+	zlb)
+		sender_csum off
+		zlb_load_in_lb "$CONF" >/dev/null || zlb_die "zlb-load $CONF failed"
+		DST=10.0.0.1 UDP_DPORT=5353 TCP_DPORT=23 ;;
+	nft)
+		sender_csum on
+		zlb_must ip netns exec "$ZL" nft -f - <<-EOF
+		table ip zlbbench {
+			chain pre {
+				type nat hook prerouting priority dstnat; policy accept;
+				ip daddr 10.0.0.1 udp dport 5353 dnat to 10.2.0.2:$FWD_PORT
+				ip daddr 10.0.0.1 tcp dport 23 dnat to 10.2.0.2:$TCP_PORT
+			}
+			chain post {
+				type nat hook postrouting priority srcnat; policy accept;
+				ip daddr 10.2.0.2 oifname "veth2" snat to 10.2.0.1
+			}
+		}
+		EOF
+		DST=10.0.0.1 UDP_DPORT=5353 TCP_DPORT=23 ;;
+	esac
+	# The first packets resolve neighbours; none of them is measured.
+	zlb_ping "$ZC" 10.2.0.2 || zlb_ping "$ZC" 10.2.0.2 ||
+		zlb_log "warning: $1: 10.2.0.2 does not answer pings"
+}
+
+path_down() {
+	case $1 in
+	floor)
+		ip -n "$ZL" link set dev veth0 xdp off
+		ip -n "$ZL" link set dev veth2 xdp off ;;
+	zlb) zlb_load_in_lb --unload >/dev/null || zlb_log "warning: zlb-load --unload failed" ;;
+	nft) ip netns exec "$ZL" nft delete table ip zlbbench ;;
+	esac
+}
+
+sink_count() {
+	ip netns exec "$ZS" "$NET" count "$SINK_PIN"
+}
+
+# fwd_run GEN: one run of generator GEN (live or sendmmsg) towards the
+# current path; prints "received_pps offered_pps".
+fwd_run() {
+	local before after out sent secs
+	before=$(sink_count) || return 1
+	case $1 in
+	live) out=$(ip netns exec "$ZC" "$NET" live "$ZLB_BENCH_BIN" veth1 vgen0 "$MAC0" \
+		10.0.0.2 "$DST" "$UDP_DPORT" "$ZLB_BENCH_SECONDS") ;;
+	sendmmsg) out=$(ip netns exec "$ZC" "$NET" sendmmsg "$DST" "$UDP_DPORT" "$ZLB_BENCH_SECONDS") ;;
+	esac || return 1
+	sleep 0.2     # what is still queued arrives
+	after=$(sink_count) || return 1
+	read -r _ sent secs <<<"$out"
+	awk -v n=$((after - before)) -v sent="$sent" -v s="$secs" \
+		'BEGIN { printf "%.0f %.0f\n", n / s, sent / s }'
+}
+
+# fwd PATH GEN: medians over the runs, recorded.
+fwd() {
+	local r got pps=() offered=()
+	for ((r = 0; r < ZLB_BENCH_RUNS; r++)); do
+		got=$(fwd_run "$2") || { zlb_log "fwd: $1/$2: a run failed"; return; }
+		pps+=("${got% *}")
+		offered+=("${got#* }")
+	done
+	rec fwd "$1" "$2_pps" "$(printf '%s\n' "${pps[@]}" | median)"
+	rec fwd "$1" "$2_offered_pps" "$(printf '%s\n' "${offered[@]}" | median)"
+	note "fwd: $1 $2: $(printf '%s\n' "${pps[@]}" | median) pps at the server"
+}
+
+# The live generator's own ceiling: its frames dropped by XDP on veth0,
+# counted by veth0 itself.
+fwd_ceiling() {
+	local r before after out secs v=()
+	zlb_must ip netns exec "$ZL" "$NET" xdp "$ZLB_BENCH_BIN" bench_drop veth0
+	for ((r = 0; r < ZLB_BENCH_RUNS; r++)); do
+		before=$(ip netns exec "$ZL" cat /sys/class/net/veth0/statistics/rx_packets)
+		out=$(ip netns exec "$ZC" "$NET" live "$ZLB_BENCH_BIN" veth1 vgen0 "$MAC0" \
+			10.0.0.2 10.2.0.2 "$FWD_PORT" "$ZLB_BENCH_SECONDS") || break
+		after=$(ip netns exec "$ZL" cat /sys/class/net/veth0/statistics/rx_packets)
+		read -r _ _ secs <<<"$out"
+		v+=("$(awk -v n=$((after - before)) -v s="$secs" 'BEGIN { printf "%.0f\n", n / s }')")
+	done
+	ip -n "$ZL" link set dev veth0 xdp off
+	[ ${#v[@]} -gt 0 ] && rec fwd gen_ceiling live_pps "$(printf '%s\n' "${v[@]}" | median)"
+}
+
+# tcp PATH: iperf3 for ZLB_BENCH_SECONDS, the receiver's rate, medians.
+tcp() {
+	local r out v=()
+	for ((r = 0; r < ZLB_BENCH_RUNS; r++)); do
+		if ! out=$(timeout $((ZLB_BENCH_SECONDS + 20)) ip netns exec "$ZC" \
+			iperf3 -c "$DST" -p "$TCP_DPORT" -t "$ZLB_BENCH_SECONDS" -J 2>&1 |
+			python3 -c 'import json, sys
+print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"])'); then
+			zlb_log "tcp: $1: iperf3 failed"
+			return
+		fi
+		v+=("$out")
+	done
+	rec tcp "$1" gbps "$(printf '%s\n' "${v[@]}" | median | awk '{ printf "%.2f", $1 / 1e9 }')"
+	note "tcp: $1: $(printf '%s\n' "${v[@]}" | median | awk '{ printf "%.2f", $1 / 1e9 }') Gbit/s"
+}
+
+bench_paths() {
+	local path have_nft=1 have_iperf=1
+	command -v nft >/dev/null || have_nft=0
+	command -v iperf3 >/dev/null || have_iperf=0
+	if ! skipped tcp && [ $have_iperf = 1 ]; then
+		ip netns exec "$ZS" iperf3 -s -B 10.2.0.2 -p "$TCP_PORT" >/dev/null 2>&1 &
+		zlb_track_pid $!
+		zlb_wait_for zlb_tcp_listening "$ZS" 10.2.0.2 "$TCP_PORT" ||
+			zlb_log "warning: iperf3 does not listen on 10.2.0.2:$TCP_PORT"
+	fi
+	if ! skipped fwd; then
+		note "fwd: the live generator against XDP_DROP"
+		fwd_ceiling
+	fi
+	# nftables last: its conntrack state stays in the namespace.
+	for path in route floor zlb nft; do
+		if [ $path = nft ] && [ $have_nft = 0 ]; then
+			rec fwd nft note "n/a (nft not installed)"
+			continue
+		fi
+		path_up $path
+		if ! skipped fwd; then
+			fwd $path live
+			fwd $path sendmmsg
+		fi
+		if ! skipped tcp; then
+			if [ $have_iperf = 1 ]; then tcp $path; else rec tcp $path note "n/a (iperf3 not installed)"; fi
+		fi
+		path_down $path
+	done
+}
+
+# --- 4. control plane ---------------------------------------------------------
+
+CTL_SERVICES=1000
+CTL_BACKENDS=32
+CTL_TABLE=1021
+CT_FLOWS=1000000
+
+ms_since() {
+	echo $(( ($(date +%s%N) - $1) / 1000000 ))
+}
+
+bench_ctl() {
+	local conf=$ZLB_TMP/ctl.conf t ms lines
+	# zlb-load reads at most 1 MiB of config: written tight, 1000 x 32 fits
+	# when the 32 backend hosts (10.3.X.Y, one digit each, behind one next
+	# hop) serve every service, each on its own port.
+	zlb_must ip -n "$ZL" route add 10.3.0.0/16 via 10.2.0.2
+	python3 - "$CTL_SERVICES" "$CTL_BACKENDS" "$CTL_TABLE" $((2 * CT_FLOWS + 65536)) >"$conf" <<-'EOF'
+	import sys
+	nsvc, nbe, table, ct = (int(a) for a in sys.argv[1:])
+	bes = ",".join('{address="10.3.%d.%d";port=80;}' % (b // 9, b % 9 + 1) for b in range(nbe))
+	print("settings={conntrack_size=%d;};" % ct)
+	print("services=(")
+	for s in range(nsvc):
+	    print('{name="s%d";address="10.0.0.1";protocol="tcp";port=%d;table_size=%d;backends=(%s)}%s'
+	          % (s, 10000 + s, table, bes, "," if s + 1 < nsvc else ""))
+	print(");")
+	print('interfaces=("veth0","veth2");')
+	EOF
+	rec ctl load services "$CTL_SERVICES"
+	rec ctl load backends "$CTL_BACKENDS"
+	rec ctl load table_size "$CTL_TABLE"
+	t=$(date +%s%N)
+	if zlb_load_in_lb "$conf" >"$ZLB_TMP/ctl.out" 2>&1; then
+		rec ctl load first_s "$(ms_since "$t" | awk '{ printf "%.3f", $1 / 1000 }')"
+		t=$(date +%s%N)
+		zlb_load_in_lb "$conf" >>"$ZLB_TMP/ctl.out" 2>&1 &&
+			rec ctl load reload_s "$(ms_since "$t" | awk '{ printf "%.3f", $1 / 1000 }')"
+	else
+		rec ctl load note "zlb-load failed: $(tail -1 "$ZLB_TMP/ctl.out")"
+		return
+	fi
+	note "ctl: zlb-load of $CTL_SERVICES x $CTL_BACKENDS done"
+	if [ ! -x "$ZLB_CT" ]; then
+		rec ctl ct_list note "n/a (zlb-ct not built)"
+	elif ! ip netns exec "$ZL" "$PKT" ct-fill "$ZLB_BPFFS" "$CT_FLOWS"; then
+		rec ctl ct_list note "n/a (could not fill the connection table)"
+	else
+		rec ctl ct_list flows "$CT_FLOWS"
+		t=$(date +%s%N)
+		if "$ZLB_CT" list >"$ZLB_TMP/ct.out" 2>&1; then
+			ms=$(ms_since "$t")
+			lines=$(grep -c . "$ZLB_TMP/ct.out")
+			rec ctl ct_list s "$(awk -v m="$ms" 'BEGIN { printf "%.3f", m / 1000 }')"
+			rec ctl ct_list lines "$lines"
+		else
+			rec ctl ct_list note "zlb-ct list failed: $(tail -1 "$ZLB_TMP/ct.out")"
+		fi
+		rm -f "$ZLB_TMP/ct.out"
+		note "ctl: zlb-ct list of $CT_FLOWS flows done"
+	fi
+	zlb_load_in_lb --unload >/dev/null 2>&1
+}
+
+# --- run ---------------------------------------------------------------------
+
+skipped pkt || bench_pkt
+if ! skipped fwd || ! skipped tcp || ! skipped ctl; then
+	topology
+	if ! skipped fwd || ! skipped tcp; then
+		bench_paths
+	fi
+	skipped ctl || bench_ctl
+fi
+rec meta run elapsed_s $((SECONDS - START))
+
+python3 "$ZLB_SRCDIR/bench/report.py" "$RESULTS" "$ZLB_BENCH_OUT"

@@ -1,0 +1,322 @@
+#!/bin/bash
+# shellcheck disable=SC2317 # helpers called through zlb_check, zlb_wait_for and traps
+# The Debian package, installed on this host and purged again.
+#
+# apt-get install ./zon-lb_*.deb puts the tools, the BPF object, the man
+# pages, the unit and /etc/zonlb.conf (a conffile that --check accepts and
+# that configures no interface) in place, and enables, starts and attaches
+# nothing. The installed zlb-load then runs the reference scenario with the
+# test's own config, namespaces and bpffs (never /etc/zonlb.conf, never
+# systemctl), as the service the unit runs. An upgrade with a connection
+# open: a rebuilt package of a higher version, with another build of the
+# data plane, installs without touching the running state; a reload (what
+# 'systemctl reload zon-lb' sends) executes the upgraded zlb-load, whose
+# program replaces the old one atomically, and the connection survives.
+# apt-get purge removes every file.
+#
+# Slow (it builds a package, or two): it runs only with ZLB_PACKAGE_TEST=1,
+# as .ci/run sets after building the package. ZLB_DEB names the package to
+# test; without it the test builds one from the source tree.
+set -u
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+if [ "${ZLB_PACKAGE_TEST:-0}" != 1 ]; then
+	zlb_log "SKIP: installs the Debian package on this host; set ZLB_PACKAGE_TEST=1"
+	exit 77
+fi
+zlb_require_root
+zlb_require_cmd apt-get dpkg dpkg-query dpkg-buildpackage dpkg-parsechangelog git tar \
+	ip ethtool nc python3 ss timeout awk systemd-analyze
+export DEBIAN_FRONTEND=noninteractive
+
+if dpkg-query -W -f='${db:Status-Status}' zon-lb 2>/dev/null | grep -qv not-installed; then
+	zlb_die "zon-lb is installed on this host already; this test installs and purges it: remove it first"
+fi
+git -C "$ZLB_SRCDIR" rev-parse --git-dir >/dev/null 2>&1 ||
+	zlb_die "$ZLB_SRCDIR is not a git work tree (the test copies its files from one)"
+
+# Purge what this run installed, on every exit path.
+INSTALLED=0
+pkg_cleanup() {
+	zlb_kill_tracked
+	[ "$INSTALLED" = 1 ] && apt-get purge -y -q zon-lb >/dev/null 2>&1
+	INSTALLED=0
+}
+trap 'rc=$?; pkg_cleanup; (exit $rc); zlb_cleanup' EXIT
+
+zlb_tmpdir
+chmod 755 "$ZLB_TMP"    # apt reads local packages as _apt
+
+# src DIR: the source tree's files (tracked, and new ones not ignored) in
+# DIR, as a clean tree to build a package in.
+src() {
+	mkdir -p "$1"
+	git -C "$ZLB_SRCDIR" ls-files -z --cached --others --exclude-standard |
+		(cd "$ZLB_SRCDIR" && tar --null -T - -cf -) | tar -xf - -C "$1" ||
+		zlb_die "cannot copy the source tree to $1"
+}
+
+# build DIR: dpkg-buildpackage in DIR; the .deb lands in DIR/..
+build() {
+	if ! (cd "$1" && DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -us -uc -b) \
+		>"$1.build.log" 2>&1; then
+		tail -n 40 "$1.build.log"
+		zlb_die "dpkg-buildpackage failed in $1"
+	fi
+}
+
+if [ -n "${ZLB_DEB:-}" ]; then
+	DEB=$(realpath "$ZLB_DEB")
+	[ -r "$DEB" ] || zlb_die "ZLB_DEB=$ZLB_DEB: no such package"
+else
+	src "$ZLB_TMP/first/zon-lb"
+	build "$ZLB_TMP/first/zon-lb"
+	DEB=$(ls "$ZLB_TMP"/first/zon-lb_*.deb)
+fi
+VERSION=$(dpkg-deb -f "$DEB" Version)
+
+# The upgrade: the same source, a changelog entry with a higher version,
+# and the data plane built for another BPF CPU version (other instructions,
+# another program tag), as a newer zon-lb would bring.
+NEXT=$(printf '%s\n' "$VERSION" | awk -F. -v OFS=. '$NF ~ /^[0-9]+$/ { $NF = $NF + 1; print; next } { print $0 ".1" }')
+src "$ZLB_TMP/next/zon-lb"
+{
+	printf 'zon-lb (%s) unstable; urgency=medium\n\n' "$NEXT"
+	printf '  * Upgrade test build (tests/e2e/package.sh).\n\n'
+	printf ' -- %s  %s\n\n' "$(dpkg-parsechangelog -l "$ZLB_TMP/next/zon-lb/debian/changelog" -S Maintainer)" "$(date -R)"
+	cat "$ZLB_TMP/next/zon-lb/debian/changelog"
+} >"$ZLB_TMP/changelog" && mv "$ZLB_TMP/changelog" "$ZLB_TMP/next/zon-lb/debian/changelog"
+BPF_CLANG="clang -mcpu=v3" build "$ZLB_TMP/next/zon-lb"
+NEXT_DEB=$(ls "$ZLB_TMP"/next/zon-lb_"$NEXT"_*.deb) || zlb_die "no $NEXT package built"
+zlb_log "testing $DEB, upgrade to $NEXT_DEB"
+
+# --- install -------------------------------------------------------------------
+
+host_xdp() {
+	ip -d link show | grep -c 'prog/xdp'
+}
+xdp_before=$(host_xdp)
+
+if apt-get install -y -q "$DEB" >"$ZLB_TMP/install.log" 2>&1; then
+	INSTALLED=1
+	zlb_pass "apt-get install ./$(basename "$DEB")"
+else
+	zlb_fail "apt-get install ./$(basename "$DEB")" "$(cat "$ZLB_TMP/install.log")"
+	zlb_summary
+fi
+dpkg -L zon-lb | sort >"$ZLB_TMP/files"
+
+has_file() {
+	if [ -f "$2" ] && grep -qxF "$2" "$ZLB_TMP/files"; then
+		zlb_pass "$1: $2"
+	else
+		zlb_fail "$1" "$2 not installed by zon-lb"
+	fi
+}
+
+MULTIARCH=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+# Every program the build installs (sbin_PROGRAMS), in /usr/sbin.
+sbin=$(awk '/^sbin_PROGRAMS *\+?=/ { l = $0; while (l ~ /\\$/ && (getline n) > 0) l = l n; print l }' \
+	"$ZLB_SRCDIR/Makefile.am" | sed 's/^[^=]*=//' | grep -oE '[^ /	]+/[^ /	\\]+' | sed 's|.*/||' | sort -u)
+for p in $sbin; do
+	has_file "a tool" "/usr/sbin/$p"
+done
+has_file "the BPF object, where zlb-load looks" "/usr/lib/$MULTIARCH/zon-lb/zlb.bpf.o"
+has_file "the configuration" /etc/zonlb.conf
+has_file "the man page" /usr/share/man/man8/zlb-load.8.gz
+has_file "the man page" /usr/share/man/man5/zonlb.conf.5.gz
+has_file "the man page" /usr/share/man/man7/zon-lb.7.gz
+has_file "an example" /usr/share/doc/zon-lb/examples/zonlb.conf
+UNIT=$(grep -E '/systemd/system/zon-lb\.service$' "$ZLB_TMP/files")
+has_file "the unit" "${UNIT:-/lib/systemd/system/zon-lb.service}"
+if ls /usr/share/doc/zon-lb/README.md* >/dev/null 2>&1; then
+	zlb_pass "README.md is in /usr/share/doc/zon-lb"
+else
+	zlb_fail "README.md is in /usr/share/doc/zon-lb" "$(ls /usr/share/doc/zon-lb)"
+fi
+if dpkg-query -W -f='${Conffiles}\n' zon-lb | grep -q '^ /etc/zonlb.conf '; then
+	zlb_pass "/etc/zonlb.conf is a conffile"
+else
+	zlb_fail "/etc/zonlb.conf is a conffile" "$(dpkg-query -W -f='${Conffiles}' zon-lb)"
+fi
+
+if out=$(/usr/sbin/zlb-load --check /etc/zonlb.conf 2>&1) &&
+	[ "$out" = "/etc/zonlb.conf: OK (0 service(s), 0 interface(s))" ]; then
+	zlb_pass "zlb-load --check /etc/zonlb.conf: no service, no interface"
+else
+	zlb_fail "zlb-load --check /etc/zonlb.conf: no service, no interface" "$out"
+fi
+if [ -n "$UNIT" ] && out=$(systemd-analyze verify "$UNIT" 2>&1); then
+	zlb_pass "systemd-analyze verify $UNIT (commands and man pages installed)"
+else
+	zlb_fail "systemd-analyze verify $UNIT" "$out"
+fi
+
+# Installing attaches and enables nothing.
+if [ "$(host_xdp)" = "$xdp_before" ] && [ ! -e /sys/fs/bpf/zon-lb ]; then
+	zlb_pass "installing attached no XDP program and pinned nothing"
+else
+	zlb_fail "installing attached no XDP program and pinned nothing" "$(ip -d link show | grep -B2 prog/xdp)"
+fi
+enabled=$(find /etc/systemd/system -name zon-lb.service 2>/dev/null)
+if [ -z "$enabled" ]; then
+	zlb_pass "the unit is not enabled"
+else
+	zlb_fail "the unit is not enabled" "$enabled"
+fi
+if ! grep -Eq 'deb-systemd-invoke .*(start|restart)' /var/lib/dpkg/info/zon-lb.postinst 2>/dev/null; then
+	zlb_pass "the postinst neither starts nor restarts the unit"
+else
+	zlb_fail "the postinst neither starts nor restarts the unit" "$(cat /var/lib/dpkg/info/zon-lb.postinst)"
+fi
+
+# --- the installed zlb-load in the reference scenario ---------------------------
+
+# The installed program and object, not the build tree's.
+unset ZLB_BPF_OBJ
+ZLB_LOAD=/usr/sbin/zlb-load
+CONF=$ZLB_SRCDIR/tests/configs/e2e/reference.conf
+
+zlb_bpffs_setup
+zlb_reference_topology
+
+# The service the unit runs, started by hand.
+SVC_LOG=$ZLB_TMP/service.log
+ip netns exec "$ZL" "$ZLB_LOAD" --service "$CONF" >"$SVC_LOG" 2>&1 &
+SVC=$!
+zlb_track_pid "$SVC"
+loads() {
+	grep -c "^zlb-load: loaded $CONF: " "$SVC_LOG"
+}
+loaded_times() {
+	[ "$(loads)" -ge "$1" ]
+}
+if zlb_wait_for -t 30 loaded_times 1 && zlb_alive "$SVC"; then
+	zlb_pass "the installed zlb-load --service loads the test's config"
+else
+	zlb_fail "the installed zlb-load --service loads the test's config" "$(cat "$SVC_LOG")"
+	zlb_summary
+fi
+
+zlb_nc_server "$ZS" 10.2.0.2 223 srv
+srv_pid=$ZLB_NC_PID
+zlb_nc_client "$ZC" 10.0.0.1 23 cli
+cli_pid=$ZLB_NC_PID
+if ! zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1; then
+	zlb_fail "the server sees a connection from 10.2.0.1" \
+		"$(ip netns exec "$ZS" ss -tan; cat "$ZLB_TMP/srv.err" "$ZLB_TMP/cli.err" "$SVC_LOG")"
+	zlb_summary
+fi
+zlb_pass "the server sees a connection from 10.2.0.1"
+client_port() {
+	ip netns exec "$ZC" ss -Htn state established "( dport = :23 )" |
+		awk '$4 == "10.0.0.1:23" { split($3, a, ":"); print a[2]; exit }'
+}
+port=$(client_port)
+exchange() {
+	zlb_line_crosses "$1: a line from the client reaches the server" \
+		cli "$ZLB_TMP/srv.out" "client to server $1 $ZLB_SUFFIX"
+	zlb_line_crosses "$1: a line from the server reaches the client" \
+		srv "$ZLB_TMP/cli.out" "server to client $1 $ZLB_SUFFIX"
+}
+exchange "installed $VERSION"
+resets_c=$(zlb_snmp "$ZC" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZC"
+resets_s=$(zlb_snmp "$ZS" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZS"
+
+# --- the upgrade ------------------------------------------------------------------
+
+prog_ids() {
+	local ifc
+	for ifc in veth0 veth2; do
+		ip -n "$ZL" -d link show "$ifc" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p'
+	done | tr '\n' ' '
+}
+ids_before=$(prog_ids)
+
+if apt-get install -y -q "$NEXT_DEB" >"$ZLB_TMP/upgrade.log" 2>&1 &&
+	[ "$(dpkg-query -W -f='${Version}' zon-lb)" = "$NEXT" ]; then
+	zlb_pass "apt-get install ./$(basename "$NEXT_DEB") upgrades $VERSION to $NEXT"
+else
+	zlb_fail "apt-get install ./$(basename "$NEXT_DEB") upgrades $VERSION to $NEXT" "$(cat "$ZLB_TMP/upgrade.log")"
+fi
+if [ "$(prog_ids)" = "$ids_before" ] && zlb_alive "$SVC"; then
+	zlb_pass "the upgrade leaves the running state alone (programs $ids_before, the service runs)"
+else
+	zlb_fail "the upgrade leaves the running state alone" "programs $ids_before -> $(prog_ids)"
+fi
+exchange "upgraded, not reloaded"
+
+# What 'systemctl reload zon-lb' does: the service executes the upgraded
+# zlb-load, which replaces the program atomically.
+kill -HUP "$SVC"
+if zlb_wait_for -t 30 loaded_times 2; then
+	zlb_pass "reload after the upgrade: loaded again"
+else
+	zlb_fail "reload after the upgrade: loaded again" "$(cat "$SVC_LOG")"
+fi
+if grep -q "was replaced (an upgrade?): executing the new one" "$SVC_LOG" &&
+	[ "$(readlink "/proc/$SVC/exe")" = "$ZLB_LOAD" ]; then
+	zlb_pass "reload after the upgrade: the service runs the upgraded zlb-load (same pid)"
+else
+	zlb_fail "reload after the upgrade: the service runs the upgraded zlb-load" \
+		"exe $(readlink "/proc/$SVC/exe"); $(cat "$SVC_LOG")"
+fi
+if grep -q "veth0: replaced an older zon-lb program" "$SVC_LOG" &&
+	grep -q "veth2: replaced an older zon-lb program" "$SVC_LOG" &&
+	[ "$(prog_ids)" != "$ids_before" ]; then
+	zlb_pass "reload after the upgrade: the new program replaced the old one atomically ($ids_before-> $(prog_ids))"
+else
+	zlb_fail "reload after the upgrade: the new program replaced the old one atomically" \
+		"programs $ids_before -> $(prog_ids); $(cat "$SVC_LOG")"
+fi
+exchange "upgraded and reloaded"
+
+# The upgraded zlb-load on the command line: the same program, kept.
+if zlb_load_in_lb "$CONF" >"$ZLB_TMP/rerun.out" 2>&1 &&
+	grep -q "veth0: already running this program" "$ZLB_TMP/rerun.out"; then
+	zlb_pass "the upgraded zlb-load run again keeps the program it loaded"
+else
+	zlb_fail "the upgraded zlb-load run again keeps the program it loaded" "$(cat "$ZLB_TMP/rerun.out")"
+fi
+exchange "run again"
+
+if zlb_alive "$srv_pid" && zlb_alive "$cli_pid" && [ -n "$port" ] && [ "$(client_port)" = "$port" ] &&
+	[ "$(zlb_snmp "$ZC" Tcp EstabResets)" = "$resets_c" ] &&
+	[ "$(zlb_snmp "$ZS" Tcp EstabResets)" = "$resets_s" ]; then
+	zlb_pass "the connection survived the upgrade (client port $port, no reset)"
+else
+	zlb_fail "the connection survived the upgrade" \
+		"client port $port -> $(client_port); $(ip netns exec "$ZC" ss -tan)"
+fi
+
+kill -TERM "$SVC"
+wait "$SVC"
+rc=$?
+if [ "$rc" -eq 0 ] && [ -z "$(find "$ZLB_BPFFS" -mindepth 1 2>/dev/null)" ]; then
+	zlb_pass "the service stops: exit 0, pins removed"
+else
+	zlb_fail "the service stops: exit 0, pins removed" "exit $rc: $(cat "$SVC_LOG")"
+fi
+zlb_kill_tracked
+
+# --- purge ---------------------------------------------------------------------------
+
+if apt-get purge -y -q zon-lb >"$ZLB_TMP/purge.log" 2>&1; then
+	INSTALLED=0
+	zlb_pass "apt-get purge zon-lb"
+else
+	zlb_fail "apt-get purge zon-lb" "$(cat "$ZLB_TMP/purge.log")"
+fi
+left=""
+while read -r f; do
+	[ -e "$f" ] && [ ! -d "$f" ] && left="$left $f"
+done <"$ZLB_TMP/files"
+if [ -z "$left" ] && [ ! -e /etc/zonlb.conf ] && [ ! -d "/usr/lib/$MULTIARCH/zon-lb" ] &&
+	! dpkg-query -W -f='${db:Status-Status}' zon-lb 2>/dev/null | grep -qv not-installed; then
+	zlb_pass "after the purge no file of zon-lb is left"
+else
+	zlb_fail "after the purge no file of zon-lb is left" "left:$left"
+fi
+
+zlb_summary

@@ -1,0 +1,434 @@
+#!/bin/bash
+# shellcheck disable=SC2317 # the small predicates are called through expect
+# zlb-stat, zlb-ct and zlb-arp against a zon-lb running in the reference
+# scenario, with real traffic:
+#
+#   client ZC 10.0.0.2 --- veth0 10.0.0.1 [zon-lb, ZL] veth2 10.2.0.1 --- 10.2.0.2 server ZS
+#
+#   service 0: tcp 10.0.0.1:23   -> 10.2.0.2:223  (source 10.2.0.1; takes ICMP echo)
+#   service 1: udp 10.0.0.1:5353 -> 10.2.0.2:5300
+#
+# A TCP connection shows up in zlb-ct with its addresses and state; N UDP
+# exchanges grow the service's and the backend's packet counters by
+# exactly 2N (N each way); every zlb-ct filter selects what it claims,
+# delete and flush remove what they say; zlb-arp add/delete/flush/sync do
+# what they say; JSON parses with python3's json module; every bad argument
+# gets "TOOL: error: ..." and exit 2; not loaded, another ABI version and
+# no privileges give exit 1 with a message saying so.
+set -u
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
+
+zlb_require_root
+zlb_require_cmd ip ethtool nc ping python3 ss timeout setpriv bpftool
+zlb_require_built
+STAT=$ZLB_BUILDDIR/zlb-stat/zlb-stat
+CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
+ARP=$ZLB_BUILDDIR/zlb-arp/zlb-arp
+for t in "$STAT" "$CT" "$ARP"; do
+	[ -x "$t" ] || zlb_die "not built: $t"
+done
+CONF=$ZLB_SRCDIR/tests/configs/e2e/reference.conf
+
+# --- running a tool -----------------------------------------------------------
+
+RC=0
+
+# run TOOL ARGS...: TOOL inside the load balancer's namespace (or here,
+# before the topology exists); exit code in RC, output in $ZLB_TMP/out, err.
+run() {
+	if [ -n "${ZL:-}" ]; then
+		timeout 60 ip netns exec "$ZL" "$@" >"$ZLB_TMP/out" 2>"$ZLB_TMP/err"
+	else
+		timeout 60 "$@" >"$ZLB_TMP/out" 2>"$ZLB_TMP/err"
+	fi
+	RC=$?
+}
+
+out() { cat "$ZLB_TMP/out"; }
+got() { printf 'exit %s; stdout: %s; stderr: %s' "$RC" "$(head -c 2000 "$ZLB_TMP/out")" "$(cat "$ZLB_TMP/err")"; }
+
+expect() { # NAME CONDITION...
+	local name=$1
+	shift
+	if "$@"; then
+		zlb_pass "$name"
+	else
+		zlb_fail "$name" "$(got)"
+	fi
+}
+
+ok() { [ "$RC" -eq 0 ]; }
+rc_is() { [ "$RC" -eq "$1" ]; }
+err_has() { grep -qF -- "$1" "$ZLB_TMP/err"; }
+out_has() { grep -qF -- "$1" "$ZLB_TMP/out"; }
+
+# json EXPR: stdout of the last run parses as JSON, and the python
+# expression EXPR over it (as d) is true.
+json() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval(sys.argv[2]) else 1)
+' "$ZLB_TMP/out" "$1" 2>>"$ZLB_TMP/err"
+}
+
+# json_value EXPR: print EXPR over the JSON stdout of the last run.
+json_value() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))
+' "$ZLB_TMP/out" "$1"
+}
+
+# usage_error NAME TOOL ARGS...: exit 2 and "TOOL: error: " with a hint.
+usage_error() {
+	local name=$1 tool
+	shift
+	tool=$(basename "$1")
+	run "$@"
+	if rc_is 2 && grep -q "^$tool: error: .*(try '$tool --help')" "$ZLB_TMP/err" &&
+		[ ! -s "$ZLB_TMP/out" ]; then
+		zlb_pass "$name: exit 2 with '$(head -n 1 "$ZLB_TMP/err")'"
+	else
+		zlb_fail "$name: exit 2 with a '$tool: error:' message" "$(got)"
+	fi
+}
+
+# --- traffic ------------------------------------------------------------------
+
+# udp_exchange SPORT N: from the client, N datagrams to 10.0.0.1:5353 from
+# source port SPORT (0: any), one at a time, each waiting for its answer;
+# prints how many were answered.
+udp_exchange() {
+	timeout 60 ip netns exec "$ZC" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.0.2", int(sys.argv[1])))
+s.settimeout(2)
+answered = 0
+for i in range(int(sys.argv[2])):
+    s.sendto(b"n%d" % i, ("10.0.0.1", 5353))
+    try:
+        s.recvfrom(2048)
+        answered += 1
+    except socket.timeout:
+        pass
+print(answered)
+' "$1" "$2"
+}
+
+# udp_stream SECONDS: one datagram every 40 ms (answers not awaited).
+udp_stream() {
+	timeout 60 ip netns exec "$ZC" python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + float(sys.argv[1])
+while time.time() < end:
+    s.sendto(b"stream", ("10.0.0.1", 5353))
+    time.sleep(0.04)
+' "$1"
+}
+
+# --- before anything is loaded --------------------------------------------------
+
+zlb_tmpdir
+
+for t in "$STAT" "$CT" "$ARP"; do
+	n=$(basename "$t")
+	run "$t" --help
+	expect "$n --help exits 0 and prints Usage" eval 'ok && out_has "Usage: $n"'
+	run "$t" --version
+	expect "$n --version prints the version and the ABI" eval 'ok && out_has "map ABI"'
+	usage_error "$n --no-such-option" "$t" --no-such-option
+	usage_error "$n --pin-dir without a directory" "$t" --pin-dir
+	run "$t" --pin-dir "$ZLB_TMP/none/zon-lb"
+	expect "$n without zon-lb loaded: exit 1, says it is not loaded" \
+		eval 'rc_is 1 && err_has "$n: error: zon-lb is not loaded"'
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$t" --pin-dir "$ZLB_TMP/none/zon-lb"
+	expect "$n as nobody: exit 1, says it needs root" \
+		eval 'rc_is 1 && err_has "$n: error: needs root (or CAP_BPF and CAP_NET_ADMIN)"'
+done
+
+usage_error "zlb-ct: unknown command" "$CT" frobnicate
+usage_error "zlb-ct: a second command" "$CT" list count
+usage_error "zlb-ct: bad --addr" "$CT" list --addr 10.0.0.256
+usage_error "zlb-ct: bad --port" "$CT" list --port 65536
+usage_error "zlb-ct: bad --proto" "$CT" count --proto sctp
+usage_error "zlb-ct: bad --state" "$CT" list --state listening
+usage_error "zlb-ct: bad --service" "$CT" list --service 10.0.0.1
+usage_error "zlb-ct: --service with a bad port" "$CT" list --service 10.0.0.1:http
+usage_error "zlb-ct: --addr without a value" "$CT" list --addr
+usage_error "zlb-ct: delete without a filter" "$CT" delete
+usage_error "zlb-ct: flush with a filter" "$CT" flush --proto tcp
+usage_error "zlb-arp: unknown command" "$ARP" show
+usage_error "zlb-arp: add with a bad address" "$ARP" add 10.0.0 02:00:00:00:00:01 dev lo
+usage_error "zlb-arp: add with a bad MAC" "$ARP" add 10.0.0.9 02:00:00:00:00 dev lo
+usage_error "zlb-arp: add with a multicast MAC" "$ARP" add 10.0.0.9 01:00:5e:00:00:01 dev lo
+usage_error "zlb-arp: add without dev" "$ARP" add 10.0.0.9 02:00:00:00:00:01
+usage_error "zlb-arp: add with 'dev' but no interface" "$ARP" add 10.0.0.9 02:00:00:00:00:01 dev
+usage_error "zlb-arp: add on an unknown interface" "$ARP" add 10.0.0.9 02:00:00:00:00:01 dev zlbnope0
+usage_error "zlb-arp: delete without an address" "$ARP" delete
+usage_error "zlb-arp: delete with a bad address" "$ARP" delete fe80::1
+usage_error "zlb-arp: list with an argument" "$ARP" list 10.0.0.1
+usage_error "zlb-stat: bad --interval" "$STAT" -i 0
+usage_error "zlb-stat: --count without --interval" "$STAT" -c 2
+usage_error "zlb-stat: --reset with --interval" "$STAT" --reset -i 1
+usage_error "zlb-stat: an operand" "$STAT" services
+
+# --- the reference scenario, loaded -------------------------------------------------
+
+zlb_bpffs_setup
+zlb_reference_topology
+out=$ZLB_TMP/load.out
+zlb_load_in_lb "$CONF" >"$out" 2>&1 || zlb_die "zlb-load failed: $(cat "$out")"
+
+# Another ABI version: a meta map of the same size carrying version 1,
+# pinned elsewhere on the same bpffs.
+OLD=$(dirname "$ZLB_BPFFS")/old-abi
+mkdir -p "$OLD"
+meta_size=$(bpftool map show pinned "$ZLB_BPFFS/zlb_meta" | grep -oE 'value [0-9]+' | cut -d' ' -f2)
+zlb_must bpftool map create "$OLD/zlb_meta" type array key 4 value "$meta_size" entries 1 name zlb_meta
+# shellcheck disable=SC2046
+zlb_must bpftool map update pinned "$OLD/zlb_meta" key 0 0 0 0 value 1 0 0 0 \
+	$(for ((i = 4; i < meta_size; i++)); do printf '0 '; done)
+for t in "$STAT" "$CT" "$ARP"; do
+	n=$(basename "$t")
+	run "$t" --pin-dir "$OLD"
+	expect "$n on pins of ABI version 1: exit 1, names both versions" \
+		eval 'rc_is 1 && err_has "carry ABI version 1, this tool speaks version 2"'
+done
+
+# --- zlb-ct: a TCP connection -------------------------------------------------------
+
+zlb_nc_server "$ZS" 10.2.0.2 223 srv
+zlb_nc_client "$ZC" 10.0.0.1 23 cli
+zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1 ||
+	zlb_die "no TCP connection through the load balancer: $(cat "$ZLB_TMP/cli.err")"
+zlb_wait_for zlb_tcp_connected "$ZC" 10.0.0.1 23 || zlb_die "the client is not connected"
+zlb_line_crosses "tcp: a line from the client reaches the server" cli "$ZLB_TMP/srv.out" "hello $ZLB_SUFFIX"
+zlb_line_crosses "tcp: a line from the server reaches the client" srv "$ZLB_TMP/cli.out" "hi $ZLB_SUFFIX"
+client=$(ip netns exec "$ZC" ss -Htn state established '( dport = :23 )' | awk '{ print $3 }')
+source=$(ip netns exec "$ZS" ss -Htn state established '( sport = :223 )' | awk '{ print $4 }')
+echo "client $client, the server sees $source"
+
+run "$CT" -j list
+expect "zlb-ct -j list: one TCP flow, client $client, service 10.0.0.1:23, source $source, backend 10.2.0.2:223, established" \
+	json "[(f['client'], f['service'], f['source'], f['backend'], f['state']) for f in d if f['proto'] == 'tcp'] == [('$client', '10.0.0.1:23', '$source', '10.2.0.2:223', 'established')]"
+expect "zlb-ct: the TCP flow's source is 10.2.0.1 (what the server sees)" eval '[ "${source%:*}" = 10.2.0.1 ]'
+expect "zlb-ct: the established flow expires in (900 - a few) seconds, service 0, backend 0" \
+	json "[(895 <= f['expires'] <= 900, f['service_id'], f['backend_id']) for f in d if f['proto'] == 'tcp'] == [(True, 0, 0)]"
+run "$CT" list
+expect "zlb-ct list (text): a header and the TCP flow's line" \
+	eval 'out_has "PROTO" && grep -qE "^tcp +$client +10\.0\.0\.1:23 +$source +10\.2\.0\.2:223 +established +[0-9]+ " "$ZLB_TMP/out"'
+run "$CT"
+expect "zlb-ct without a command lists" eval 'ok && grep -q "^tcp .*established" "$ZLB_TMP/out"'
+
+# --- zlb-stat: N UDP exchanges --------------------------------------------------------
+
+N=10
+zlb_udp_echo_server "$ZS" 10.2.0.2 5300 echo
+run "$STAT" -j
+expect "zlb-stat -j parses, with totals, drops, interfaces, services and backends" \
+	json "all(k in d for k in ('totals', 'drops', 'interfaces', 'services', 'backends'))"
+cp "$ZLB_TMP/out" "$ZLB_TMP/stat-before.json"
+answered=$(udp_exchange 0 "$N")
+expect "udp: the client gets all $N answers" eval '[ "$answered" = "$N" ]'
+run "$STAT" -j
+cp "$ZLB_TMP/out" "$ZLB_TMP/stat-after.json"
+
+# delta SECTION KEY MATCH FIELD: FIELD of the row of SECTION whose KEY is
+# MATCH, after minus before.
+delta() {
+	python3 -c '
+import json, sys
+b, a = (json.load(open(p)) for p in sys.argv[1:3])
+sec, key, match, field = sys.argv[3:7]
+row = lambda d: [r for r in d[sec] if str(r[key]) == match][0]
+print(row(a)[field] - row(b)[field])
+' "$ZLB_TMP/stat-before.json" "$ZLB_TMP/stat-after.json" "$@"
+}
+
+d=$(delta services id 1 packets)
+expect "zlb-stat: service 1 (udp 10.0.0.1:5353) forwarded exactly 2N = $((2 * N)) packets (got $d)" \
+	eval '[ "$d" = $((2 * N)) ]'
+d=$(delta services id 1 new_flows)
+expect "zlb-stat: service 1 has exactly 1 new flow (got $d)" eval '[ "$d" = 1 ]'
+d=$(delta backends backend 10.2.0.2:5300 packets)
+expect "zlb-stat: backend 10.2.0.2:5300 forwarded exactly 2N = $((2 * N)) packets (got $d)" \
+	eval '[ "$d" = $((2 * N)) ]'
+d=$(delta services id 0 packets)
+expect "zlb-stat: service 0 (tcp) saw no packet meanwhile (got $d)" eval '[ "$d" = 0 ]'
+d=$(delta interfaces dev veth2 fwd_packets)
+expect "zlb-stat: N = $N packets forwarded out of veth2 (to the backend; got $d)" eval '[ "$d" = "$N" ]'
+d=$(delta interfaces dev veth0 fwd_packets)
+expect "zlb-stat: N = $N packets forwarded out of veth0 (to the client; got $d)" eval '[ "$d" = "$N" ]'
+expect "zlb-stat: the service row names 10.0.0.1:5353 udp with its 1 backend" \
+	json "[(s['service'], s['proto'], s['backends'], s['icmp_echo']) for s in d['services'] if s['id'] == 1] == [('10.0.0.1:5353', 'udp', 1, 'no')]"
+expect "zlb-stat: interfaces veth0 and veth2 in native mode, with the driver's XDP counters" \
+	json "sorted((i['dev'], i['xdp_mode'], type(i['xdp_drops']), type(i['xdp_tx_errors'])) for i in d['interfaces']) == [('veth0', 'native', int, int), ('veth2', 'native', int, int)]"
+expect "zlb-stat: totals has every counter of the data plane, drops the drop_* ones" \
+	json "len(d['totals']) == $(grep -c '^	ZLB_C_[A-Z_]*,' "$ZLB_SRCDIR/libzlbcommon/zlb_abi.h") and all(d['totals']['drop_' + k] == v for k, v in d['drops'].items())"
+run "$STAT"
+expect "zlb-stat (text): its five sections" \
+	eval 'ok && out_has "Totals:" && out_has "Interfaces:" && out_has "Services:" && out_has "Backends:" && out_has "Drops:"'
+expect "zlb-stat (text): the UDP service's line" eval 'grep -qE "^ *1 +10\.0\.0\.1:5353 +udp +no +1 +[0-9]+ " "$ZLB_TMP/out"'
+run "$STAT" -p
+expect "zlb-stat -p: indented JSON that parses" eval 'json "len(d[\"services\"]) == 2" && grep -q "^    \"totals\": {" "$ZLB_TMP/out"'
+
+# Rates: a stream of datagrams while zlb-stat -i 1 -c 2 samples.
+udp_stream 3 &
+zlb_track_pid $!
+sleep 0.5
+run "$STAT" -j -i 1 -c 2
+wait $! 2>/dev/null
+expect "zlb-stat -j -i 1 -c 2: two JSON lines" eval 'ok && [ "$(wc -l <"$ZLB_TMP/out")" = 2 ]'
+if python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    s = [r for r in d["services_per_s"] if r["id"] == 1][0]
+    b = [r for r in d["backends_per_s"] if r["service_id"] == 1][0]
+    assert d["interval"] == 1, d
+    # Frames of 48 (request) and 53 bytes (answer): bits are 8 x bytes.
+    pps = s["packets_per_s"]
+    assert pps > 0 and 8 * 40 * (pps - 1) <= s["bits_per_s"] <= 8 * 60 * (pps + 1), s
+    assert b["packets_per_s"] > 0, b
+    assert "rx" in d["totals_per_s"] and "no_neigh" in d["drops_per_s"], d
+' "$ZLB_TMP/out" 2>"$ZLB_TMP/err"; then
+	zlb_pass "zlb-stat -i: each report has packets/s and bits/s of the UDP service and backend"
+else
+	zlb_fail "zlb-stat -i: each report has packets/s and bits/s of the UDP service and backend" "$(got)"
+fi
+run "$STAT" -i 1 -c 1
+expect "zlb-stat -i 1 -c 1 (text): per-second sections" \
+	eval 'ok && out_has "Services per second:" && out_has "PKTS/S" && out_has "BITS/S" && out_has "FLOWS/S"'
+
+run "$STAT" --reset
+expect "zlb-stat --reset exits 0 and prints nothing" eval 'ok && [ ! -s "$ZLB_TMP/out" ]'
+run "$STAT" -j
+expect "zlb-stat after --reset: service, backend and forward counters are 0" \
+	json "all(r['packets'] == r['bytes'] == r['new_flows'] == 0 for r in d['services'] + d['backends']) and d['totals']['forward'] == 0 and all(i['fwd_packets'] == 0 for i in d['interfaces'])"
+
+# --- zlb-ct: filters, delete, flush -----------------------------------------------------
+
+# The TCP flow is still there; add UDP flows from ports 40001 and 40002 and
+# an ICMP echo flow.
+run "$CT" flush
+for p in 40001 40002; do
+	a=$(udp_exchange "$p" 1)
+	[ "$a" = 1 ] || zlb_die "no answer to a datagram from port $p"
+done
+zlb_ping "$ZC" 10.0.0.1 || zlb_die "the client cannot ping 10.0.0.1"
+# The TCP flow went with the flush: a new segment of it is dropped, so make
+# a new connection.
+zlb_kill_tracked
+zlb_nc_server "$ZS" 10.2.0.2 223 srv2
+zlb_nc_client "$ZC" 10.0.0.1 23 cli2
+zlb_wait_for -t 10 zlb_tcp_connected "$ZC" 10.0.0.1 23 || zlb_die "no second TCP connection"
+client=$(ip netns exec "$ZC" ss -Htn state established '( dport = :23 )' | awk '{ print $3 }')
+
+run "$CT" -j list
+expect "zlb-ct: four flows: tcp $client, udp from 40001 and 40002, icmp" \
+	json "sorted((f['proto'], f['client']) for f in d if f['proto'] != 'icmp') == [('tcp', '$client'), ('udp', '10.0.0.2:40001'), ('udp', '10.0.0.2:40002')] and len(d) == 4"
+
+# filter NAME EXPECTED FILTERS...: list and count with FILTERS select
+# exactly the flows EXPECTED (a python list of (proto, client port) pairs,
+# sorted; port None for icmp).
+filter() {
+	local name=$1 want=$2 n
+	shift 2
+	run "$CT" -j list "$@"
+	expect "zlb-ct list $* selects $name" json "sorted((f['proto'], None if f['proto'] == 'icmp' else int(f['client'].split(':')[1])) for f in d) == $want"
+	n=$(json_value "len(d)")
+	run "$CT" count "$@"
+	expect "zlb-ct count $* = $n" eval 'ok && [ "$(out)" = "$n" ]'
+}
+
+cport=${client##*:}
+filter "the TCP flow" "[('tcp', $cport)]" --proto tcp
+filter "the two UDP flows" "[('udp', 40001), ('udp', 40002)]" --proto udp
+filter "the ICMP flow" "[('icmp', None)]" --proto icmp
+filter "the flow from port 40001" "[('udp', 40001)]" --port 40001
+filter "the TCP flow (backend port 223)" "[('tcp', $cport)]" --port 223
+filter "the UDP flows (service port 5353)" "[('udp', 40001), ('udp', 40002)]" --port 5353
+filter "service 1's flows" "[('udp', 40001), ('udp', 40002)]" --service 1
+filter "service 0's flows (tcp and icmp echo)" "[('icmp', None), ('tcp', $cport)]" --service 0
+filter "the flows to 10.0.0.1:5353" "[('udp', 40001), ('udp', 40002)]" --service 10.0.0.1:5353
+filter "the flows to 10.0.0.1:23" "[('tcp', $cport)]" --service 10.0.0.1:23
+filter "the established flow" "[('tcp', $cport)]" --state established
+filter "the UDP-state flows" "[('udp', 40001), ('udp', 40002)]" --state udp
+filter "no flow in syn" "[]" --state syn
+filter "every flow (client address)" "[('icmp', None), ('tcp', $cport), ('udp', 40001), ('udp', 40002)]" --addr 10.0.0.2
+filter "every flow (backend address)" "[('icmp', None), ('tcp', $cport), ('udp', 40001), ('udp', 40002)]" --addr 10.2.0.2
+filter "every flow (source address)" "[('icmp', None), ('tcp', $cport), ('udp', 40001), ('udp', 40002)]" --addr 10.2.0.1
+filter "no flow of 10.9.9.9" "[]" --addr 10.9.9.9
+filter "udp and port 40002" "[('udp', 40002)]" --proto udp --port 40002
+filter "tcp and port 40002: none" "[]" --proto tcp --port 40002
+
+run "$CT" -j count
+expect "zlb-ct -j count: 4 flows, and the table's size from the map" \
+	json "d['flows'] == 4 and d['table_size'] == $(bpftool map show pinned "$ZLB_BPFFS/zlb_conntrack" | grep -oE 'max_entries [0-9]+' | cut -d' ' -f2)"
+entries() { bpftool map dump pinned "$ZLB_BPFFS/zlb_conntrack" -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+before=$(entries)
+run "$CT" -j delete --port 40001
+expect "zlb-ct delete --port 40001: one flow, both entries" json "d == {'flows': 1, 'entries': 2}"
+expect "zlb-ct delete: two entries fewer in the table ($before before)" eval '[ "$(entries)" = $((before - 2)) ]'
+filter "the UDP flow left after delete" "[('udp', 40002)]" --proto udp
+run "$CT" delete --state syn
+expect "zlb-ct delete matching nothing: exit 0, deleted 0 flows" eval 'ok && out_has "deleted 0 flows (0 entries)"'
+run "$CT" -j flush
+expect "zlb-ct flush: every entry deleted" json "d == {'entries': $((before - 2))}"
+run "$CT" count
+expect "zlb-ct count after flush: 0" eval 'ok && [ "$(out)" = 0 ]'
+run "$CT" -j list
+expect "zlb-ct -j list after flush: []" json "d == []"
+expect "the table is empty after flush" eval '[ "$(entries)" = 0 ]'
+
+# --- zlb-arp ----------------------------------------------------------------------
+
+run "$ARP" -j list
+expect "zlb-arp -j list parses: zlb-load's entry for the backend 10.2.0.2 on veth2" \
+	json "[(e['dev'], e['flags']) for e in d if e['address'] == '10.2.0.2'] == [('veth2', 'static')]"
+run "$ARP" add 10.2.0.77 02:00:00:00:00:77 dev veth2
+expect "zlb-arp add exits 0" ok
+run "$ARP" -j list
+expect "zlb-arp list: 10.2.0.77 -> 02:00:00:00:00:77 on veth2, static, age 0" \
+	json "[(e['mac'], e['dev'], e['flags'], e['age']) for e in d if e['address'] == '10.2.0.77'] == [('02:00:00:00:00:77', 'veth2', 'static', 0)]"
+run "$ARP" list
+expect "zlb-arp list (text): the entry's line" \
+	eval 'grep -qE "^10\.2\.0\.77 +02:00:00:00:00:77 +veth2 +[0-9]+ +0 +static$" "$ZLB_TMP/out"'
+run "$ARP" add 10.2.0.77 02:00:00:00:00:78 dev veth2
+run "$ARP" -j list
+expect "zlb-arp add replaces the MAC of an address" \
+	json "[e['mac'] for e in d if e['address'] == '10.2.0.77'] == ['02:00:00:00:00:78']"
+run "$ARP" add 10.2.0.78 02:00:00:00:00:78 dev lo
+expect "zlb-arp add on an interface zon-lb does not use: exit 1, says so" \
+	eval 'rc_is 1 && err_has "lo is not one of zon-lb'"'"'s interfaces"'
+run "$ARP" delete 10.2.0.77
+expect "zlb-arp delete exits 0" ok
+run "$ARP" -j list
+expect "zlb-arp delete: 10.2.0.77 is gone" json "not [e for e in d if e['address'] == '10.2.0.77']"
+run "$ARP" delete 10.2.0.77
+expect "zlb-arp delete of a missing entry: exit 1, says so" \
+	eval 'rc_is 1 && err_has "zlb-arp: error: delete: no entry for 10.2.0.77"'
+run "$ARP" -j flush
+expect "zlb-arp flush exits 0 and says how many went" json "d['deleted'] >= 1"
+run "$ARP" -j list
+expect "zlb-arp list after flush: []" json "d == []"
+
+# sync: the load balancer pings the client, so its kernel knows the
+# client's MAC; sync copies it.
+zlb_ping "$ZL" 10.0.0.2 || zlb_die "the load balancer cannot ping the client"
+mac=$(ip -n "$ZC" -j link show veth1 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+run "$ARP" -j sync
+expect "zlb-arp sync: copies at least the client's entry" json "d['synced'] >= 1"
+run "$ARP" -j list
+expect "zlb-arp sync: 10.0.0.2 -> $mac on veth0, static" \
+	json "[(e['mac'], e['dev'], e['flags']) for e in d if e['address'] == '10.0.0.2'] == [('$mac', 'veth0', 'static')]"
+run "$ARP" -j list
+expect "zlb-arp sync copies only zon-lb's interfaces' neighbours" \
+	json "all(e['dev'] in ('veth0', 'veth2') for e in d)"
+
+zlb_summary
