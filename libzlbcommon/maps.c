@@ -201,9 +201,9 @@ static bool iface_wanted(const void *key, const void *ctx)
 }
 
 /* Build service @s's Maglev table (entries: absolute backend slots) in a
- * new inner map and put it at val->maglev_key. */
-static int apply_maglev(const struct zlb_maps *m, const struct zlb_cfg_service *s,
-			const struct zlb_service *val, struct zlb_err *err)
+ * new inner map; its fd, or -1. */
+static int build_maglev(const struct zlb_cfg_service *s, const struct zlb_service *val,
+			struct zlb_err *err)
 {
 	uint64_t keys[ZLB_MAX_BACKENDS_PER_SVC];
 	uint16_t weights[ZLB_MAX_BACKENDS_PER_SVC];
@@ -236,13 +236,13 @@ static int apply_maglev(const struct zlb_maps *m, const struct zlb_cfg_service *
 	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = BPF_F_INNER_MAP);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_svc", sizeof(__u32), sizeof(__u32),
 			    val->maglev_size, &copts);
-	if (fd < 0 || bpf_map_update_batch(fd, idx, table, &count, &bopts) ||
-	    bpf_map_update_elem(m->fd[ZLB_M_MAGLEV], &val->maglev_key, &fd, BPF_ANY)) {
-		zlb_err_set(err, "service '%s': cannot install its Maglev table (%u entries): %s",
+	if (fd < 0 || bpf_map_update_batch(fd, idx, table, &count, &bopts)) {
+		zlb_err_set(err, "service '%s': cannot make its Maglev table (%u entries): %s",
 			    s->name, val->maglev_size, strerror(errno));
 		goto out;
 	}
-	rc = 0;
+	rc = fd;
+	fd = -1;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -251,22 +251,45 @@ out:
 	return rc;
 }
 
+/* Put the @n tables in @fds at @keys of zlb_maglev in one batch: the
+ * kernel waits for running programs (an RCU grace period) once per call on
+ * a map of maps, not once per table. */
+static int install_maglev(const struct zlb_maps *m, __u32 *keys, int *fds, __u32 n,
+			  struct zlb_err *err)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 count = n;
+
+	if (n && bpf_map_update_batch(m->fd[ZLB_M_MAGLEV], keys, fds, &count, &bopts)) {
+		zlb_err_set(err, "cannot install the Maglev tables: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg,
 			  const struct zlb_resolved *res, __u32 half, struct zlb_err *err)
 {
-	size_t flat = 0;
+	size_t flat = 0, n = cfg->nservices, built = 0;
+	struct zlb_service *vals = calloc(n + 1, sizeof(*vals));
+	__u32 *mkeys = calloc(n + 1, sizeof(*mkeys));
+	int *mfds = calloc(n + 1, sizeof(*mfds));
+	int rc = -1;
 
-	for (size_t i = 0; i < cfg->nservices; i++) {
+	if (!vals || !mkeys || !mfds) {
+		zlb_err_set(err, "out of memory");
+		goto out;
+	}
+	/* Backends and tables first, in the half no packet uses ... */
+	for (size_t i = 0; i < n; i++) {
 		const struct zlb_cfg_service *s = &cfg->services[i];
-		struct zlb_service val = {
-			.id = i,
-			.backend_base = half * ZLB_BACKEND_HALF + i * ZLB_MAX_BACKENDS_PER_SVC,
-			.backend_count = s->nbackends,
-			.maglev_key = half * ZLB_MAX_SERVICES + i,
-			.maglev_size = s->table_size,
-		};
-		struct zlb_svc_key key;
+		struct zlb_service *val = &vals[i];
 
+		val->id = i;
+		val->backend_base = half * ZLB_BACKEND_HALF + i * ZLB_MAX_BACKENDS_PER_SVC;
+		val->backend_count = s->nbackends;
+		val->maglev_key = half * ZLB_MAX_SERVICES + i;
+		val->maglev_size = s->table_size;
 		for (size_t j = 0; j < s->nbackends; j++, flat++) {
 			struct zlb_backend be = {
 				.addr = s->backends[j].addr.s_addr,
@@ -276,32 +299,50 @@ static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg
 				.service_id = i,
 				.id = i * ZLB_MAX_BACKENDS_PER_SVC + j,
 			};
-			__u32 slot = val.backend_base + j;
+			__u32 slot = val->backend_base + j;
 
 			if (bpf_map_update_elem(m->fd[ZLB_M_BACKENDS], &slot, &be, BPF_ANY)) {
 				zlb_err_set(err, "writing backend %zu of service '%s': %s", j, s->name, strerror(errno));
-				return -1;
+				goto out;
 			}
 		}
-		if (apply_maglev(m, s, &val, err))
-			return -1;
+		mkeys[i] = val->maglev_key;
+		mfds[i] = build_maglev(s, val, err);
+		if (mfds[i] < 0)
+			goto out;
+		built++;
+	}
+	if (install_maglev(m, mkeys, mfds, n, err))
+		goto out;
+	/* ... then the services switch to them, one atomic update each. */
+	for (size_t i = 0; i < n; i++) {
+		const struct zlb_cfg_service *s = &cfg->services[i];
+		struct zlb_svc_key key;
+
 		svc_key(&key, s, false);
-		if (bpf_map_update_elem(m->fd[ZLB_M_SERVICES], &key, &val, BPF_ANY))
+		if (bpf_map_update_elem(m->fd[ZLB_M_SERVICES], &key, &vals[i], BPF_ANY))
 			goto fail;
 		svc_key(&key, s, true);
 		if (s->takes_icmp_echo &&
-		    bpf_map_update_elem(m->fd[ZLB_M_SERVICES], &key, &val, BPF_ANY))
+		    bpf_map_update_elem(m->fd[ZLB_M_SERVICES], &key, &vals[i], BPF_ANY))
 			goto fail;
 		continue;
 fail:
 		zlb_err_set(err, "writing service '%s': %s", s->name, strerror(errno));
-		return -1;
+		goto out;
 	}
 	if (prune(m->fd[ZLB_M_SERVICES], sizeof(struct zlb_svc_key), svc_wanted, cfg)) {
 		zlb_err_set(err, "removing old services: %s", strerror(errno));
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	for (size_t i = 0; i < built; i++)
+		close(mfds[i]);
+	free(vals);
+	free(mkeys);
+	free(mfds);
+	return rc;
 }
 
 static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
@@ -363,11 +404,18 @@ static int apply_snat_addrs(const struct zlb_maps *m, const struct zlb_config *c
 	return 0;
 }
 
-/* The tables of the half no service points at any more. */
+/* The tables of the half no service points at any more, in one batch
+ * (see install_maglev). */
 static void drop_maglev_half(const struct zlb_maps *m, __u32 half)
 {
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 keys[ZLB_MAX_SERVICES], n = 0, id;
+
 	for (__u32 k = half * ZLB_MAX_SERVICES; k < (half + 1) * ZLB_MAX_SERVICES; k++)
-		bpf_map_delete_elem(m->fd[ZLB_M_MAGLEV], &k);
+		if (!bpf_map_lookup_elem(m->fd[ZLB_M_MAGLEV], &k, &id))
+			keys[n++] = k;
+	if (n)
+		bpf_map_delete_batch(m->fd[ZLB_M_MAGLEV], keys, &n, &bopts);
 }
 
 int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
