@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -40,6 +39,7 @@
 #include "config.h"
 #include "log.h"
 #include "maps.h"
+#include "object.h"
 #include "netlink.h"
 #include "resolve.h"
 #include "bench_abi.h"
@@ -83,22 +83,17 @@ static struct port ports[NPORTS] = {
 
 static int port_info(struct port *p)
 {
-	struct ifreq ifr = {};
-	int fd, rc;
+	struct zlb_nl *nl = zlb_nl_open(NULL);
+	struct zlb_link link;
+	int rc = -1;
 
-	p->ifindex = if_nametoindex(p->name);
-	if (!p->ifindex)
-		return -1;
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->name);
-	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	close(fd);
-	if (rc)
-		return -1;
-	memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
-	return 0;
+	if (nl && !zlb_nl_link(nl, p->name, &link, NULL)) {
+		p->ifindex = link.info.ifindex;
+		memcpy(p->mac, link.info.mac, 6);
+		rc = 0;
+	}
+	zlb_nl_close(nl);
+	return rc;
 }
 
 /* ---- zon-lb, loaded as zlb-load would load it --------------------------- */
@@ -161,37 +156,6 @@ static char *bench_conf(uint32_t conntrack_size)
 	return s;
 }
 
-/* Whether the kernel has BPF_FIB_LOOKUP_SRC, asked the way zlb-load asks:
- * the object's probe program, run once. */
-static bool probe_fib_src(const char *path)
-{
-	unsigned char frame[64] = {};
-	struct bpf_program *prog;
-	struct bpf_object *obj;
-	struct bpf_map *map;
-	bool has = false;
-
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj)
-		return false;
-	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "zlb_probe_fib_src"));
-	bpf_object__for_each_map(map, obj) {
-		bpf_map__set_pin_path(map, NULL);
-		if (bpf_map__type(map) != BPF_MAP_TYPE_ARRAY &&
-		    bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY)
-			bpf_map__set_max_entries(map, 64);
-	}
-	if (!bpf_object__load(obj)) {
-		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame));
-
-		prog = bpf_object__find_program_by_name(obj, "zlb_probe_fib_src");
-		has = prog && !bpf_prog_test_run_opts(bpf_program__fd(prog), &run) &&
-		      run.retval == XDP_PASS;
-	}
-	bpf_object__close(obj);
-	return has;
-}
 
 static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_src,
 		   uint32_t conntrack_size, struct zlb_err *err)
@@ -200,9 +164,7 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 	struct zlb_iface_info ifaces[2];
 	__be32 *backend_src = NULL, *backend_snat = NULL;
 	struct zlb_resolved res = { .ifaces = ifaces };
-	struct bpf_program *prog;
 	struct zlb_nl *nl;
-	struct bpf_map *map;
 	char *conf;
 	int rc;
 
@@ -212,25 +174,9 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 	lb->fib_src = fib_src;
 	lb->conntrack_size = conntrack_size;
 	zlb_maps_init(&lb->maps);
-	lb->obj = bpf_object__open_file(path, NULL);
-	if (!lb->obj) {
-		zlb_err_set(err, "cannot open %s: %s", path, strerror(errno));
+	lb->obj = zlb_object_open(path, NULL, &ro, conntrack_size, err);
+	if (!lb->obj)
 		return -1;
-	}
-	bpf_object__for_each_program(prog, lb->obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME));
-	bpf_object__for_each_map(map, lb->obj)
-		bpf_map__set_pin_path(map, NULL);
-	map = bpf_object__find_map_by_name(lb->obj, ".rodata");
-	if (!map || bpf_map__set_initial_value(map, &ro, sizeof(ro))) {
-		zlb_err_set(err, "%s: unexpected .rodata layout", path);
-		return -1;
-	}
-	map = bpf_object__find_map_by_name(lb->obj, ZLB_MAP_CONNTRACK);
-	if (!map || bpf_map__set_max_entries(map, conntrack_size)) {
-		zlb_err_set(err, "%s: cannot size %s", path, ZLB_MAP_CONNTRACK);
-		return -1;
-	}
 	rc = bpf_object__load(lb->obj);
 	if (rc) {
 		zlb_err_set(err, "cannot load %s: %s", path, strerror(-rc));
@@ -746,7 +692,8 @@ static int cmd_run(const char *dir, const char *zlb_obj, unsigned repeat, unsign
 			return 99;
 		}
 	}
-	fib_src = probe_fib_src(zlb_obj);
+	if (zlb_probe_fib_lookup_src(zlb_obj, &fib_src))
+		fib_src = false;
 	/* Room for every flow a SYN run opens, its warm-up included. */
 	fresh_size = 2 * (uint64_t)repeat + 65536;
 	if (bench_open(&b, dir, &err) ||

@@ -15,6 +15,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "maglev.h"
 #include "zlb_abi.h"
 
 /* A config is a few kilobytes; anything larger is the wrong file. */
@@ -247,18 +248,6 @@ static int get_port(const struct parser *p, const config_setting_t *s,
 	return 0;
 }
 
-static bool is_prime(uint32_t n)
-{
-	uint32_t d;
-
-	if (n < 2)
-		return false;
-	for (d = 2; d <= n / d; d++)
-		if (n % d == 0)
-			return false;
-	return true;
-}
-
 /* A Maglev table size: a prime in range. A non-prime names its nearest
  * primes, so the fix is one copy away. */
 static int get_table_size(const struct parser *p, const config_setting_t *s,
@@ -269,10 +258,10 @@ static int get_table_size(const struct parser *p, const config_setting_t *s,
 
 	if (get_int(p, s, ZLB_MAGLEV_MIN_SIZE, ZLB_MAGLEV_MAX_SIZE, &v) < 0)
 		return -1;
-	if (!is_prime(v)) {
-		for (below = v - 1; !is_prime(below); below--)
+	if (!zlb_is_prime(v)) {
+		for (below = v - 1; !zlb_is_prime(below); below--)
 			;
-		for (above = v + 1; !is_prime(above); above++)
+		for (above = v + 1; !zlb_is_prime(above); above++)
 			;
 		return fail(p, s, "%lld is not a prime; the nearest primes are %u and %u",
 			    v, below, above);

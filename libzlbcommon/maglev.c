@@ -47,7 +47,7 @@ static uint64_t h2(uint64_t key)
 	return mix64(key ^ 0x5a4c424d41474c32ull);	/* "ZLBMAGL2" */
 }
 
-static bool is_prime(uint32_t n)
+bool zlb_is_prime(uint32_t n)
 {
 	uint32_t d;
 
@@ -88,7 +88,7 @@ int zlb_maglev_build(const uint64_t *key, const uint16_t *weight, size_t n,
 	uint32_t filled = 0, pos;
 	size_t i, m = 0;
 
-	if (!is_prime(size)) {
+	if (!zlb_is_prime(size)) {
 		errno = EINVAL;
 		return -1;
 	}

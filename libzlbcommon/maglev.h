@@ -6,6 +6,7 @@
 #ifndef ZLB_MAGLEV_H
 #define ZLB_MAGLEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -39,5 +40,8 @@ uint64_t zlb_maglev_key(struct in_addr addr, uint16_t port);
  * weights; 65537 entries and 64 backends take well under a millisecond. */
 int zlb_maglev_build(const uint64_t *key, const uint16_t *weight, size_t n,
 		     uint32_t size, uint32_t *table);
+
+/* Whether @n is prime: a Maglev table size must be. */
+bool zlb_is_prime(uint32_t n);
 
 #endif

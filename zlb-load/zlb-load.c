@@ -26,6 +26,7 @@
 #include "netlink.h"
 #include "pin.h"
 #include "resolve.h"
+#include "object.h"
 #include "attach.h"
 #include "service.h"
 
@@ -87,41 +88,6 @@ static const char *bpf_object_path(void)
 static const char *ip4(__be32 addr, char *buf)
 {
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
-}
-
-/* ---- probing the kernel ----------------------------------------------- */
-
-/* Load only the probe program of our object (no maps) and run it once. */
-static int probe_fib_lookup_src(const char *path, bool *has)
-{
-	unsigned char frame[64] = {};
-	struct bpf_program *prog;
-	struct bpf_object *obj;
-	struct bpf_map *map;
-	int rc;
-
-	obj = bpf_object__open_file(path, NULL);
-	if (!obj)
-		return -1;
-	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "zlb_probe_fib_src"));
-	/* Throw-away maps: tiny and never pinned. */
-	bpf_object__for_each_map(map, obj) {
-		bpf_map__set_pin_path(map, NULL);
-		if (bpf_map__type(map) != BPF_MAP_TYPE_ARRAY &&
-		    bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY)
-			bpf_map__set_max_entries(map, 64);
-	}
-	rc = bpf_object__load(obj);
-	if (!rc) {
-		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame));
-
-		prog = bpf_object__find_program_by_name(obj, "zlb_probe_fib_src");
-		rc = bpf_prog_test_run_opts(bpf_program__fd(prog), &run);
-		*has = !rc && run.retval == XDP_PASS;
-	}
-	bpf_object__close(obj);
-	return rc;
 }
 
 /* ---- resolving the model against the kernel ---------------------------- */
@@ -327,17 +293,6 @@ static int pin_tx_ports(struct bpf_object *obj, const char *pin_dir, struct zlb_
 	return rc;
 }
 
-static int size_conntrack(struct bpf_object *obj, __u32 size, struct zlb_err *err)
-{
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, ZLB_MAP_CONNTRACK);
-
-	if (!map || bpf_map__set_max_entries(map, size)) {
-		zlb_err_set(err, "cannot size %s to %u entries", ZLB_MAP_CONNTRACK, size);
-		return -1;
-	}
-	return 0;
-}
-
 /* The pinned connection table cannot change size in place: a new size
  * means a new, empty table. Refuse, and say what the way out costs. */
 static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_err *err)
@@ -371,25 +326,10 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 	const char *path = bpf_object_path();
 	struct zlb_rodata ro = { .fib_lookup_src = l->fib_src };
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
-	struct bpf_program *prog;
-	struct bpf_map *rodata;
 	int rc;
 
-	l->obj = bpf_object__open_file(path, &oo);
-	if (!l->obj) {
-		zlb_err_set(err, "cannot open BPF object %s: %s (set ZLB_BPF_OBJ?)", path, strerror(errno));
-		return -1;
-	}
-	bpf_object__for_each_program(prog, l->obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME));
-	if (size_conntrack(l->obj, l->cfg.conntrack_size, err))
-		return -1;
-	rodata = bpf_object__find_map_by_name(l->obj, ".rodata");
-	if (!rodata || bpf_map__set_initial_value(rodata, &ro, sizeof(ro))) {
-		zlb_err_set(err, "%s: unexpected .rodata layout (built for another zon-lb?)", path);
-		return -1;
-	}
-	if (reuse_tx_ports(l->obj, pin_dir, err))
+	l->obj = zlb_object_open(path, pin_dir, &ro, l->cfg.conntrack_size, err);
+	if (!l->obj || reuse_tx_ports(l->obj, pin_dir, err))
 		return -1;
 	rc = bpf_object__load(l->obj);
 	if (rc) {
@@ -409,13 +349,8 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 		zlb_err_set(err, "libxdp cannot open %s", path);
 		return -1;
 	}
-	if (size_conntrack(xdp_program__bpf_obj(l->fresh), l->cfg.conntrack_size, err))
+	if (zlb_object_prepare(xdp_program__bpf_obj(l->fresh), &ro, l->cfg.conntrack_size, err))
 		return -1;
-	rodata = bpf_object__find_map_by_name(xdp_program__bpf_obj(l->fresh), ".rodata");
-	if (!rodata || bpf_map__set_initial_value(rodata, &ro, sizeof(ro))) {
-		zlb_err_set(err, "%s: unexpected .rodata layout", path);
-		return -1;
-	}
 	return reuse_tx_ports(xdp_program__bpf_obj(l->fresh), pin_dir, err);
 }
 
@@ -545,7 +480,7 @@ static int do_load(struct load *l)
 	}
 	if (check_conntrack_size(l, pin_dir, &err) || check_attached(l, &err))
 		goto fail;
-	if (probe_fib_lookup_src(bpf_object_path(), &l->fib_src)) {
+	if (zlb_probe_fib_lookup_src(bpf_object_path(), &l->fib_src)) {
 		zlb_err_set(&err, "cannot load the BPF object %s to probe the kernel (set ZLB_BPF_OBJ?)",
 			    bpf_object_path());
 		goto fail;

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -31,6 +30,7 @@
 #include "maps.h"
 #include "netlink.h"
 #include "resolve.h"
+#include "object.h"
 #include "zlb_hash.h"
 #include "zlb_abi.h"
 #include "frames.h"
@@ -120,22 +120,17 @@ struct lb {
 
 static int port_info(struct port *p)
 {
-	struct ifreq ifr = {};
-	int fd, rc;
+	struct zlb_nl *nl = zlb_nl_open(NULL);
+	struct zlb_link link;
+	int rc = -1;
 
-	p->ifindex = if_nametoindex(p->name);
-	if (!p->ifindex)
-		return -1;
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", p->name);
-	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	close(fd);
-	if (rc)
-		return -1;
-	memcpy(p->mac, ifr.ifr_hwaddr.sa_data, 6);
-	return 0;
+	if (nl && !zlb_nl_link(nl, p->name, &link, NULL)) {
+		p->ifindex = link.info.ifindex;
+		memcpy(p->mac, link.info.mac, 6);
+		rc = 0;
+	}
+	zlb_nl_close(nl);
+	return rc;
 }
 
 static const struct port *port_by_name(const char *name)
@@ -183,34 +178,22 @@ static int lb_open(struct lb *lb, const char *path, bool fib_src, const char *co
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
 	__be32 backend_src[64], backend_snat[64];
 	struct zlb_resolved res = { ifaces, backend_src, backend_snat };
-	struct bpf_program *prog;
-	struct bpf_map *map;
 	int rc;
 
 	memset(lb, 0, sizeof(*lb));
 	zlb_maps_init(&lb->maps);
-	lb->obj = bpf_object__open_file(path, NULL);
-	if (!lb->obj) {
-		zlb_err_set(err, "cannot open %s: %s", path, strerror(errno));
+	if (zlb_config_load_string(conf, "test.conf", &lb->cfg, err))
 		return -1;
-	}
-	bpf_object__for_each_program(prog, lb->obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME));
-	bpf_object__for_each_map(map, lb->obj)
-		bpf_map__set_pin_path(map, NULL);
-	map = bpf_object__find_map_by_name(lb->obj, ".rodata");
-	if (!map || bpf_map__set_initial_value(map, &ro, sizeof(ro))) {
-		zlb_err_set(err, "%s: unexpected .rodata layout", path);
+	lb->obj = zlb_object_open(path, NULL, &ro, lb->cfg.conntrack_size, err);
+	if (!lb->obj)
 		return -1;
-	}
 	rc = bpf_object__load(lb->obj);
 	if (rc) {
 		zlb_err_set(err, "cannot load %s: %s", path, strerror(-rc));
 		return -1;
 	}
 	lb->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(lb->obj, ZLB_PROG_XDP_NAME));
-	if (zlb_maps_from_object(lb->obj, &lb->maps, err) ||
-	    zlb_config_load_string(conf, "test.conf", &lb->cfg, err))
+	if (zlb_maps_from_object(lb->obj, &lb->maps, err))
 		return -1;
 	if (lb->cfg.nifaces > ARRAY_SIZE(ifaces) ||
 	    zlb_config_backend_count(&lb->cfg) > ARRAY_SIZE(backend_src)) {

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "object.h"
+
+int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
+		       __u32 conntrack_size, struct zlb_err *err)
+{
+	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	struct bpf_map *ct = bpf_object__find_map_by_name(obj, ZLB_MAP_CONNTRACK);
+
+	if (!rodata || bpf_map__set_initial_value(rodata, ro, sizeof(*ro))) {
+		zlb_err_set(err, "%s: unexpected .rodata layout (built for another zon-lb?)",
+			    bpf_object__name(obj));
+		return -1;
+	}
+	if (!ct || bpf_map__set_max_entries(ct, conntrack_size)) {
+		zlb_err_set(err, "cannot size %s to %u entries", ZLB_MAP_CONNTRACK, conntrack_size);
+		return -1;
+	}
+	return 0;
+}
+
+struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
+				   const struct zlb_rodata *ro, __u32 conntrack_size,
+				   struct zlb_err *err)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_map *map;
+
+	obj = bpf_object__open_file(path, &oo);
+	if (!obj) {
+		zlb_err_set(err, "cannot open BPF object %s: %s (set ZLB_BPF_OBJ?)", path,
+			    strerror(errno));
+		return NULL;
+	}
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME));
+	/* Without a pin directory libbpf would pin under /sys/fs/bpf. */
+	if (!pin_dir)
+		bpf_object__for_each_map(map, obj)
+			bpf_map__set_pin_path(map, NULL);
+	if (zlb_object_prepare(obj, ro, conntrack_size, err)) {
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+int zlb_probe_fib_lookup_src(const char *path, bool *has)
+{
+	unsigned char frame[64] = {};
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	struct bpf_map *map;
+	int rc;
+
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj)
+		return -1;
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "zlb_probe_fib_src"));
+	/* Throw-away maps: tiny and never pinned. */
+	bpf_object__for_each_map(map, obj) {
+		bpf_map__set_pin_path(map, NULL);
+		if (bpf_map__type(map) != BPF_MAP_TYPE_ARRAY &&
+		    bpf_map__type(map) != BPF_MAP_TYPE_PERCPU_ARRAY)
+			bpf_map__set_max_entries(map, 64);
+	}
+	rc = bpf_object__load(obj);
+	if (!rc) {
+		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame));
+
+		prog = bpf_object__find_program_by_name(obj, "zlb_probe_fib_src");
+		rc = bpf_prog_test_run_opts(bpf_program__fd(prog), &run);
+		*has = !rc && run.retval == XDP_PASS;
+	}
+	bpf_object__close(obj);
+	return rc;
+}

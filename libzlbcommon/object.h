@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Opening the data plane's BPF object the one way zlb-load, the packet
+ * tests and the benchmarks all need it, and probing the kernel with it. */
+#ifndef ZLB_OBJECT_H
+#define ZLB_OBJECT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "zlb_abi.h"
+#include "log.h"
+
+struct bpf_object;
+
+/* Open the object at @path for program zlb_xdp (the only one it will load),
+ * prepared by zlb_object_prepare(). Its maps are pinned by name under
+ * @pin_dir, or not at all when @pin_dir is NULL. Not loaded yet. */
+struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
+				   const struct zlb_rodata *ro, __u32 conntrack_size,
+				   struct zlb_err *err);
+
+/* Set .rodata to @ro and the connection table's size to @conntrack_size
+ * in @obj (opened, not loaded: also libxdp's own instance). */
+int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
+		       __u32 conntrack_size, struct zlb_err *err);
+
+/* Whether the running kernel's bpf_fib_lookup() knows BPF_FIB_LOOKUP_SRC:
+ * loads only the object's probe program (no map of its own is created or
+ * pinned) and runs it once. -1 when the object cannot be loaded. */
+int zlb_probe_fib_lookup_src(const char *path, bool *has);
+
+#endif
