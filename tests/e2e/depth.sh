@@ -160,9 +160,9 @@ if [ -z "$drained_port" ]; then
 fi
 zlb_pass "a connection lands on 10.2.0.3 (client port $drained_port)"
 if zlb_load_in_lb "$CONFS/depth-drain.conf" >"$out" 2>&1; then
-	zlb_pass "reload with 10.2.0.3 at weight 0"
+	zlb_pass "reload with 10.2.0.3 at weight 0 and a smaller Maglev table"
 else
-	zlb_fail "reload with 10.2.0.3 at weight 0" "$(cat "$out")"
+	zlb_fail "reload with 10.2.0.3 at weight 0 and a smaller Maglev table" "$(cat "$out")"
 fi
 zlb_line_crosses "drain: the connection on the drained backend keeps working" \
 	"c$drained_port" "$ZLB_TMP/c$drained_port.out" "still here"

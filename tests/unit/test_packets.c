@@ -109,6 +109,15 @@ static const char nofibsrc_conf[] =
 	");\n"
 	"interfaces = ( \"veth0\", \"veth2\" );\n";
 
+/* A connection table of the smallest size the config allows. */
+static const char small_ct_conf[] =
+	"settings = { conntrack_size = 1024; };\n"
+	"services = (\n"
+	"  { name = \"dns\"; address = \"10.0.0.1\"; protocol = \"udp\"; port = 53;\n"
+	"    backends = ( { address = \"10.2.0.2\"; port = 5353; } ); }\n"
+	");\n"
+	"interfaces = ( \"veth0\", \"veth2\" );\n";
+
 /* ---- a loaded data plane ----------------------------------------------- */
 
 struct lb {
@@ -2523,6 +2532,82 @@ static void test_depth(struct lb *lb)
 	test_maglev(lb);
 }
 
+/* ---- cases: a full connection table ------------------------------------ */
+
+/* With three times more flows than the table holds, every new flow still
+ * gets through (the least recently used entries make room), the table never
+ * holds more than its size, and the answer to a flow whose entries were
+ * pushed out is dropped, never handed up or sent to someone else. */
+static void test_full_table(const struct lb *lb)
+{
+	int fd = lb->maps.fd[ZLB_M_CONNTRACK], forwarded = 0, answered = 0, lost = 0, wrong = 0;
+	struct zlb_ct_key k, *prev = NULL;
+	unsigned int entries = 0;
+	char detail[160];
+
+	for (int i = 0; i < 3072; i++) {
+		struct pkt p = from_client(IPPROTO_UDP, 20000 + i, VIP, 53);
+		struct result r;
+
+		with_data(&p, "fill");
+		if (!run(lb, &p, VETH0, &r) && r.verdict == XDP_REDIRECT)
+			forwarded++;
+	}
+	snprintf(detail, sizeof(detail), "%d of 3072 forwarded", forwarded);
+	if (forwarded == 3072)
+		report("full table: 3072 new flows through a table of 1024 entries all go out", NULL);
+	else
+		fail("full table: 3072 new flows through a table of 1024 entries all go out", "%s", detail);
+	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
+		entries++;
+		prev = &k;
+	}
+	if (entries <= 1024)
+		report("full table: it never holds more than its 1024 entries", NULL);
+	else
+		fail("full table: it never holds more than its 1024 entries", "%u entries", entries);
+	/* The earliest flows: their answers are translated right or dropped.
+	 * Only flows whose first port no other flow hashed to: the others may
+	 * have moved on to the next port of the range. */
+	for (int i = 0, tried = 0; tried < 64 && i < 3072; i++) {
+		uint16_t port = snat_port(CLIENT, 20000 + i, IPPROTO_UDP);
+		struct pkt a = from_backend(IPPROTO_UDP, 5353, LB_SRC, 20000 + i);
+		struct pkt want;
+		struct result r;
+		int shared = 0;
+
+		for (int j = 0; j < 3072; j++)
+			shared += j != i && snat_port(CLIENT, 20000 + j, IPPROTO_UDP) == port;
+		if (shared)
+			continue;
+		tried++;
+
+		with_data(&a, "late");
+		want = to_client(&a, 53);
+		if (run(lb, &a, VETH2, &r))
+			continue;
+		if (r.verdict == XDP_DROP && r.delta[ZLB_C_DROP_REPLY_NO_FLOW] == 1) {
+			lost++;
+		} else {
+			struct frame f;
+
+			frame_build(&f, &want);
+			if (r.verdict == XDP_REDIRECT && f.len == r.out.len &&
+			    !memcmp(f.data, r.out.data, f.len))
+				answered++;
+			else
+				wrong++;
+		}
+	}
+	snprintf(detail, sizeof(detail), "%d answered, %d dropped, %d otherwise", answered, lost, wrong);
+	if (!wrong && answered + lost == 64)
+		report("full table: answers to the earliest flows are translated or dropped (drop_reply_no_flow), never passed", NULL);
+	else
+		fail("full table: answers to the earliest flows are translated or dropped (drop_reply_no_flow), never passed", "%s", detail);
+	printf("# full table: of the 64 earliest flows %d were still tracked, %d pushed out\n",
+	       answered, lost);
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static int setup_ports(void)
@@ -2546,7 +2631,7 @@ static int setup_ports(void)
 
 int main(int argc, char **argv)
 {
-	struct lb main_lb, nofibsrc_lb, depth_lb;
+	struct lb main_lb, nofibsrc_lb, depth_lb, small_lb;
 	struct zlb_err err = {};
 
 	if (argc != 2) {
@@ -2559,7 +2644,8 @@ int main(int argc, char **argv)
 		return 99;
 	if (lb_open(&main_lb, argv[1], true, main_conf, &err) ||
 	    lb_open(&nofibsrc_lb, argv[1], false, nofibsrc_conf, &err) ||
-	    lb_open(&depth_lb, argv[1], true, depth_conf, &err)) {
+	    lb_open(&depth_lb, argv[1], true, depth_conf, &err) ||
+	    lb_open(&small_lb, argv[1], true, small_ct_conf, &err)) {
 		fprintf(stderr, "test_packets: %s\n", err.msg);
 		return 99;
 	}
@@ -2580,7 +2666,9 @@ int main(int argc, char **argv)
 	test_fib_cache_age(&main_lb);
 	test_no_fib_source(&nofibsrc_lb);
 	test_depth(&depth_lb);
+	test_full_table(&small_lb);
 
+	lb_close(&small_lb);
 	lb_close(&depth_lb);
 	lb_close(&nofibsrc_lb);
 	lb_close(&main_lb);
