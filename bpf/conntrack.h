@@ -229,7 +229,11 @@ static __always_inline int ct_create(const struct zlb_ct_key *orig_key,
 	}
 	if (i == tries)
 		return ZLB_C_DROP_SNAT_BUSY;
-	if (bpf_map_update_elem(&zlb_conntrack, orig_key, orig, BPF_ANY)) {
+	/* Never over an entry that is there: when both directions share one
+	 * tuple (a backend that is its own client, its source the service
+	 * address), it is the reply's own, and such a flow cannot be told
+	 * apart from its answers. */
+	if (bpf_map_update_elem(&zlb_conntrack, orig_key, orig, BPF_NOEXIST)) {
 		bpf_map_delete_elem(&zlb_conntrack, &reply_key);
 		return ZLB_C_DROP_CT_INSERT;
 	}

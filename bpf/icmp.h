@@ -27,17 +27,21 @@ static __always_inline void icmp_error_inner_nat(struct zlb_ctx *ctx, struct zlb
 		return;
 	if (in->protocol == IPPROTO_UDP)
 		l4check = (__sum16 *)&ports[3];
-	else if ((void *)ports + 18 <= end)
+	else if ((void *)ports + 18 <= end && in_ip_len(pkt, ports, 18))
 		l4check = (__sum16 *)((void *)ports + 16);
 	if (l4check && (void *)(l4check + 1) > end)
 		l4check = NULL;
 	if (l4check) {
 		old_l4check = *l4check;
-		if (*l4check) {
+		/* UDP's 0 is "no checksum"; TCP's is a checksum */
+		if (*l4check || in->protocol == IPPROTO_TCP) {
 			csum_replace4(l4check, in->saddr, e->daddr);
 			csum_replace4(l4check, in->daddr, e->saddr);
 			csum_replace2(l4check, ports[0], e->dport);
 			csum_replace2(l4check, ports[1], e->sport);
+			/* as the client sent it: a computed 0 as 0xffff */
+			if (in->protocol == IPPROTO_UDP && !*l4check)
+				*l4check = 0xffff;
 		}
 		csum_replace2(&icmp->checksum, old_l4check, *l4check);
 	}

@@ -76,14 +76,16 @@ static __always_inline void nat_rewrite(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	__u16 old_ttl_word = *(__u16 *)&iph->ttl;
 	__u16 len = bpf_ntohs(iph->tot_len) - iph->ihl * 4;
 	__sum16 *check = l4_check(ctx, pkt);
-	int partial = 0;
+	int partial = 0, update;
 
-	/* A UDP checksum of 0 means "none" and stays so. A partial one is
-	 * the folded pseudo-header sum; a complete checksum that happens to
-	 * look the same is recomputed to the same value. */
-	if (check && *check)
+	/* A UDP checksum of 0 means "none" and stays so; TCP has no "none",
+	 * its 0 is a checksum like any other. A partial one is the folded
+	 * pseudo-header sum; a complete checksum that happens to look the
+	 * same is recomputed to the same value. */
+	update = check && (*check || pkt->proto == IPPROTO_TCP);
+	if (update)
 		partial = *check == csum_pseudo(iph->saddr, iph->daddr, pkt->proto, len);
-	if (check && *check && !partial) {
+	if (update && !partial) {
 		csum_replace4(check, iph->saddr, to->saddr);
 		csum_replace4(check, iph->daddr, to->daddr);
 		csum_replace2(check, pkt->sport, to->sport);

@@ -83,6 +83,13 @@ static __always_inline int parse_eth(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	return 0;
 }
 
+/* Whether the @len bytes at @p lie within the IPv4 total length of @pkt:
+ * a frame may carry more (Ethernet padding), which no checksum covers. */
+static __always_inline int in_ip_len(const struct zlb_pkt *pkt, const void *p, __u32 len)
+{
+	return (__u64)(p - (void *)pkt->iph) + len <= bpf_ntohs(pkt->iph->tot_len);
+}
+
 /* The packet an ICMP error quotes: its IPv4 header (no options) and the
  * first 8 bytes of a TCP or UDP header -- all an error must carry. */
 static __always_inline int parse_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
@@ -91,7 +98,8 @@ static __always_inline int parse_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt 
 	void *end = ctx_data_end(ctx);
 	__be16 *ports = (void *)(inner + 1);
 
-	if ((void *)(ports + 4) > end || inner->version != 4 || inner->ihl != 5 ||
+	if ((void *)(ports + 4) > end || !in_ip_len(pkt, inner, sizeof(*inner) + 8) ||
+	    inner->version != 4 || inner->ihl != 5 ||
 	    (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP))
 		return -1;
 	pkt->inner = inner;

@@ -118,6 +118,18 @@ static const char small_ct_conf[] =
 	");\n"
 	"interfaces = ( \"veth0\", \"veth2\" );\n";
 
+/* Echo for 10.0.0.1 goes to a backend on the client side, whose source
+ * is the service address itself: that backend's own echo to the service
+ * would leave as it came, one tuple for both directions of its flow. */
+static const char hairpin_echo_conf[] =
+	"settings = { fib_cache_ms = 3600000; };\n"
+	"services = (\n"
+	"  { name = \"hairpin\"; address = \"10.0.0.1\"; protocol = \"tcp\"; port = 24;\n"
+	"    icmp_echo = true;\n"
+	"    backends = ( { address = \"10.0.0.3\"; port = 224; } ); }\n"
+	");\n"
+	"interfaces = ( \"veth0\", \"veth2\" );\n";
+
 /* ---- a loaded data plane ----------------------------------------------- */
 
 struct lb {
@@ -250,6 +262,19 @@ static int read_counters(const struct lb *lb, long long total[ZLB_C_MAX])
 	return 0;
 }
 
+/* Set while a case sends frames with Ethernet padding: this many bytes
+ * (0x5a) after every frame built, the one that goes in and the one
+ * expected out. The IPv4 total length leaves them out; no checksum covers
+ * them, and they leave as they came. */
+static size_t padding;
+
+static void build(struct frame *f, const struct pkt *p)
+{
+	frame_build(f, p);
+	memset(f->data + f->len, 0x5a, padding);
+	f->len += padding;
+}
+
 /* Run @in as if it arrived on @port. -1 when the kernel would not run it
  * (errno set). */
 static int run(const struct lb *lb, const struct pkt *in, int port, struct result *r)
@@ -263,7 +288,7 @@ static int run(const struct lb *lb, const struct pkt *in, int port, struct resul
 	int rc;
 
 	/* The context must span exactly the frame. */
-	frame_build(&f, in);
+	build(&f, in);
 	ctx.data_end = f.len;
 	opts.data_in = f.data;
 	opts.data_size_in = f.len;
@@ -374,7 +399,7 @@ static bool judge(const char *name, const struct result *r, int verdict,
 		if (r->delta[c] != want_delta[c])
 			add(&p, "%s %+lld (want %+lld)", counter_names[c], r->delta[c], want_delta[c]);
 	if (verdict != XDP_DROP) {
-		frame_build(&wf, want);
+		build(&wf, want);
 		bytes_differ = r->out.len != wf.len || memcmp(r->out.data, wf.data, wf.len);
 		if (bytes_differ)
 			add(&p, "frame out differs");
@@ -576,6 +601,7 @@ static void test_tcp_flow(const struct lb *lb)
 	struct pkt ack = from_client(IPPROTO_TCP, 40000, VIP, 23);
 	struct pkt data = from_backend(IPPROTO_TCP, 223, LB_SRC, 40000);
 	struct pkt zero = from_client(IPPROTO_TCP, 40000, VIP, 23);
+	struct pkt zero_in = from_backend(IPPROTO_TCP, 223, LB_SRC, 40000);
 	struct pkt ttl2 = from_client(IPPROTO_TCP, 40000, VIP, 23);
 	struct pkt ttl1 = from_client(IPPROTO_TCP, 40000, VIP, 23);
 	struct pkt out;
@@ -618,6 +644,18 @@ static void test_tcp_flow(const struct lb *lb)
 	else
 		expect(lb, "tcp: a checksum that becomes 0 is sent as 0",
 		       &zero, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+
+	/* Found by the fuzzer: a received 0 was taken for UDP's "none" and
+	 * left as it was, wrong after the addresses changed. */
+	tcp_seg(&zero_in, PKT_ACK, 5019, 1013);
+	with_data(&zero_in, "sum:__");
+	out = to_client(&zero_in, 23);
+	aim_csum_at_zero(&zero_in, &out);
+	if (!l4_csum_is(&zero_in, 0))
+		fail("tcp: a received checksum 0 is translated like any other", "could not aim the checksum");
+	else
+		expect(lb, "tcp: a received checksum 0 is translated like any other (TCP has no \"none\")",
+		       &zero_in, VETH2, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
 
 	tcp_seg(&ttl2, PKT_ACK, 1013, 5019);
 	ttl2.ttl = 2;
@@ -2122,6 +2160,86 @@ static void test_icmp_errors(const struct lb *lb)
 	}
 }
 
+/* Errors the fuzzer (tests/fuzz) found mistranslated. */
+static void test_icmp_error_edges(const struct lb *lb)
+{
+	struct flow t = flow_of(IPPROTO_TCP, 44110, 23, 223);
+	struct flow u = flow_of(IPPROTO_UDP, 6210, 53, 5353);
+	struct pkt syn, syn_out, s, s_out, q, q_out, e, out;
+
+	syn = c_pkt(&t, PKT_SYN, NULL);
+	syn_out = fwd(&t, &syn);
+	q = c_pkt(&u, 0, "ones__");
+	q_out = fwd(&u, &q);
+	/* the client's checksum computes to 0: it sends 0xffff */
+	aim_csum_at_zero(&q, &q_out);
+	quiet = true;
+	expect(lb, "icmp error edges: setup", &syn, VETH0, XDP_REDIRECT, &syn_out,
+	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	expect(lb, "icmp error edges: setup", &q, VETH0, XDP_REDIRECT, &q_out,
+	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	quiet = false;
+
+	/* Bytes 16 and 17 after the quoted ports are in the frame but not in
+	 * the message: no TCP checksum to translate, and the ICMP checksum
+	 * does not cover them. */
+	padding = 12;
+	e = icmp_error(backend_mac, BACKEND, 3, 4, 1400, &syn_out, 8);
+	out = icmp_to_client(&e, &syn, 8);
+	expect(lb, "icmp error: Ethernet padding after a quote of 8 TCP bytes leaves untouched, "
+	       "the ICMP checksum right", &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT);
+
+	/* The quoted ports are only in the frame thanks to the padding. */
+	padding = 8;
+	e = icmp_error(backend_mac, BACKEND, 3, 4, 1400, &syn_out, 4);
+	expect(lb, "icmp error: one whose total length ends inside the quoted ports goes to the "
+	       "stack untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
+	padding = 0;
+
+	s = c_pkt(&t, PKT_ACK, "data__");
+	s_out = fwd(&t, &s);
+	aim_csum_at_zero(&s_out, &s);
+	e = icmp_error(backend_mac, BACKEND, 3, 4, 1400, &s_out, 1000);
+	out = icmp_to_client(&e, &s, 1000);
+	if (!l4_csum_is(&s_out, 0))
+		fail("icmp error: a quoted TCP checksum 0 is translated like any other",
+		     "could not aim the checksum");
+	else
+		expect(lb, "icmp error: a quoted TCP checksum 0 is translated like any other",
+		       &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT);
+
+	e = icmp_error(backend_mac, BACKEND, 3, 3, 0, &q_out, 1000);
+	out = icmp_to_client(&e, &q, 1000);
+	if (!l4_csum_is(&q, 0xffff))
+		fail("icmp error: a quoted UDP checksum that translates to 0 is the client's 0xffff",
+		     "could not aim the checksum");
+	else
+		expect(lb, "icmp error: a quoted UDP checksum that translates to 0 is the client's "
+		       "0xffff, never 0 (none)", &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT);
+}
+
+/* Found by the fuzzer: the reply direction went in, then the original
+ * direction over it (the same key), and the flow's answers were lost. */
+static void test_self_collision(const struct lb *lb)
+{
+	struct pkt self = arriving(VETH0, hairpin_mac, IPPROTO_ICMP, HAIRPIN, 0, VIP, 0);
+	struct pkt req = from_client(IPPROTO_ICMP, 0, VIP, 0);
+	struct zlb_ct_key k = ct_key(HAIRPIN, 0x4545, VIP, 0x4545, IPPROTO_ICMP);
+	struct zlb_ct_entry e;
+	struct pkt out;
+
+	echo(&self, 8, 0x4545, 1);
+	expect(lb, "self: the backend's own echo to its service, the same tuple both ways, is "
+	       "dropped (drop_ct_insert)", &self, VETH0, XDP_DROP, NULL,
+	       FLOW_REFUSED, ROUTED, ZLB_C_DROP_CT_INSERT);
+	report("self: ... and leaves no entry", ct_get(lb, &k, &e) ? "an entry is left" : NULL);
+
+	echo(&req, 8, 0x4545, 1);
+	out = sent(&req, VETH0, hairpin_mac, VIP, 0, HAIRPIN, 0);
+	expect(lb, "self: a client's echo with the same identifier goes to that backend",
+	       &req, VETH0, XDP_TX, &out, FLOW_NEW, ROUTE_CACHED, BOUNCED, ZLB_C_NEIGH_LEARNED);
+}
+
 /* ---- cases: traffic counters ------------------------------------------- */
 
 static int percpu_sum(int fd, __u32 key, __u64 *sum, size_t nfields)
@@ -2528,6 +2646,7 @@ static void test_depth(struct lb *lb)
 	test_eviction(lb, &meta);
 	test_partial_csum(lb);
 	test_icmp_errors(lb);
+	test_icmp_error_edges(lb);
 	test_traffic_counters(lb);
 	test_maglev(lb);
 }
@@ -2631,7 +2750,7 @@ static int setup_ports(void)
 
 int main(int argc, char **argv)
 {
-	struct lb main_lb, nofibsrc_lb, depth_lb, small_lb;
+	struct lb main_lb, nofibsrc_lb, depth_lb, small_lb, self_lb;
 	struct zlb_err err = {};
 
 	if (argc != 2) {
@@ -2645,7 +2764,8 @@ int main(int argc, char **argv)
 	if (lb_open(&main_lb, argv[1], true, main_conf, &err) ||
 	    lb_open(&nofibsrc_lb, argv[1], false, nofibsrc_conf, &err) ||
 	    lb_open(&depth_lb, argv[1], true, depth_conf, &err) ||
-	    lb_open(&small_lb, argv[1], true, small_ct_conf, &err)) {
+	    lb_open(&small_lb, argv[1], true, small_ct_conf, &err) ||
+	    lb_open(&self_lb, argv[1], true, hairpin_echo_conf, &err)) {
 		fprintf(stderr, "test_packets: %s\n", err.msg);
 		return 99;
 	}
@@ -2667,7 +2787,9 @@ int main(int argc, char **argv)
 	test_no_fib_source(&nofibsrc_lb);
 	test_depth(&depth_lb);
 	test_full_table(&small_lb);
+	test_self_collision(&self_lb);
 
+	lb_close(&self_lb);
 	lb_close(&small_lb);
 	lb_close(&depth_lb);
 	lb_close(&nofibsrc_lb);
