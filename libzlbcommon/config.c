@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,10 @@
 #define CONNTRACK_SIZE_MAX 16777216
 #define SNAT_PORT_LOWEST 1024	/* below: privileged ports, never ours */
 #define TIMEOUT_MAX_S 604800	/* one week */
+/* Entries of all Maglev tables together: every service fits at the default
+ * size (256 MiB of kernel memory, twice during a reload); 1024 tables of
+ * the largest size would ask for 4 GiB and minutes of building. */
+#define MAGLEV_TOTAL_MAX ((uint64_t)ZLB_MAX_SERVICES * ZLB_MAGLEV_DEFAULT_SIZE)
 
 struct parser {
 	const char *name;	/* the path, or what stands for it, in messages */
@@ -220,8 +225,8 @@ static config_setting_t *require(const struct parser *p,
 	return m;
 }
 
-/* libconfig 1.5 wraps decimal literals beyond 32 bits without an error
- * (1.7 promotes them to int64): the range check sees the wrapped value. */
+/* An integer beyond 32 bits without L never gets here: libconfig 1.5
+ * would wrap it, so scan_text() refuses it first. */
 static int get_int(const struct parser *p, const config_setting_t *s,
 		   long long min, long long max, long long *out)
 {
@@ -524,6 +529,21 @@ static int check_service_unique(const struct parser *p,
 	return 0;
 }
 
+/* The tables of services[0..@i] together, on the line that tips them over. */
+static int check_maglev_total(const struct parser *p, const config_setting_t *list,
+			      const struct zlb_config *cfg, size_t i, uint64_t *total)
+{
+	const config_setting_t *s = config_setting_get_elem(list, i);
+	const config_setting_t *m = config_setting_get_member(s, "table_size");
+
+	*total += cfg->services[i].table_size;
+	if (*total <= MAGLEV_TOTAL_MAX)
+		return 0;
+	return fail(p, m ? m : s, "the Maglev tables of services[0..%zu] hold %llu entries; at most %llu (%llu MiB) in all: lower table_size",
+		    i, (unsigned long long)*total, (unsigned long long)MAGLEV_TOTAL_MAX,
+		    (unsigned long long)(MAGLEV_TOTAL_MAX * sizeof(uint32_t) >> 20));
+}
+
 /* One service per address answers ping: the one that asks with
  * icmp_echo = true, else the first that does not refuse with false. */
 static const struct zlb_cfg_service *echo_owner(const struct zlb_config *cfg,
@@ -549,6 +569,7 @@ static int parse_services(const struct parser *p, const config_setting_t *root,
 {
 	const config_setting_t *list = config_setting_get_member(root, "services");
 	struct zlb_cfg_service *svc;
+	uint64_t maglev_total = 0;
 	int i, n;
 
 	if (!list)
@@ -563,7 +584,8 @@ static int parse_services(const struct parser *p, const config_setting_t *root,
 	for (i = 0; i < n; i++) {
 		if (parse_service(p, config_setting_get_elem(list, i),
 				  &cfg->services[i]) < 0 ||
-		    check_service_unique(p, list, cfg, i) < 0)
+		    check_service_unique(p, list, cfg, i) < 0 ||
+		    check_maglev_total(p, list, cfg, i, &maglev_total) < 0)
 			return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -721,6 +743,7 @@ static int parse_settings(const struct parser *p, const config_setting_t *root,
 		if (get_int(p, m, CONNTRACK_SIZE_MIN, CONNTRACK_SIZE_MAX, &v) < 0)
 			return -1;
 		cfg->conntrack_size = v;
+		cfg->conntrack_size_line = config_setting_source_line(m);
 	}
 	m = config_setting_get_member(group, "snat_ports");
 	if (m && parse_snat_ports(p, m, cfg) < 0)
@@ -742,14 +765,203 @@ static int parse_root(const struct parser *p, const config_setting_t *root,
 	return 0;
 }
 
+/* ---- what libconfig 1.5 would read wrongly, checked on the text first ----
+ *
+ * - "@include FILE" makes libconfig fopen() FILE and read it as text: a fifo
+ *   blocks it, a directory makes its scanner exit(2), a device or a huge
+ *   file is read as config. An included file gets the checks of the main
+ *   one, and the main file and its includes hold CONFIG_MAX_BYTES in all.
+ * - An integer literal beyond 32 bits (without L) wraps in silence: port =
+ *   4294967319 would read as 23.
+ *
+ * The scan follows libconfig's scanner: comments, strings (which may span
+ * lines) and names are skipped; a number is taken as its longest token. */
+
+#define INCLUDE_DEPTH_MAX 10	/* libconfig's own limit */
+
+struct text_scan {
+	const char *name;	/* the file, in messages */
+	int line;
+	int depth;		/* of @include */
+	size_t *total;		/* bytes of the main file and its includes */
+	struct zlb_err *err;
+};
+
+static char *read_config_file(const char *path, struct zlb_err *err);
+static int scan_text(const char *text, const char *name, int depth,
+		     size_t *total, struct zlb_err *err);
+
+static bool name_start(unsigned char c)
+{
+	return isalpha(c) || c == '*';
+}
+
+static bool name_char(unsigned char c)
+{
+	return isalnum(c) || c == '-' || c == '_' || c == '*';
+}
+
+/* A number token at *@pp; refuse an integer that libconfig would wrap. */
+static int scan_number(struct text_scan *ts, const char **pp)
+{
+	const char *s = *pp, *q = s, *digits;
+	unsigned long long u;
+	long long v;
+	int base = 16;
+
+	if (*q == '-' || *q == '+')
+		q++;
+	if (q == s && q[0] == '0' && (q[1] == 'x' || q[1] == 'X') &&
+	    isxdigit((unsigned char)q[2])) {
+		for (q += 2; isxdigit((unsigned char)*q); q++)
+			;
+		if (*q == 'L') {	/* 64 bits: read as written */
+			*pp = q + 1 + (q[1] == 'L');
+			return 0;
+		}
+		errno = 0;
+		u = strtoull(s, NULL, 16);
+		*pp = q;
+		if (errno || u > INT32_MAX)
+			goto wraps;
+		return 0;
+	}
+	for (digits = q; isdigit((unsigned char)*q); q++)
+		;
+	if (*q == '.' ||
+	    (q > digits && (*q == 'e' || *q == 'E') &&
+	     (isdigit((unsigned char)q[1]) ||
+	      ((q[1] == '-' || q[1] == '+') && isdigit((unsigned char)q[2]))))) {
+		if (*q == '.')	/* a float: its digits and exponent */
+			for (q++; isdigit((unsigned char)*q); q++)
+				;
+		if ((*q == 'e' || *q == 'E') &&
+		    (isdigit((unsigned char)q[1]) ||
+		     ((q[1] == '-' || q[1] == '+') && isdigit((unsigned char)q[2]))))
+			for (q += 2; isdigit((unsigned char)*q); q++)
+				;
+		*pp = q;
+		return 0;
+	}
+	if (q == digits) {	/* a sign alone: libconfig's syntax error */
+		*pp = s + 1;
+		return 0;
+	}
+	if (*q == 'L') {
+		*pp = q + 1 + (q[1] == 'L');
+		return 0;
+	}
+	*pp = q;
+	base = 10;
+	errno = 0;
+	v = strtoll(s, NULL, base);
+	if (errno || v < INT32_MIN || v > INT32_MAX)
+		goto wraps;
+	return 0;
+wraps:
+	zlb_err_set(ts->err, "%s:%d: %.*s does not fit in a 32-bit integer (libconfig would read it as %d)",
+		    ts->name, ts->line, (int)(q - s > 40 ? 40 : q - s), s,
+		    (int)(unsigned)strtoull(s, NULL, base));
+	return -1;
+}
+
+/* "@include" at *@pp, at the start of a line: check the file it names. */
+static int scan_include(struct text_scan *ts, const char **pp)
+{
+	const char *q = *pp + strlen("@include");
+	char path[PATH_MAX];
+	size_t n = 0;
+	char *text;
+	int ret;
+
+	while (*q == ' ' || *q == '\t')
+		q++;
+	if (q == *pp + strlen("@include") || *q != '"') {
+		*pp += 1;	/* not an include: libconfig's syntax error */
+		return 0;
+	}
+	for (q++; *q && *q != '"'; q++) {
+		if (*q == '\\' && (q[1] == '\\' || q[1] == '"'))
+			q++;
+		if (n < sizeof(path) - 1)
+			path[n++] = *q;
+	}
+	path[n] = '\0';
+	*pp = *q ? q + 1 : q;
+	if (ts->depth >= INCLUDE_DEPTH_MAX)
+		return 0;	/* libconfig says it is nested too deep */
+	text = read_config_file(path, ts->err);
+	if (!text) {
+		zlb_err_prefix(ts->err, "%s:%d: @include", ts->name, ts->line);
+		return -1;
+	}
+	*ts->total += strlen(text);
+	if (*ts->total > CONFIG_MAX_BYTES)
+		zlb_err_set(ts->err, "%s:%d: @include: %s: the config and its includes are larger than %d bytes (1 MiB) in all",
+			    ts->name, ts->line, path, CONFIG_MAX_BYTES);
+	ret = *ts->total > CONFIG_MAX_BYTES ? -1 :
+	      scan_text(text, path, ts->depth + 1, ts->total, ts->err);
+	free(text);
+	return ret;
+}
+
+static bool at_line_start(const char *text, const char *p)
+{
+	while (p > text && (p[-1] == ' ' || p[-1] == '\t'))
+		p--;
+	return p == text || p[-1] == '\n';
+}
+
+static int scan_text(const char *text, const char *name, int depth,
+		     size_t *total, struct zlb_err *err)
+{
+	struct text_scan ts = { name, 1, depth, total, err };
+	const char *p = text;
+
+	while (*p) {
+		if (*p == '\n') {
+			ts.line++;
+			p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+				ts.line += *p == '\n';
+			p += *p ? 2 : 0;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			p += strcspn(p, "\n");
+		} else if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && (p[1] == '\\' || p[1] == '"'))
+					p++;
+				ts.line += *p == '\n';
+			}
+			p += *p ? 1 : 0;
+		} else if (!strncmp(p, "@include", 8) && at_line_start(text, p)) {
+			if (scan_include(&ts, &p) < 0)
+				return -1;
+		} else if (name_start(*p)) {
+			while (name_char(*p))
+				p++;
+		} else if (isdigit((unsigned char)*p) || *p == '-' || *p == '+' || *p == '.') {
+			if (scan_number(&ts, &p) < 0)
+				return -1;
+		} else {
+			p++;
+		}
+	}
+	return 0;
+}
+
 int zlb_config_load_string(const char *text, const char *name,
 			   struct zlb_config *cfg, struct zlb_err *err)
 {
 	struct parser p = { .name = name, .text = text, .err = err };
 	config_t lc;
+	size_t total = strlen(text);
 	int ret = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
+	if (scan_text(text, name, 0, &total, err) < 0)
+		return -1;
 	config_init(&lc);
 	if (!config_read_string(&lc, text)) {
 		zlb_err_set(err, "%s:%d: %s",

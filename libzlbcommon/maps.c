@@ -404,18 +404,49 @@ static int apply_snat_addrs(const struct zlb_maps *m, const struct zlb_config *c
 	return 0;
 }
 
-/* The tables of the half no service points at any more, in one batch
- * (see install_maglev). */
+/* Free the tables of the half no service points at any more: each slot
+ * of that half in use gets one small placeholder table, all in one batch
+ * (see install_maglev; an array of maps has no batch delete). */
 static void drop_maglev_half(const struct zlb_maps *m, __u32 half)
 {
+	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = BPF_F_INNER_MAP);
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
 	__u32 keys[ZLB_MAX_SERVICES], n = 0, id;
+	int fds[ZLB_MAX_SERVICES], fd;
 
 	for (__u32 k = half * ZLB_MAX_SERVICES; k < (half + 1) * ZLB_MAX_SERVICES; k++)
 		if (!bpf_map_lookup_elem(m->fd[ZLB_M_MAGLEV], &k, &id))
 			keys[n++] = k;
-	if (n)
-		bpf_map_delete_batch(m->fd[ZLB_M_MAGLEV], keys, &n, &bopts);
+	if (!n)
+		return;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_none", sizeof(__u32), sizeof(__u32),
+			    1, &copts);
+	if (fd < 0)
+		return;
+	for (__u32 i = 0; i < n; i++)
+		fds[i] = fd;
+	bpf_map_update_batch(m->fd[ZLB_M_MAGLEV], keys, fds, &n, &bopts);
+	close(fd);
+}
+
+/* The half of zlb_backends and zlb_maglev to write: the one fewer services
+ * point at -- none after a complete load. zlb_meta's word is not enough: a
+ * load killed between switching services and writing zlb_meta leaves it
+ * naming the wrong one. */
+static __u32 free_half(const struct zlb_maps *m, const struct zlb_meta *meta)
+{
+	struct zlb_svc_key key, *prev = NULL;
+	struct zlb_service val;
+	__u32 users[2] = { 0, 0 };
+
+	while (bpf_map_get_next_key(m->fd[ZLB_M_SERVICES], prev, &key) == 0) {
+		if (!bpf_map_lookup_elem(m->fd[ZLB_M_SERVICES], &key, &val))
+			users[val.maglev_key >= ZLB_MAX_SERVICES]++;
+		prev = &key;
+	}
+	if (users[0] != users[1])
+		return users[0] > users[1];
+	return meta->abi_version == ZLB_ABI_VERSION ? !meta->backend_half : 0;
 }
 
 int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
@@ -428,7 +459,7 @@ int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		zlb_err_set(err, "cannot read %s: %s", ZLB_MAP_META, strerror(errno));
 		return -1;
 	}
-	half = meta.abi_version == ZLB_ABI_VERSION ? !meta.backend_half : 0;
+	half = free_half(m, &meta);
 	/* Addresses first: a reply must never find its source unknown. */
 	if (apply_snat_addrs(m, cfg, res, err) || apply_services(m, cfg, res, half, err) ||
 	    apply_ifaces(m, cfg, res, err))

@@ -19,6 +19,7 @@
 #define ZLB_NETDEV_CMD_DEV_GET 1
 #define ZLB_NETDEV_A_DEV_IFINDEX 1
 #define ZLB_NETDEV_A_DEV_XDP_FEATURES 3
+#define ZLB_NETDEV_XDP_ACT_BASIC (1ULL << 0)
 #define ZLB_NETDEV_XDP_ACT_NDO_XMIT (1ULL << 2)
 
 /* include/net/neighbour.h: states with a usable link-layer address. */
@@ -98,7 +99,7 @@ int zlb_nl_link(struct zlb_nl *nl, const char *name, struct zlb_link *out, struc
  * answer to the next request. */
 static int nl_request(struct nl_sock *sk, struct nl_msg *msg, nl_recvmsg_msg_cb_t cb, void *arg)
 {
-	struct nl_cb *c;
+	struct nl_cb *c, *sk_cb;
 	int rc;
 
 	if (!cb) {
@@ -112,7 +113,11 @@ static int nl_request(struct nl_sock *sk, struct nl_msg *msg, nl_recvmsg_msg_cb_
 	nlmsg_free(msg);
 	if (rc < 0)
 		return rc;
-	c = nl_cb_clone(nl_socket_get_cb(sk));
+	/* nl_socket_get_cb() takes a reference: without its put, the
+	 * socket's callbacks outlive the socket. */
+	sk_cb = nl_socket_get_cb(sk);
+	c = nl_cb_clone(sk_cb);
+	nl_cb_put(sk_cb);
 	if (!c)
 		return -NLE_NOMEM;
 	nl_cb_set(c, NL_CB_VALID, NL_CB_CUSTOM, cb, arg);
@@ -237,7 +242,7 @@ static int features_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err)
+static int xdp_features(struct zlb_nl *nl, __u32 ifindex, __u64 *out, struct zlb_err *err)
 {
 	int family = genl_ctrl_resolve(nl->genl, ZLB_NETDEV_FAMILY);
 	__u64 features = 0;
@@ -261,6 +266,26 @@ int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_
 		zlb_err_set(err, "netdev family: %s", nl_geterror(rc));
 		return -1;
 	}
+	*out = features;
+	return 0;
+}
+
+int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err)
+{
+	__u64 features;
+
+	if (xdp_features(nl, ifindex, &features, err))
+		return -1;
 	*can = features & ZLB_NETDEV_XDP_ACT_NDO_XMIT;
+	return 0;
+}
+
+int zlb_nl_xdp_native(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err)
+{
+	__u64 features;
+
+	if (xdp_features(nl, ifindex, &features, err))
+		return -1;
+	*can = features & ZLB_NETDEV_XDP_ACT_BASIC;
 	return 0;
 }

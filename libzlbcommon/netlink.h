@@ -47,4 +47,9 @@ int zlb_nl_neigh_get(struct zlb_nl *nl, __u32 ifindex, __be32 addr, __u8 mac[6],
  * ndo-xmit XDP feature). -1 with @err when the kernel cannot tell. */
 int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err);
 
+/* Whether the driver of @ifindex runs XDP programs in native mode (the
+ * netdev family's basic XDP feature). -1 with @err when the kernel cannot
+ * tell. */
+int zlb_nl_xdp_native(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err);
+
 #endif

@@ -110,6 +110,37 @@ static bool private_mount_ns(void)
 	return !shared;
 }
 
+/* zon-lb's maps are root's only: the pin directory is its owner's alone
+ * (0700), whatever the umask it was made under and whoever made it open. */
+static int pin_dir_private(const char *dir, struct zlb_err *err)
+{
+	struct stat st;
+
+	if (stat(dir, &st)) {
+		zlb_err_set(err, "pin directory '%s': %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		zlb_err_set(err, "pin directory '%s' is not a directory", dir);
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		zlb_err_set(err, "pin directory '%s' belongs to uid %u, not to this process's uid %u: its owner could replace zon-lb's pins; remove it, or pin elsewhere (--pin-dir, %s)",
+			    dir, (unsigned)st.st_uid, (unsigned)geteuid(), ZLB_PIN_ENV);
+		return -1;
+	}
+	if ((st.st_mode & 07777) == 0700)
+		return 0;
+	if (chmod(dir, 0700)) {
+		zlb_err_set(err, "pin directory '%s': cannot make it mode 0700: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & 077)
+		pr_warn("pin directory %s was mode %04o, now 0700: zon-lb's maps are root's only\n",
+			dir, (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)
 {
 	char parent[PATH_MAX];
@@ -141,5 +172,5 @@ int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)
 		zlb_err_set(err, "cannot create pin directory '%s': %s", dir, strerror(errno));
 		return -1;
 	}
-	return 0;
+	return pin_dir_private(dir, err);
 }

@@ -13,7 +13,8 @@
  * else ZLB_DEFAULT_PIN_DIR. */
 const char *zlb_pin_dir(const char *opt);
 
-/* Make sure the parent of @dir is on a bpffs and @dir exists. Mounts a bpffs
+/* Make sure the parent of @dir is on a bpffs and @dir exists, ours and mode
+ * 0700 (tightened, with a warning, when it was open). Mounts a bpffs
  * at /sys/fs/bpf when @dir lies there and none is mounted, except in a
  * private mount namespace (ip netns exec) where the mount would vanish with
  * the process. */

@@ -10,14 +10,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/syscall.h>
-#include <linux/capability.h>
 #include <bpf/bpf.h>
 
 #include "tools.h"
-
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 #define OPT_PIN_DIR 0x100
 
@@ -88,25 +83,23 @@ int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 	return optind;
 }
 
-/* Root has every capability; anyone else needs these two in the
- * effective set: CAP_BPF for the pins, CAP_NET_ADMIN for the XDP and
- * netlink queries and for changing maps of a networking program. */
-static bool privileged(void)
+bool zlb_capable(__u64 caps)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
 
 	if (syscall(SYS_capget, &hdr, data))
 		return geteuid() == 0;
-	return (data[CAP_TO_INDEX(CAP_BPF)].effective & CAP_TO_MASK(CAP_BPF)) &&
-	       (data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective & CAP_TO_MASK(CAP_NET_ADMIN));
+	return ((data[0].effective | (__u64)data[1].effective << 32) & caps) == caps;
 }
 
 int zlb_tool_open_maps(const struct zlb_tool_opts *o, struct zlb_maps *m)
 {
 	struct zlb_err err;
 
-	if (!privileged()) {
+	/* CAP_BPF for the pins, CAP_NET_ADMIN for the XDP and netlink
+	 * queries and for changing maps of a networking program. */
+	if (!zlb_capable(ZLB_CAP(CAP_BPF) | ZLB_CAP(CAP_NET_ADMIN))) {
 		pr_err("needs root (or CAP_BPF and CAP_NET_ADMIN) to read zon-lb's maps\n");
 		return -1;
 	}

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <linux/capability.h>
 #include <linux/types.h>
 
 #include "log.h"
@@ -59,6 +60,18 @@ int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 /* A usage error: the message (printf-style) and a hint at --help, on
  * stderr. Returns -1. */
 int zlb_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+#define ZLB_CAP(cap) (1ULL << (cap))
+
+/* Whether the process has every capability of @caps (ZLB_CAP(CAP_...)
+ * or'ed) in its effective set; root has them all. */
+bool zlb_capable(__u64 caps);
 
 /* Open every pinned map of zon-lb for a tool: says that it needs root
  * (or CAP_BPF and CAP_NET_ADMIN), that zon-lb is not loaded, or that the

@@ -29,8 +29,16 @@
 #include "object.h"
 #include "attach.h"
 #include "service.h"
+#include "tools.h"
 
 #define NEIGH_WAIT_MS 1000
+
+/* Loading takes CAP_BPF, CAP_PERFMON (the verifier allows packet pointer
+ * arithmetic only then) and CAP_NET_ADMIN (XDP, neighbours); libxdp's
+ * queries of attached programs and mounting a bpffs take CAP_SYS_ADMIN. */
+#define LOAD_CAPS (ZLB_CAP(CAP_SYS_ADMIN) | ZLB_CAP(CAP_BPF) | ZLB_CAP(CAP_PERFMON) | \
+		   ZLB_CAP(CAP_NET_ADMIN))
+#define LOAD_CAPS_NAMES "CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN"
 
 struct options {
 	const char *file;
@@ -313,8 +321,12 @@ static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_
 			flows++;
 			p = &k;
 		}
-		zlb_err_set(err, "%s: settings.conntrack_size: the running connection table has %u entries, this file asks for %u; a table cannot be resized in place: 'zlb-load --unload' and a new load would drop all %u tracked flows",
-			    l->cfg.path, info.max_entries, l->cfg.conntrack_size, flows / 2);
+		zlb_err_set(err, "settings.conntrack_size: the running connection table has %u entries, this file asks for %u; a table cannot be resized in place: 'zlb-load --unload' and a new load would drop all %u tracked flows",
+			    info.max_entries, l->cfg.conntrack_size, flows / 2);
+		if (l->cfg.conntrack_size_line)
+			zlb_err_prefix(err, "%s:%d", l->cfg.path, l->cfg.conntrack_size_line);
+		else
+			zlb_err_prefix(err, "%s", l->cfg.path);
 		rc = -1;
 	}
 	close(fd);
@@ -448,14 +460,24 @@ static int check_attached(struct load *l, struct zlb_err *err)
 	}
 	for (size_t i = 0; i < l->cfg.nifaces; i++) {
 		const char *name = l->cfg.ifaces[i].name;
+		struct zlb_err e;
+		bool native;
 
 		if (zlb_xdp_query(l->ifaces[i].ifindex, &l->xdp[i], err)) {
 			zlb_err_prefix(err, "%s", name);
 			return -1;
 		}
 		if (l->xdp[i].kind == ZLB_XDP_OTHER) {
-			zlb_err_set(err, "%s: another XDP program ('%s') is attached without libxdp's dispatcher; zon-lb will not replace it",
-				    name, l->xdp[i].name);
+			zlb_err_set(err, "%s:%d: interfaces: %s: another XDP program ('%s') is attached without libxdp's dispatcher; zon-lb will not replace it",
+				    l->cfg.path, l->cfg.ifaces[i].line, name, l->xdp[i].name);
+			return -1;
+		}
+		/* Found here, not after the maps are written (lo, for one).
+		 * A kernel that cannot tell leaves it to the attach. */
+		if (l->xdp[i].kind == ZLB_XDP_NONE && !l->opt.skb_mode &&
+		    !zlb_nl_xdp_native(l->nl, l->ifaces[i].ifindex, &native, &e) && !native) {
+			zlb_err_set(err, "%s:%d: interfaces: %s: its driver cannot run XDP programs in native mode (the kernel reports no XDP features for it); load with --skb-mode, or leave it out",
+				    l->cfg.path, l->cfg.ifaces[i].line, name);
 			return -1;
 		}
 	}
@@ -627,6 +649,8 @@ static int run_file(struct load *l)
 	if (l->opt.check) {
 		printf("%s: OK (%zu service(s), %zu interface(s))\n", l->cfg.path,
 		       l->cfg.nservices, l->cfg.nifaces);
+		if (!zlb_capable(LOAD_CAPS))
+			pr_info("note: loading it needs root (or %s)\n", LOAD_CAPS_NAMES);
 		return 0;
 	}
 	return do_load(l);
@@ -714,6 +738,12 @@ int main(int argc, char **argv)
 	zlb_log_init("zlb-load");
 	if (parse_args(argc, argv, &l.opt))
 		return 2;
+	/* --check reads only the file and public interface data. */
+	if (!l.opt.check && !zlb_capable(LOAD_CAPS)) {
+		pr_err("needs root (or %s) to %s zon-lb\n", LOAD_CAPS_NAMES,
+		       l.opt.unload ? "unload" : "load");
+		return 1;
+	}
 	if (l.opt.unload)
 		return do_unload(&l.opt);
 	if (l.opt.service)

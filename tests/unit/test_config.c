@@ -428,6 +428,60 @@ static const struct bad_case bad_cases[] = {
 	{ "timeouts-not-group.conf", 3, "settings.timeouts: expected a group" },
 	{ "conntrack-size-small.conf", 3, "settings.conntrack_size: 1023 is out of range (1024..16777216)" },
 	{ "conntrack-size-large.conf", 3, "settings.conntrack_size: 16777217 is out of range (1024..16777216)" },
+	{ "address-cidr.conf", 3, "services[0].address: \"10.0.0.1/24\" is not an IPv4 address" },
+	{ "address-hostname.conf", 4, "services[0].backends[0].address: \"localhost\" is not an IPv4 address" },
+	{ "address-int.conf", 3, "services[0].address: expected a string, got an integer" },
+	{ "address-v4-mapped.conf", 3, "services[0].address: \"::ffff:10.0.0.1\": IPv6 is not supported yet" },
+	{ "address-with-port.conf", 3, "services[0].address: \"10.0.0.1:23\" is not an IPv4 address" },
+	{ "backend-address-ipv6.conf", 4, "services[0].backends[0].address: \"2001:db8::2\": IPv6 is not supported yet" },
+	{ "backend-duplicate-other-source.conf", 5, "services[0].backends[1]: 10.2.0.2:223 is already backends[0] (line 4)" },
+	{ "backend-string.conf", 4, "services[0].backends[0]: expected a group { address = ...; port = ...; }, got a string (\"10.2.0.2:223\")" },
+	{ "backends-empty-array.conf", 4, "services[0].backends: no backends; a service needs at least one" },
+	{ "backends-empty-second.conf", 6, "services[1].backends: no backends; a service needs at least one" },
+	{ "backends-group.conf", 4, "services[0].backends: expected a list of groups ( { ... }, ... ), got a group" },
+	{ "conntrack-size-float.conf", 3, "settings.conntrack_size: expected an integer, got a float" },
+	{ "conntrack-size-int64.conf", 3, "settings.conntrack_size: 17179869184 is out of range (1024..16777216)" },
+	{ "duplicate-backend-key.conf", 5, "duplicate setting name" },
+	{ "duplicate-section.conf", 6, "duplicate setting name" },
+	{ "duplicate-timeout-key.conf", 4, "duplicate setting name" },
+	{ "fib-cache-string.conf", 3, "settings.fib_cache_ms: expected an integer, got a string (\"500\")" },
+	{ "fib-cache-too-large.conf", 3, "settings.fib_cache_ms: 3600001 is out of range (1..3600000)" },
+	{ "icmp-echo-int.conf", 4, "services[0].icmp_echo: expected a boolean (true or false), got an integer" },
+	{ "iface-alias.conf", 3, "interfaces[0]: \"veth0:1\" is not an interface name (no '/', ':' or whitespace)" },
+	{ "iface-dotdot.conf", 2, "interfaces[1]: \"..\" is not an interface name" },
+	{ "iface-nested-list.conf", 2, "interfaces[1]: expected a string, got a list" },
+	{ "include-device.conf", 3, "@include: /dev/zero: is not a regular file" },
+	{ "include-directory.conf", 3, "@include: /: is a directory, not a config file" },
+	{ "include-missing.conf", 3, "@include: /nonexistent/zon-lb/zonlb-missing.conf: cannot open: No such file or directory" },
+	{ "interfaces-group.conf", 2, "interfaces: expected a list of strings ( \"eth0\", ... ), got a group" },
+	{ "interfaces-too-many.conf", 2, "interfaces: 65 interfaces, at most 64 are supported" },
+	{ "name-non-ascii.conf", 3, "services[0].name: \"t\xc3\xablnet\" contains '?' (0xc3)" },
+	{ "port-bool.conf", 3, "services[0].port: expected an integer, got a boolean" },
+	{ "port-float.conf", 5, "services[0].backends[0].port: expected an integer, got a float" },
+	{ "port-hex-out-of-range.conf", 3, "services[0].port: 65536 is out of range (1..65535)" },
+	{ "port-hex-wraps.conf", 5, "0x1000000DF does not fit in a 32-bit integer (libconfig would read it as 223)" },
+	{ "port-negative.conf", 3, "services[0].port: -23 is out of range (1..65535)" },
+	{ "port-wraps-32-bits.conf", 4, "4294967319 does not fit in a 32-bit integer (libconfig would read it as 23)" },
+	{ "protocol-int.conf", 3, "services[0].protocol: expected a string, got an integer" },
+	{ "source-int.conf", 5, "services[0].backends[0].source: expected a string, got an integer" },
+	{ "source-ipv6.conf", 5, "services[0].backends[0].source: \"fe80::1\": IPv6 is not supported yet" },
+	{ "syntax-array-of-groups.conf", 3, "syntax error" },
+	{ "syntax-binary.conf", 3, "syntax error" },
+	{ "syntax-missing-equals.conf", 4, "syntax error" },
+	{ "syntax-missing-equals-string.conf", 4, "syntax error" },
+	{ "syntax-mixed-array.conf", 3, "mismatched element type in array" },
+	{ "syntax-name-starts-with-digit.conf", 4, "syntax error" },
+	{ "syntax-stray-brace.conf", 5, "syntax error" },
+	{ "syntax-unclosed-list.conf", 3, "syntax error" },
+	{ "syntax-unquoted-address.conf", 3, "syntax error" },
+	{ "syntax-unterminated-string.conf", 3, "syntax error" },
+	{ "table-size-negative.conf", 4, "services[0].table_size: -65537 is out of range (251..1048573)" },
+	{ "timeout-negative.conf", 4, "settings.timeouts.udp: -1 is out of range (1..604800)" },
+	{ "timeouts-list.conf", 3, "settings.timeouts: expected a group { tcp_established = ...; ... }, got a list" },
+	{ "unknown-backend-key-typo.conf", 5, "services[0].backends[0].wieght: unknown key; expected one of: address, port, weight, source" },
+	{ "unknown-key-case.conf", 3, "services[0].Name: unknown key; expected one of: name, address, protocol, port, icmp_echo, table_size, backends" },
+	{ "unknown-settings-key-singular.conf", 4, "settings.timeout: unknown key; expected one of: fib_cache_ms, conntrack_size, snat_ports, timeouts" },
+	{ "weight-int64.conf", 4, "services[0].backends[0].weight: 1000000000000 is out of range (0..1000)" },
 };
 
 /* A failed load must say @expect, leave the config empty and, when @line
@@ -629,6 +683,45 @@ static bool test_include_error(void)
 			      "settings.fib_cache_ms: -5 is out of range");
 }
 
+/* An @include'd file gets the checks of the main one: a fifo would block
+ * libconfig, a NUL would cut the file short, and the main file and its
+ * includes hold 1 MiB in all. The error is on the @include line. The
+ * files are the ones the cases above made. */
+static bool include_fails(const char *target, const char *expect)
+{
+	char main_path[512], text[1200];
+
+	tmp_path(main_path, sizeof(main_path), "main.conf");
+	snprintf(text, sizeof(text), "interfaces = ( \"veth0\" );\n@include \"%s\"\n", target);
+	if (!write_file(main_path, text, strlen(text)))
+		return false;
+	return load_fails(main_path, 2, expect);
+}
+
+static bool test_include_fifo(void)
+{
+	char path[512];
+
+	tmp_path(path, sizeof(path), "fifo.conf");
+	return include_fails(path, "is not a regular file");
+}
+
+static bool test_include_nul(void)
+{
+	char path[512];
+
+	tmp_path(path, sizeof(path), "nul.conf");
+	return include_fails(path, "contains a NUL byte");
+}
+
+static bool test_include_too_large(void)
+{
+	char path[512];
+
+	tmp_path(path, sizeof(path), "max.conf");
+	return include_fails(path, "the config and its includes are larger than 1048576 bytes");
+}
+
 /* ---- zlb_config_load_string ---- */
 
 static bool test_string_good(void)
@@ -791,6 +884,31 @@ static bool test_too_many_backends(void)
 			      "services[0].backends: 65 backends, at most 64 are supported");
 }
 
+/* All Maglev tables together: 64 of the largest size fit, 65 do not. */
+static bool test_maglev_total(void)
+{
+	size_t size = 65 * 200 + 64, n = 0;
+	char *text = malloc(size), expect[160];
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	int i, ret;
+
+	CHECK(text, "out of memory");
+	n += snprintf(text + n, size - n, "services = (\n");
+	for (i = 0; i < 65; i++)
+		n += snprintf(text + n, size - n,
+			      "%s{ name = \"s%d\"; address = \"10.0.0.1\"; protocol = \"tcp\"; port = %d;\n"
+			      "  table_size = %d; backends = ( { address = \"10.2.0.2\"; port = 80; } ); }\n",
+			      i ? "," : "", i, i + 1, ZLB_MAGLEV_MAX_SIZE);
+	snprintf(text + n, size - n, ");\n");
+	snprintf(expect, sizeof(expect),
+		 "services[64].table_size: the Maglev tables of services[0..64] hold %llu entries; at most %llu",
+		 65ULL * ZLB_MAGLEV_MAX_SIZE, (unsigned long long)ZLB_MAX_SERVICES * ZLB_MAGLEV_DEFAULT_SIZE);
+	ret = zlb_config_load_string(text, "gen", &cfg, &err);
+	free(text);
+	return expect_failure(ret, &cfg, &err, "gen", 1 + 2 * 65, expect);
+}
+
 static bool test_proto_name(void)
 {
 	CHECK(!strcmp(zlb_proto_name(IPPROTO_TCP), "tcp"), "tcp");
@@ -848,6 +966,9 @@ int main(void)
 	report("1 MiB file", test_max_size());
 	report("NUL byte", test_nul_byte());
 	report("error in an included file", test_include_error());
+	report("@include of a fifo", test_include_fifo());
+	report("@include of a file with a NUL byte", test_include_nul());
+	report("@include past 1 MiB in all", test_include_too_large());
 	report("load_string: good", test_string_good());
 	report("load_string: empty", test_string_empty());
 	report("load_string: error", test_string_bad());
@@ -856,6 +977,7 @@ int main(void)
 	report("1025 services", test_too_many_services());
 	report("64 backends", test_max_backends());
 	report("65 backends", test_too_many_backends());
+	report("Maglev tables too large in all", test_maglev_total());
 	report("zlb_proto_name", test_proto_name());
 
 	remove_tmpdir();
