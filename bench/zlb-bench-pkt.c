@@ -236,21 +236,12 @@ static int lb_reopen(struct lb *lb, struct zlb_err *err)
 
 static int read_counters(const struct lb *lb, long long total[ZLB_C_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v;
+	__u64 v[ZLB_C_MAX];
 
-	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+	if (zlb_maps_read_counters(&lb->maps, v))
 		return -1;
-	for (__u32 c = 0; c < ZLB_C_MAX; c++) {
-		if (bpf_map_lookup_elem(lb->maps.fd[ZLB_M_STATS], &c, v)) {
-			free(v);
-			return -1;
-		}
-		total[c] = 0;
-		for (int i = 0; i < ncpu; i++)
-			total[c] += v[i];
-	}
-	free(v);
+	for (int c = 0; c < ZLB_C_MAX; c++)
+		total[c] = v[c];
 	return 0;
 }
 

@@ -61,6 +61,9 @@ int zlb_maps_from_object(struct bpf_object *obj, struct zlb_maps *m, struct zlb_
 int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		   const struct zlb_resolved *res, struct zlb_err *err);
 
+/* The global counters (zlb_stats), summed over CPUs. */
+int zlb_maps_read_counters(const struct zlb_maps *m, __u64 total[ZLB_C_MAX]);
+
 /* The ifindexes zon-lb is configured on (zlb_ifaces keys); returns count. */
 int zlb_maps_ifindexes(const struct zlb_maps *m, __u32 *out, int max);
 

@@ -314,6 +314,27 @@ zlb_reference_topology() {
 	zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
 }
 
+# zlb_packet_ns NAME: the one namespace of the BPF_PROG_TEST_RUN tests (packet
+# tests, fuzzer), left in NS: veth0<->veth1 and veth2<->veth3, MACs
+# 02:00:00:00:00:0N, veth0 10.0.0.1/24 and veth2 10.2.0.1/24, forwarding on.
+# The caller adds the neighbours and routes its frames need.
+zlb_packet_ns() {
+	local i
+	zlb_netns_add "$1"
+	NS=$ZLB_NETNS_NAME
+	zlb_must ip -n "$NS" link add veth0 type veth peer name veth1
+	zlb_must ip -n "$NS" link add veth2 type veth peer name veth3
+	for i in 0 1 2 3; do
+		zlb_must ip -n "$NS" link set "veth$i" address "02:00:00:00:00:0$i"
+		zlb_must ip -n "$NS" link set "veth$i" up
+	done
+	zlb_must ip -n "$NS" addr add 10.0.0.1/24 dev veth0
+	zlb_must ip -n "$NS" addr add 10.2.0.1/24 dev veth2
+	zlb_must ip netns exec "$NS" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
+		net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth1.forwarding=1 \
+		net.ipv4.conf.veth2.forwarding=1 net.ipv4.conf.veth3.forwarding=1
+}
+
 # zlb_load_in_lb ARGS...: run zlb-load inside the load balancer's namespace
 # with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS) and ZLB_BPF_OBJ.
 zlb_load_in_lb() {

@@ -20,20 +20,7 @@ FUZZ=$ZLB_BUILDDIR/tests/fuzz/zlb-fuzz
 [ -x "$FUZZ" ] || zlb_die "not built: $FUZZ (make $FUZZ)"
 [ -r "$ZLB_BPF_OBJ" ] || zlb_die "BPF object not built: $ZLB_BPF_OBJ"
 
-zlb_netns_add zfuzz
-NS=$ZLB_NETNS_NAME
-
-zlb_must ip -n "$NS" link add veth0 type veth peer name veth1
-zlb_must ip -n "$NS" link add veth2 type veth peer name veth3
-for i in 0 1 2 3; do
-	zlb_must ip -n "$NS" link set "veth$i" address "02:00:00:00:00:0$i"
-	zlb_must ip -n "$NS" link set "veth$i" up
-done
-zlb_must ip -n "$NS" addr add 10.0.0.1/24 dev veth0
-zlb_must ip -n "$NS" addr add 10.2.0.1/24 dev veth2
-zlb_must ip netns exec "$NS" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
-	net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth1.forwarding=1 \
-	net.ipv4.conf.veth2.forwarding=1 net.ipv4.conf.veth3.forwarding=1
+zlb_packet_ns zfuzz
 
 # Remote clients behind a gateway; on-link clients are learned from their
 # first packets (zlb_neigh).

@@ -244,21 +244,12 @@ static const char *const counter_names[ZLB_C_MAX] = ZLB_COUNTER_NAMES;
 
 static int read_counters(const struct lb *lb, long long total[ZLB_C_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v;
+	__u64 v[ZLB_C_MAX];
 
-	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
+	if (zlb_maps_read_counters(&lb->maps, v))
 		return -1;
-	for (__u32 c = 0; c < ZLB_C_MAX; c++) {
-		if (bpf_map_lookup_elem(lb->maps.fd[ZLB_M_STATS], &c, v)) {
-			free(v);
-			return -1;
-		}
-		total[c] = 0;
-		for (int i = 0; i < ncpu; i++)
-			total[c] += v[i];
-	}
-	free(v);
+	for (int c = 0; c < ZLB_C_MAX; c++)
+		total[c] = v[c];
 	return 0;
 }
 
