@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -39,6 +38,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "netlink.h"
 #include "bench_abi.h"
 #include "flows.h"
 
@@ -59,19 +59,15 @@ static int fail(const char *fmt, ...)
 	return 1;
 }
 
+/* Interface @name's MAC address. */
 static int if_mac(const char *name, uint8_t mac[6])
 {
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
+	struct zlb_iface_info ii;
 
-	if (fd < 0)
+	if (zlb_iface_info(name, &ii))
 		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	close(fd);
-	if (!rc)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return rc;
+	memcpy(mac, ii.mac, 6);
+	return 0;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])

@@ -93,6 +93,20 @@ int zlb_nl_link(struct zlb_nl *nl, const char *name, struct zlb_link *out, struc
 	return 0;
 }
 
+int zlb_iface_info(const char *name, struct zlb_iface_info *out)
+{
+	struct zlb_nl *nl = zlb_nl_open(NULL);
+	struct zlb_link link;
+	int rc = -1;
+
+	if (nl && !zlb_nl_link(nl, name, &link, NULL)) {
+		*out = link.info;
+		rc = 0;
+	}
+	zlb_nl_close(nl);
+	return rc;
+}
+
 /* Send @msg; with @cb, the kernel's one reply (or its error) goes to @cb,
  * without, wait for its ack. A reply and an ack are never both asked for:
  * libnl stops reading after a reply, and a stray ack would be taken as the

@@ -24,6 +24,10 @@ struct zlb_link {
 /* Look up interface @name. -1 with @err when there is none. */
 int zlb_nl_link(struct zlb_nl *nl, const char *name, struct zlb_link *out, struct zlb_err *err);
 
+/* zlb_nl_link() on a socket of its own: index and MAC of interface @name
+ * for code that needs nothing else of netlink. -1 when there is none. */
+int zlb_iface_info(const char *name, struct zlb_iface_info *out);
+
 struct zlb_route_info {
 	__u32 oif;
 	__be32 gateway;         /* 0 when @dst is on-link */

@@ -424,6 +424,46 @@ zlb_tcp_connected() {
 		awk -v p="$2:$3" '$4 == p { ok = 1 } END { exit !ok }'
 }
 
+# zlb_client_port: the client port, in $ZC, of the established connection
+# to the reference service 10.0.0.1:23.
+zlb_client_port() {
+	ip netns exec "$ZC" ss -Htn state established "( dport = :23 )" |
+		awk '$4 == "10.0.0.1:23" { split($3, a, ":"); print a[2]; exit }'
+}
+
+# zlb_resets_mark: note Tcp EstabResets of the client and the server
+# namespace, for zlb_check_no_resets.
+zlb_resets_mark() {
+	ZLB_RESETS_C=$(zlb_snmp "$ZC" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZC"
+	ZLB_RESETS_S=$(zlb_snmp "$ZS" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZS"
+}
+
+# zlb_check_no_resets: no connection was reset on either end since
+# zlb_resets_mark.
+zlb_check_no_resets() {
+	local c s
+	c=$(zlb_snmp "$ZC" Tcp EstabResets)
+	s=$(zlb_snmp "$ZS" Tcp EstabResets)
+	if [ "$c" = "$ZLB_RESETS_C" ] && [ "$s" = "$ZLB_RESETS_S" ]; then
+		zlb_pass "no reset on either end (Tcp EstabResets unchanged)"
+	else
+		zlb_fail "no reset on either end" \
+			"EstabResets client $ZLB_RESETS_C -> $c, server $ZLB_RESETS_S -> $s"
+	fi
+}
+
+# zlb_check_same_connection PORT: the established connection to the
+# reference service still uses client port PORT.
+zlb_check_same_connection() {
+	local now
+	now=$(zlb_client_port)
+	if [ -n "$1" ] && [ "$1" = "$now" ]; then
+		zlb_pass "it is the same connection (client port $1)"
+	else
+		zlb_fail "it is the same connection" "client port before '$1', now '$now'"
+	fi
+}
+
 # --- UDP with python3 -----------------------------------------------------
 
 # zlb_udp_echo_server NS ADDR PORT TAG: answers "echo:" + payload to every

@@ -209,11 +209,7 @@ if ! zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1; then
 	zlb_summary
 fi
 zlb_pass "the server sees a connection from 10.2.0.1"
-client_port() {
-	ip netns exec "$ZC" ss -Htn state established "( dport = :23 )" |
-		awk '$4 == "10.0.0.1:23" { split($3, a, ":"); print a[2]; exit }'
-}
-port=$(client_port)
+port=$(zlb_client_port)
 exchange() {
 	zlb_line_crosses "$1: a line from the client reaches the server" \
 		cli "$ZLB_TMP/srv.out" "client to server $1 $ZLB_SUFFIX"
@@ -221,8 +217,7 @@ exchange() {
 		srv "$ZLB_TMP/cli.out" "server to client $1 $ZLB_SUFFIX"
 }
 exchange "installed $VERSION"
-resets_c=$(zlb_snmp "$ZC" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZC"
-resets_s=$(zlb_snmp "$ZS" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZS"
+zlb_resets_mark
 
 # --- the upgrade ------------------------------------------------------------------
 
@@ -281,13 +276,13 @@ else
 fi
 exchange "run again"
 
-if zlb_alive "$srv_pid" && zlb_alive "$cli_pid" && [ -n "$port" ] && [ "$(client_port)" = "$port" ] &&
-	[ "$(zlb_snmp "$ZC" Tcp EstabResets)" = "$resets_c" ] &&
-	[ "$(zlb_snmp "$ZS" Tcp EstabResets)" = "$resets_s" ]; then
+if zlb_alive "$srv_pid" && zlb_alive "$cli_pid" && [ -n "$port" ] && [ "$(zlb_client_port)" = "$port" ] &&
+	[ "$(zlb_snmp "$ZC" Tcp EstabResets)" = "$ZLB_RESETS_C" ] &&
+	[ "$(zlb_snmp "$ZS" Tcp EstabResets)" = "$ZLB_RESETS_S" ]; then
 	zlb_pass "the connection survived the upgrade (client port $port, no reset)"
 else
 	zlb_fail "the connection survived the upgrade" \
-		"client port $port -> $(client_port); $(ip netns exec "$ZC" ss -tan)"
+		"client port $port -> $(zlb_client_port); $(ip netns exec "$ZC" ss -tan)"
 fi
 
 kill -TERM "$SVC"

@@ -174,8 +174,7 @@ if ! zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1; then
 	zlb_summary
 fi
 zlb_pass "a client connects through the service"
-client_port=$(ip netns exec "$ZC" ss -Htn state established "( dport = :23 )" |
-	awk '$4 == "10.0.0.1:23" { split($3, a, ":"); print a[2]; exit }')
+client_port=$(zlb_client_port)
 
 # exchange TAG: one line each way on the open connection.
 exchange() {
@@ -186,8 +185,7 @@ exchange() {
 }
 exchange "loaded"
 
-resets_c=$(zlb_snmp "$ZC" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZC"
-resets_s=$(zlb_snmp "$ZS" Tcp EstabResets) || zlb_die "cannot read Tcp EstabResets in $ZS"
+zlb_resets_mark
 
 # extra_answers: the service only reload.conf has answers.
 zlb_udp_echo_server "$ZS" 10.2.0.2 9999 extra
@@ -267,19 +265,8 @@ else
 	zlb_fail "the connection is still ESTABLISHED on both ends" \
 		"$(ip netns exec "$ZC" ss -tan; ip netns exec "$ZS" ss -tan)"
 fi
-now_port=$(ip netns exec "$ZC" ss -Htn state established "( dport = :23 )" |
-	awk '$4 == "10.0.0.1:23" { split($3, a, ":"); print a[2]; exit }')
-if [ -n "$client_port" ] && [ "$client_port" = "$now_port" ]; then
-	zlb_pass "it is the same connection (client port $client_port)"
-else
-	zlb_fail "it is the same connection" "client port before '$client_port', now '$now_port'"
-fi
-if [ "$(zlb_snmp "$ZC" Tcp EstabResets)" = "$resets_c" ] &&
-	[ "$(zlb_snmp "$ZS" Tcp EstabResets)" = "$resets_s" ]; then
-	zlb_pass "no reset on either end"
-else
-	zlb_fail "no reset on either end" "Tcp EstabResets grew"
-fi
+zlb_check_same_connection "$client_port"
+zlb_check_no_resets
 
 # SIGTERM: detach and remove the pins, exit 0.
 kill -TERM "$SVC"

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "netlink.h"
 #include "../bpf/syn_flood.h"
 
 #define FRAME_LEN 54          /* Ethernet, IPv4, TCP: the program writes it all */
@@ -47,19 +47,15 @@ static int fail(const char *what)
 	return 1;
 }
 
+/* Interface @name's MAC address. */
 static int if_mac(const char *name, __u8 mac[6])
 {
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
+	struct zlb_iface_info ii;
 
-	if (fd < 0)
+	if (zlb_iface_info(name, &ii))
 		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
-	close(fd);
-	if (!rc)
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	return rc;
+	memcpy(mac, ii.mac, 6);
+	return 0;
 }
 
 static int host_addr(const char *s, __u32 *addr)

@@ -141,17 +141,13 @@ struct lb {
 
 static int port_info(struct port *p)
 {
-	struct zlb_nl *nl = zlb_nl_open(NULL);
-	struct zlb_link link;
-	int rc = -1;
+	struct zlb_iface_info ii;
 
-	if (nl && !zlb_nl_link(nl, p->name, &link, NULL)) {
-		p->ifindex = link.info.ifindex;
-		memcpy(p->mac, link.info.mac, 6);
-		rc = 0;
-	}
-	zlb_nl_close(nl);
-	return rc;
+	if (zlb_iface_info(p->name, &ii))
+		return -1;
+	p->ifindex = ii.ifindex;
+	memcpy(p->mac, ii.mac, 6);
+	return 0;
 }
 
 static const struct port *port_by_name(const char *name)
