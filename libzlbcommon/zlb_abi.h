@@ -29,6 +29,7 @@
 #define ZLB_MAP_SNAT_ADDRS "zlb_snat_addrs"
 
 #define ZLB_PROG_XDP_NAME "zlb_xdp"
+#define ZLB_PROG_TC_NAME  "zlb_tc"     /* the same data plane as a tc (clsact) program */
 
 /* Sizes. */
 #define ZLB_MAX_SERVICES        1024
@@ -194,9 +195,14 @@ struct zlb_neigh_entry {
 /* zlb_ifaces: key is an ifindex of a configured interface. */
 struct zlb_iface {
 	__u8 mac[6];
-	__u16 flags;
+	__u16 flags;             /* ZLB_IF_F_* */
 	__u32 slot;              /* index in the config: zlb_if_stats key */
 };
+
+/* zlb_iface.flags (0 in pins of older loads: XDP, no peer redirect). */
+#define ZLB_IF_F_TC        (1 << 0)  /* the tc program runs here, not XDP */
+#define ZLB_IF_F_PEER_NS   (1 << 1)  /* a veth whose peer is in another network
+                                        namespace: tc sends with bpf_redirect_peer */
 
 /* zlb_svc_stats (per-CPU array, key service id) and zlb_be_stats (per-CPU
  * array, key backend id): traffic the load balancer forwarded for them,
