@@ -13,7 +13,7 @@
 # Knobs (environment): ZLB_BENCH_REPEAT (passes per per-packet run,
 # 1000000), ZLB_BENCH_SECONDS (per forwarding/TCP run, 3), ZLB_BENCH_RUNS
 # (runs per figure, the median is kept, 3), ZLB_BENCH_SKIP (parts to skip,
-# comma-separated: pkt,fwd,tcp,ctl), ZLB_BENCH_OUT (where results.json,
+# comma-separated: pkt,fwd,tcp,ctl, and tc for every tc figure), ZLB_BENCH_OUT (where results.json,
 # results.tsv and the plot go; default a new $TMPDIR/zlb-bench-XXXXXX).
 # Needs root; builds its own namespaces (tests/lib.sh) and never touches
 # the host's interfaces.
@@ -100,13 +100,31 @@ bench_pkt() {
 	zlb_must ip -n "$ns" neigh add 10.0.0.2 lladdr 02:00:00:00:00:01 dev veth0 nud permanent
 	zlb_must ip -n "$ns" neigh add 10.2.0.2 lladdr 02:00:00:00:00:03 dev veth2 nud permanent
 	zlb_must ip -n "$ns" route add 10.9.0.0/16 via 10.0.0.2
-	note "pkt: BPF_PROG_TEST_RUN, $ZLB_BENCH_REPEAT passes x $ZLB_BENCH_RUNS runs per case"
-	ip netns exec "$ns" "$PKT" run "$ZLB_BENCH_BIN" "$ZLB_BPF_OBJ" \
+	pkt_hook "$ns" xdp "$ZLB_BPF_OBJ"
+	if ! skipped tc; then
+		if [ -r "$ZLB_BPF_TC_OBJ" ]; then
+			pkt_hook "$ns" tc "$ZLB_BPF_TC_OBJ"
+		else
+			rec pkt_tc meta note "n/a (no tc build: $ZLB_BPF_TC_OBJ)"
+		fi
+	fi
+}
+
+# The records' part of each hook's per-packet figures (zlb-bench-pkt's).
+pkt_part() {
+	if [ "$1" = tc ]; then echo pkt_tc; else echo pkt; fi
+}
+
+# pkt_hook NS xdp|tc OBJECT: every per-packet case with one build.
+pkt_hook() {
+	note "pkt: $2: BPF_PROG_TEST_RUN, $ZLB_BENCH_REPEAT passes x $ZLB_BENCH_RUNS runs per case"
+	ip netns exec "$1" "$PKT" run "$2" "$ZLB_BENCH_BIN" "$3" \
 		"$ZLB_BENCH_REPEAT" "$ZLB_BENCH_RUNS" >>"$RESULTS"
 	case $? in
 	0) ;;
-	1) zlb_log "pkt: some cases did not do what they should (see 'check' in the table)" ;;
-	*) zlb_log "pkt: the per-packet benchmark could not run" ;;
+	1) zlb_log "pkt: $2: some cases did not do what they should (see 'check' in the table)" ;;
+	*) zlb_log "pkt: $2: the per-packet benchmark could not run"
+	   rec "$(pkt_part "$2")" meta note "n/a (zlb-bench-pkt could not run, see its messages)" ;;
 	esac
 }
 
@@ -143,6 +161,10 @@ topology() {
 	);
 	interfaces = ( "veth0", "veth2" );
 	EOF
+	# The same services with the tc build on both interfaces.
+	CONF_TC=$ZLB_TMP/bench-tc.conf
+	sed 's/^interfaces = .*/interfaces = ( { name = "veth0"; mode = "tc"; }, { name = "veth2"; mode = "tc"; } );/' \
+		"$CONF" >"$CONF_TC"
 }
 
 # Senders' checksum offload: the kernel paths keep the veth default (on,
@@ -154,19 +176,31 @@ sender_csum() {
 }
 
 # path_up PATH / path_down PATH, and the destination the client uses.
+# A path that cannot be set up returns 1 with the reason in PATH_NOTE.
 path_up() {
+	local hook conf
+	PATH_NOTE=""
 	case $1 in
 	route)
 		sender_csum on
 		DST=10.2.0.2 UDP_DPORT=$FWD_PORT TCP_DPORT=$TCP_PORT ;;
-	floor)
-		sender_csum off
-		zlb_must ip netns exec "$ZL" "$NET" floor "$ZLB_BENCH_BIN" \
+	floor | floor_tc | floor_tc_peer)
+		case $1 in
+		floor) sender_csum off; hook=xdp ;;
+		floor_tc) sender_csum on; hook=tc ;;
+		floor_tc_peer) sender_csum on; hook=tc-peer ;;
+		esac
+		zlb_must ip netns exec "$ZL" "$NET" floor "$ZLB_BENCH_BIN" "$hook" \
 			"veth0:veth2:$MAC3" "veth2:veth0:$MAC1"
 		DST=10.2.0.2 UDP_DPORT=$FWD_PORT TCP_DPORT=$TCP_PORT ;;
-	zlb)
-		sender_csum off
-		zlb_load_in_lb "$CONF" >/dev/null || zlb_die "zlb-load $CONF failed"
+	zlb | zlb_tc)
+		if [ "$1" = zlb ]; then sender_csum off; conf=$CONF; else sender_csum on; conf=$CONF_TC; fi
+		if ! zlb_load_in_lb "$conf" >/dev/null 2>"$ZLB_TMP/load.err"; then
+			cat "$ZLB_TMP/load.err" >&2
+			PATH_NOTE="n/a (zlb-load failed: $(tail -1 "$ZLB_TMP/load.err"))"
+			return 1
+		fi
+		cat "$ZLB_TMP/load.err" >&2
 		DST=10.0.0.1 UDP_DPORT=5353 TCP_DPORT=23 ;;
 	nft)
 		sender_csum on
@@ -195,9 +229,31 @@ path_down() {
 	floor)
 		ip -n "$ZL" link set dev veth0 xdp off
 		ip -n "$ZL" link set dev veth2 xdp off ;;
-	zlb) zlb_load_in_lb --unload >/dev/null || zlb_log "warning: zlb-load --unload failed" ;;
+	floor_tc | floor_tc_peer)
+		ip netns exec "$ZL" tc qdisc del dev veth0 clsact
+		ip netns exec "$ZL" tc qdisc del dev veth2 clsact ;;
+	zlb | zlb_tc) zlb_load_in_lb --unload >/dev/null 2>&1 || zlb_log "warning: zlb-load --unload failed" ;;
 	nft) ip netns exec "$ZL" nft delete table ip zlbbench ;;
 	esac
+}
+
+# The tc paths exist to keep what an XDP program on a veth takes away:
+# record, per path, that no veth on the way runs XDP and what the senders
+# offload (the veth defaults: checksum offload and TSO on).
+tc_offloads() {
+	local nsif ns ifc xdp="" offl="" k
+	for nsif in "$ZC/veth1" "$ZL/veth0" "$ZL/veth2" "$ZS/veth3"; do
+		ns=${nsif%/*} ifc=${nsif#*/}
+		ip -n "$ns" link show dev "$ifc" | grep -q 'prog/xdp' && xdp="$xdp $ifc"
+	done
+	for nsif in "$ZC/veth1" "$ZS/veth3"; do
+		ns=${nsif%/*} ifc=${nsif#*/}
+		k=$(ip netns exec "$ns" ethtool -k "$ifc" | awk -F': ' '
+			$1 == "tx-checksumming" { c = $2 } $1 == "tcp-segmentation-offload" { t = $2 }
+			END { printf "tx-checksumming %s, TSO %s", c, t }')
+		offl="$offl${offl:+; }$ifc $k"
+	done
+	rec tc "$1" offloads "$offl; XDP on:${xdp:- none}"
 }
 
 sink_count() {
@@ -205,10 +261,13 @@ sink_count() {
 }
 
 # fwd_run GEN: one run of generator GEN (live or sendmmsg) towards the
-# current path; prints "received_pps offered_pps".
+# current path; prints "received_pps offered_pps stack_forwarded": the last
+# one counts what the load balancer's own stack forwarded meanwhile (Ip
+# ForwDatagrams), which on a program's path is traffic the program let by.
 fwd_run() {
-	local before after out sent secs
+	local before after fwd0 fwd1 out sent secs
 	before=$(sink_count) || return 1
+	fwd0=$(zlb_snmp "$ZL" Ip ForwDatagrams) || return 1
 	case $1 in
 	live) out=$(ip netns exec "$ZC" "$NET" live "$ZLB_BENCH_BIN" veth1 vgen0 "$MAC0" \
 		10.0.0.2 "$DST" "$UDP_DPORT" "$ZLB_BENCH_SECONDS") ;;
@@ -216,21 +275,25 @@ fwd_run() {
 	esac || return 1
 	sleep 0.2     # what is still queued arrives
 	after=$(sink_count) || return 1
+	fwd1=$(zlb_snmp "$ZL" Ip ForwDatagrams) || return 1
 	read -r _ sent secs <<<"$out"
-	awk -v n=$((after - before)) -v sent="$sent" -v s="$secs" \
-		'BEGIN { printf "%.0f %.0f\n", n / s, sent / s }'
+	awk -v n=$((after - before)) -v sent="$sent" -v s="$secs" -v f=$((fwd1 - fwd0)) \
+		'BEGIN { printf "%.0f %.0f %d\n", n / s, sent / s, f }'
 }
 
 # fwd PATH GEN: medians over the runs, recorded.
 fwd() {
-	local r got pps=() offered=()
+	local r got pps=() offered=() stack=0
 	for ((r = 0; r < ZLB_BENCH_RUNS; r++)); do
 		got=$(fwd_run "$2") || { zlb_log "fwd: $1/$2: a run failed"; return; }
-		pps+=("${got% *}")
-		offered+=("${got#* }")
+		read -r -a got <<<"$got"
+		pps+=("${got[0]}")
+		offered+=("${got[1]}")
+		stack=$((stack + got[2]))
 	done
 	rec fwd "$1" "$2_pps" "$(printf '%s\n' "${pps[@]}" | median)"
 	rec fwd "$1" "$2_offered_pps" "$(printf '%s\n' "${offered[@]}" | median)"
+	rec fwd "$1" "$2_stack_forwarded" "$stack"
 	note "fwd: $1 $2: $(printf '%s\n' "${pps[@]}" | median) pps at the server"
 }
 
@@ -283,12 +346,19 @@ bench_paths() {
 		fwd_ceiling
 	fi
 	# nftables last: its conntrack state stays in the namespace.
-	for path in route floor zlb nft; do
+	for path in route floor zlb floor_tc floor_tc_peer zlb_tc nft; do
+		case $path in *tc*) skipped tc && continue ;; esac
 		if [ $path = nft ] && [ $have_nft = 0 ]; then
 			rec fwd nft note "n/a (nft not installed)"
 			continue
 		fi
-		path_up $path
+		if ! path_up $path; then
+			zlb_log "$path: $PATH_NOTE"
+			rec fwd $path note "$PATH_NOTE"
+			path_down $path
+			continue
+		fi
+		case $path in *tc*) tc_offloads $path ;; esac
 		if ! skipped fwd; then
 			fwd $path live
 			fwd $path sendmmsg

@@ -4,9 +4,13 @@
  * rather than a shell command. Each runs inside the namespace bench.sh
  * enters it in.
  *
- *   floor DIR IN:OUT:DMAC ...   attach bench_floor (floor.bpf.o in DIR) to
+ *   floor DIR HOOK IN:OUT:DMAC ...
+ *                               attach a floor (floor.bpf.o in DIR) to
  *                               every IN, forwarding to OUT with
- *                               destination MAC DMAC (source: OUT's MAC)
+ *                               destination MAC DMAC (source: OUT's MAC);
+ *                               HOOK: xdp (bench_floor), tc (bench_floor_tc)
+ *                               or tc-peer (bench_floor_tc_peer), the tc
+ *                               ones on clsact ingress
  *   xdp DIR PROG IFNAME         attach bench_pass or bench_drop to IFNAME
  *   sink DIR IFNAME PORT PIN    count and drop UDP to PORT arriving on
  *                               IFNAME (tc ingress); the counter is pinned
@@ -117,7 +121,7 @@ static int map_fd(struct bpf_object *obj, const char *name)
 }
 
 /* Native (driver) mode: a veth runs it on its own receive path. */
-static int attach(int fd, const char *ifname)
+static int xdp_attach(int fd, const char *ifname)
 {
 	int ifindex = if_nametoindex(ifname), rc;
 
@@ -129,18 +133,52 @@ static int attach(int fd, const char *ifname)
 	return 0;
 }
 
-/* ---- XDP programs on the load balancer ---------------------------------- */
-
-static int cmd_floor(const char *dir, int n, char **pairs)
+/* tc ingress, direct action, on a clsact qdisc made if missing. It stays
+ * after this process exits; `tc qdisc del dev IFNAME clsact` removes it. */
+static int tc_attach(int fd, const char *ifname)
 {
-	struct bpf_object *obj = open_obj(dir, "floor.bpf.o");
-	int ports, tx, floor;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fd);
+	int rc;
 
+	hook.ifindex = if_nametoindex(ifname);
+	if (!hook.ifindex)
+		return fail("no interface %s", ifname);
+	rc = bpf_tc_hook_create(&hook);
+	if (rc && rc != -EEXIST)
+		return fail("cannot add clsact to %s: %s", ifname, strerror(-rc));
+	rc = bpf_tc_attach(&hook, &opts);
+	if (rc)
+		return fail("cannot attach to %s (tc ingress): %s", ifname, strerror(-rc));
+	return 0;
+}
+
+/* ---- floors on the load balancer ------------------------------------------ */
+
+static const struct {
+	const char *hook, *prog;
+	int (*attach)(int fd, const char *ifname);
+} floors[] = {
+	{ "xdp", "bench_floor", xdp_attach },
+	{ "tc", "bench_floor_tc", tc_attach },
+	{ "tc-peer", "bench_floor_tc_peer", tc_attach },
+};
+
+static int cmd_floor(const char *dir, const char *hook, int n, char **pairs)
+{
+	struct bpf_object *obj;
+	int ports, tx, floor, f;
+
+	for (f = 0; f < (int)ARRAY_SIZE(floors) && strcmp(floors[f].hook, hook); f++)
+		;
+	if (f == (int)ARRAY_SIZE(floors))
+		return fail("floor: no hook %s (xdp, tc or tc-peer)", hook);
+	obj = open_obj(dir, "floor.bpf.o");
 	if (!obj || load_obj(obj))
 		return 1;
 	ports = map_fd(obj, "bench_ports");
 	tx = map_fd(obj, "bench_tx");
-	floor = prog_fd(obj, "bench_floor");
+	floor = prog_fd(obj, floors[f].prog);
 	for (int i = 0; i < n; i++) {
 		char in[IF_NAMESIZE], out[IF_NAMESIZE], dmac[18];
 		struct zlb_bench_port p = {};
@@ -162,7 +200,7 @@ static int cmd_floor(const char *dir, int n, char **pairs)
 		char in[IF_NAMESIZE];
 
 		sscanf(pairs[i], "%15[^:]", in);
-		if (attach(floor, in))
+		if (floors[f].attach(floor, in))
 			return 1;
 	}
 	return 0;
@@ -174,7 +212,7 @@ static int cmd_xdp(const char *dir, const char *prog, const char *ifname)
 
 	if (!obj || load_obj(obj))
 		return 1;
-	return attach(prog_fd(obj, prog), ifname);
+	return xdp_attach(prog_fd(obj, prog), ifname);
 }
 
 /* ---- the server's counter ------------------------------------------------ */
@@ -183,30 +221,16 @@ static int cmd_sink(const char *dir, const char *ifname, const char *port, const
 {
 	struct bpf_object *obj = open_obj(dir, "sink.bpf.o");
 	__u16 p = strtoul(port, NULL, 10);
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts);
 	struct bpf_map *rodata;
-	int rc;
 
 	if (!obj)
 		return 1;
 	rodata = bpf_object__find_map_by_name(obj, ".rodata");
 	if (!rodata || bpf_map__set_initial_value(rodata, &p, sizeof(p)))
 		return fail("sink.bpf.o: unexpected .rodata");
-	if (load_obj(obj))
+	if (load_obj(obj) || tc_attach(prog_fd(obj, "bench_sink"), ifname))
 		return 1;
-	hook.ifindex = if_nametoindex(ifname);
-	if (!hook.ifindex)
-		return fail("no interface %s", ifname);
-	rc = bpf_tc_hook_create(&hook);
-	if (rc && rc != -EEXIST)
-		return fail("cannot add clsact to %s: %s", ifname, strerror(-rc));
-	opts.prog_fd = prog_fd(obj, "bench_sink");
-	rc = bpf_tc_attach(&hook, &opts);
-	if (rc)
-		return fail("cannot attach the sink to %s: %s", ifname, strerror(-rc));
-	rc = bpf_obj_pin(map_fd(obj, "bench_sink_count"), pin);
-	if (rc)
+	if (bpf_obj_pin(map_fd(obj, "bench_sink_count"), pin))
 		return fail("cannot pin %s: %s", pin, strerror(errno));
 	return 0;
 }
@@ -265,7 +289,7 @@ static int cmd_live(const char *dir, const char *ifname, const char *spare, cons
 	fd = prog_fd(obj, "bench_gen");
 	/* Attached somewhere, the program is in the XDP dispatcher already:
 	 * a test run then skips the dispatcher update and its RCU wait. */
-	if (attach(fd, spare))
+	if (xdp_attach(fd, spare))
 		return 1;
 
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
@@ -331,7 +355,7 @@ static int cmd_sendmmsg(const char *dst, const char *port, double seconds)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: zlb-bench-net floor DIR IN:OUT:DMAC ...\n"
+		"usage: zlb-bench-net floor DIR xdp|tc|tc-peer IN:OUT:DMAC ...\n"
 		"       zlb-bench-net xdp DIR bench_pass|bench_drop IFNAME\n"
 		"       zlb-bench-net sink DIR IFNAME PORT PIN\n"
 		"       zlb-bench-net count PIN\n"
@@ -345,8 +369,8 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
 
-	if (!strcmp(cmd, "floor") && argc >= 4)
-		return cmd_floor(argv[2], argc - 3, argv + 3);
+	if (!strcmp(cmd, "floor") && argc >= 5)
+		return cmd_floor(argv[2], argv[3], argc - 4, argv + 4);
 	if (!strcmp(cmd, "xdp") && argc == 5)
 		return cmd_xdp(argv[2], argv[3], argv[4]);
 	if (!strcmp(cmd, "sink") && argc == 6)

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * zlb-bench-pkt: what one packet costs in zon-lb's data plane, measured with
- * BPF_PROG_TEST_RUN against an XDP_PASS program and the XDP floor in the same
- * run.
+ * BPF_PROG_TEST_RUN against a PASS program and the floors of the same hook
+ * in the same run.
  *
- *   zlb-bench-pkt run BENCH_BPF_DIR ZLB_OBJECT REPEAT RUNS
+ *   zlb-bench-pkt run xdp|tc BENCH_BPF_DIR ZLB_OBJECT REPEAT RUNS
  *       in the namespace bench.sh builds (packets.sh's interfaces, MACs,
- *       routes and neighbours, plus clients 10.9.0.0/16 behind 10.0.0.2)
+ *       routes and neighbours, plus clients 10.9.0.0/16 behind 10.0.0.2);
+ *       xdp: the XDP build (bpf/zlb.bpf.o) against XDP_PASS and the XDP
+ *       floor; tc: the tc build (bpf/zlb_tc.bpf.o) on BPF_PROG_TEST_RUN's
+ *       skbs against TC_ACT_OK and the two tc floors
  *   zlb-bench-pkt ct-fill PIN_DIR FLOWS
  *       fill a loaded zon-lb's pinned connection table with FLOWS flows
  *
@@ -17,8 +20,8 @@
  * by exactly REPEAT or not at all as the case means, the last verdict and
  * the frame that left (tuple, MACs, checksums) are the intended ones.
  *
- * Results go to stdout as tab-separated records, "pkt ROW COLUMN VALUE";
- * progress and problems to stderr.
+ * Results go to stdout as tab-separated records, "PART ROW COLUMN VALUE"
+ * (PART: pkt for xdp, pkt_tc for tc); progress and problems to stderr.
  */
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +35,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -47,6 +51,38 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+
+/* ---- the hook under test ------------------------------------------------ */
+
+struct yardstick {
+	const char *row, *prog;    /* in floor.bpf.o */
+};
+
+struct hook {
+	const char *name;          /* on the command line */
+	const char *part;          /* of the records */
+	const char *prog;          /* zon-lb's program */
+	const char *restore;       /* the wrapper (restore.bpf.o) and its */
+	const char *target;        /* program array */
+	int pass, redirect;        /* verdicts */
+	/* [0]: the PASS program every net figure adds back; then floors, the
+	 * first one the one whose figure counts as "the floor" */
+	struct yardstick yard[3];
+	const char *no_partial;    /* why a partial checksum cannot be run */
+};
+
+static const struct hook hooks[] = {
+	{ "xdp", "pkt", ZLB_PROG_XDP_NAME, "bench_restore", "bench_target", XDP_PASS, XDP_REDIRECT,
+	  { { "xdp_pass", "bench_pass" }, { "floor", "bench_floor" } }, NULL },
+	{ "tc", "pkt_tc", ZLB_PROG_TC_NAME, "bench_restore_tc", "bench_target_tc",
+	  TC_ACT_OK, TC_ACT_REDIRECT,
+	  { { "tc_pass", "bench_pass_tc" }, { "floor_tc_peer", "bench_floor_tc_peer" },
+	    { "floor_tc", "bench_floor_tc" } },
+	  "n/a: a partial checksum is skb state (CHECKSUM_PARTIAL) that BPF_PROG_TEST_RUN "
+	  "cannot build; the reference topology's tc paths run with it" },
+};
+
+static const struct hook *hook = &hooks[0];
 
 /* ---- the namespace ------------------------------------------------------ */
 
@@ -178,7 +214,11 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 		zlb_err_set(err, "cannot load %s: %s", path, strerror(-rc));
 		return -1;
 	}
-	lb->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(lb->obj, ZLB_PROG_XDP_NAME));
+	lb->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(lb->obj, hook->prog));
+	if (lb->prog_fd < 0) {
+		zlb_err_set(err, "%s has no program %s", path, hook->prog);
+		return -1;
+	}
 	conf = bench_conf(conntrack_size);
 	if (!conf) {
 		zlb_err_set(err, "out of memory");
@@ -245,7 +285,8 @@ static int read_counters(const struct lb *lb, long long total[ZLB_C_MAX])
 
 struct bench {
 	struct bpf_object *floor_obj, *restore_obj;
-	int pass_fd, floor_fd, restore_fd, tmpl_fd, target_fd;
+	int yard_fd[ARRAY_SIZE(hooks[0].yard)];   /* -1: none */
+	int restore_fd, tmpl_fd, target_fd;
 	unsigned repeat, runs;
 	uint64_t new_flows;        /* flows NEW_FLOWS passes have used so far */
 	int failures;
@@ -293,11 +334,11 @@ static int bench_open(struct bench *b, const char *dir, struct zlb_err *err)
 	if (load_obj(&b->floor_obj, dir, "floor.bpf.o", err) ||
 	    load_obj(&b->restore_obj, dir, "restore.bpf.o", err))
 		return -1;
-	b->pass_fd = obj_fd(b->floor_obj, "bench_pass", true);
-	b->floor_fd = obj_fd(b->floor_obj, "bench_floor", true);
-	b->restore_fd = obj_fd(b->restore_obj, "bench_restore", true);
+	for (size_t i = 0; i < ARRAY_SIZE(b->yard_fd); i++)
+		b->yard_fd[i] = hook->yard[i].prog ? obj_fd(b->floor_obj, hook->yard[i].prog, true) : -1;
+	b->restore_fd = obj_fd(b->restore_obj, hook->restore, true);
 	b->tmpl_fd = obj_fd(b->restore_obj, "bench_tmpl", false);
-	b->target_fd = obj_fd(b->restore_obj, "bench_target", false);
+	b->target_fd = obj_fd(b->restore_obj, hook->target, false);
 	memcpy(fwd.smac, ports[VETH2].mac, 6);
 	memcpy(fwd.dmac, ports[VETH3].mac, 6);
 	if (bpf_map_update_elem(obj_fd(b->floor_obj, "bench_ports", false), &in, &fwd, BPF_ANY) ||
@@ -345,8 +386,11 @@ struct sample {
 static int run_once(struct bench *b, const struct pcase *c, int prog_fd, unsigned repeat,
 		    struct sample *s, struct zlb_err *err)
 {
-	struct xdp_md ctx = { .data_end = ZLB_BENCH_FRAME_LEN,
+	struct xdp_md xdp = { .data_end = ZLB_BENCH_FRAME_LEN,
 			      .ingress_ifindex = ports[c->ingress].ifindex };
+	/* BPF_PROG_TEST_RUN makes the skb as if it arrived on ifindex. */
+	struct __sk_buff skb = { .ifindex = ports[c->ingress].ifindex,
+				 .ingress_ifindex = ports[c->ingress].ifindex };
 	long long before[ZLB_C_MAX] = {}, after[ZLB_C_MAX] = {};
 	struct zlb_bench_tmpl t = {}, t_after;
 	uint8_t frame[ZLB_BENCH_FRAME_LEN];
@@ -357,8 +401,14 @@ static int run_once(struct bench *b, const struct pcase *c, int prog_fd, unsigne
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		    .data_in = frame, .data_size_in = sizeof(frame),
 		    .data_out = s->out, .data_size_out = sizeof(s->out),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
 		    .repeat = repeat);
+	if (hook->pass == XDP_PASS) {
+		opts.ctx_in = &xdp;
+		opts.ctx_size_in = sizeof(xdp);
+	} else {
+		opts.ctx_in = &skb;
+		opts.ctx_size_in = sizeof(skb);
+	}
 	if (c->lb) {
 		memcpy(t.frame, frame, sizeof(frame));
 		t.l4_csum_off = c->spec.proto == IPPROTO_UDP ? ZLB_BENCH_OFF_UDPCSUM
@@ -473,7 +523,7 @@ static void add(char *buf, size_t len, const char *fmt, ...)
 static void judge(const struct bench *b, const struct pcase *c, const struct sample *s,
 		  bool overhead, char *problem, size_t plen, char *note, size_t nlen)
 {
-	int want_verdict = c->outcome == PASSED ? XDP_PASS : XDP_REDIRECT;
+	int want_verdict = c->outcome == PASSED ? hook->pass : hook->redirect;
 	long long want[ZLB_C_MAX] = {};
 	struct bench_frame_view v;
 	uint8_t in[ZLB_BENCH_FRAME_LEN];
@@ -481,7 +531,7 @@ static void judge(const struct bench *b, const struct pcase *c, const struct sam
 
 	problem[0] = note[0] = 0;
 	if (overhead) {
-		want_verdict = XDP_PASS;
+		want_verdict = hook->pass;
 	} else if (c->lb) {
 		want[ZLB_C_RX] = s->repeat;
 		if (c->outcome == PASSED) {
@@ -558,7 +608,7 @@ static void record(const char *row, const char *col, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("pkt\t%s\t%s\t", row, col);
+	printf("%s\t%s\t%s\t", hook->part, row, col);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -567,7 +617,8 @@ static void record(const char *row, const char *col, const char *fmt, ...)
 }
 
 /* Run a case RUNS times: a yardstick directly; the data plane through the
- * wrapper, each run preceded by the wrapper with XDP_PASS as its target. */
+ * wrapper, each run preceded by the wrapper with the PASS program as its
+ * target. */
 static int measure(struct bench *b, const struct pcase *c, double pass_ns, struct zlb_err *err)
 {
 	double raw[16], over[16];
@@ -582,7 +633,7 @@ static int measure(struct bench *b, const struct pcase *c, double pass_ns, struc
 				      &s, err))
 			return -1;
 		if (c->lb) {
-			if (run_once(b, c, b->pass_fd, b->repeat, &s, err))
+			if (run_once(b, c, b->yard_fd[0], b->repeat, &s, err))
 				return -1;
 			over[r] = s.ns;
 			judge(b, c, &s, true, p, sizeof(p), n, sizeof(n));
@@ -709,8 +760,11 @@ static int cmd_run(const char *dir, const char *zlb_obj, unsigned repeat, unsign
 						     BENCH_TCP_ACK);
 
 	partial.partial_csum = true;
-	const struct pcase yard_pass = { "xdp_pass", NULL, b.pass_fd, VETH0, ack, .outcome = PASSED };
-	const struct pcase yard_floor = { "floor", NULL, b.floor_fd, VETH0, ack, .outcome = FORWARDED };
+	struct pcase yards[ARRAY_SIZE(hook->yard)];
+
+	for (size_t i = 0; i < ARRAY_SIZE(yards); i++)
+		yards[i] = (struct pcase){ hook->yard[i].row, NULL, b.yard_fd[i], VETH0, ack,
+					   .outcome = i ? FORWARDED : PASSED };
 	const struct pcase cases[] = {
 		{ "est_orig", &small, 0, VETH0, ack, ZLB_BENCH_FIXED, 1, FORWARDED, false, false },
 		{ "est_reply", &small, 0, VETH2, reply, ZLB_BENCH_FIXED, 1, FORWARDED, false, false },
@@ -728,17 +782,22 @@ static int cmd_run(const char *dir, const char *zlb_obj, unsigned repeat, unsign
 	double v[16];
 	struct sample s;
 
-	/* XDP_PASS first: every net figure adds it back (see measure()). */
+	/* PASS first: every net figure adds it back (see measure()). */
 	for (unsigned r = 0; r < runs; r++) {
-		if (run_once(&b, &yard_pass, b.pass_fd, repeat, &s, &err))
+		if (run_once(&b, &yards[0], b.yard_fd[0], repeat, &s, &err))
 			goto fail;
 		v[r] = s.ns;
 	}
 	pass_ns = median(v, runs);
-	if (measure(&b, &yard_pass, pass_ns, &err) || measure(&b, &yard_floor, pass_ns, &err))
-		goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(yards); i++)
+		if (yards[i].row && measure(&b, &yards[i], pass_ns, &err))
+			goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		fprintf(stderr, "zlb-bench-pkt: %s\n", cases[i].row);
+		fprintf(stderr, "zlb-bench-pkt: %s: %s\n", hook->name, cases[i].row);
+		if (cases[i].spec.partial_csum && hook->no_partial) {
+			record(cases[i].row, "note", "%s", hook->no_partial);
+			continue;
+		}
 		if (measure(&b, &cases[i], pass_ns, &err))
 			goto fail;
 	}
@@ -775,7 +834,7 @@ static int cmd_ct_fill(const char *dir, uint32_t n)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: zlb-bench-pkt run BENCH_BPF_DIR ZLB_OBJECT REPEAT RUNS\n"
+		"usage: zlb-bench-pkt run xdp|tc BENCH_BPF_DIR ZLB_OBJECT REPEAT RUNS\n"
 		"       zlb-bench-pkt ct-fill PIN_DIR FLOWS\n"
 		"(run through bench/bench.sh)\n");
 }
@@ -783,14 +842,21 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	zlb_log_init("zlb-bench-pkt");
-	if (argc == 6 && !strcmp(argv[1], "run")) {
-		unsigned repeat = strtoul(argv[4], NULL, 10), runs = strtoul(argv[5], NULL, 10);
+	if (argc == 7 && !strcmp(argv[1], "run")) {
+		unsigned repeat = strtoul(argv[5], NULL, 10), runs = strtoul(argv[6], NULL, 10);
 
+		for (hook = hooks; hook < hooks + ARRAY_SIZE(hooks) && strcmp(hook->name, argv[2]);
+		     hook++)
+			;
+		if (hook == hooks + ARRAY_SIZE(hooks)) {
+			fprintf(stderr, "zlb-bench-pkt: no hook %s (xdp or tc)\n", argv[2]);
+			return 99;
+		}
 		if (!repeat || !runs || runs > 16) {
 			fprintf(stderr, "zlb-bench-pkt: REPEAT must be > 0, RUNS 1..16\n");
 			return 99;
 		}
-		return cmd_run(argv[2], argv[3], repeat, runs);
+		return cmd_run(argv[3], argv[4], repeat, runs);
 	}
 	if (argc == 4 && !strcmp(argv[1], "ct-fill"))
 		return cmd_ct_fill(argv[2], strtoul(argv[3], NULL, 10));
