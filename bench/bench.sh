@@ -83,15 +83,20 @@ rec meta run repeat "$ZLB_BENCH_REPEAT"
 # packets.sh's namespace: the FIB and the devmap need real interfaces and
 # neighbours; nothing is attached and no frame leaves. Clients 10.9.0.0/16
 # sit behind 10.0.0.2 so that answers to a million flows all have a route.
+# The peers veth1 and veth3 are in a namespace of their own, as on the
+# reference topology (tc mode sends into them with bpf_redirect_peer).
 bench_pkt() {
-	local ns i
+	local ns peer i where
 	zlb_netns_add zbpkt
 	ns=$ZLB_NETNS_NAME
-	zlb_must ip -n "$ns" link add veth0 type veth peer name veth1
-	zlb_must ip -n "$ns" link add veth2 type veth peer name veth3
+	zlb_netns_add zbpeer
+	peer=$ZLB_NETNS_NAME
+	zlb_veth_pair "$ns" veth0 "$peer" veth1
+	zlb_veth_pair "$ns" veth2 "$peer" veth3
 	for i in 0 1 2 3; do
-		zlb_must ip -n "$ns" link set "veth$i" address "02:00:00:00:00:0$i"
-		zlb_must ip -n "$ns" link set "veth$i" up
+		if ((i % 2)); then where=$peer; else where=$ns; fi
+		zlb_must ip -n "$where" link set "veth$i" address "02:00:00:00:00:0$i"
+		zlb_must ip -n "$where" link set "veth$i" up
 	done
 	zlb_must ip -n "$ns" addr add 10.0.0.1/24 dev veth0
 	zlb_must ip -n "$ns" addr add 10.2.0.1/24 dev veth2
@@ -100,10 +105,10 @@ bench_pkt() {
 	zlb_must ip -n "$ns" neigh add 10.0.0.2 lladdr 02:00:00:00:00:01 dev veth0 nud permanent
 	zlb_must ip -n "$ns" neigh add 10.2.0.2 lladdr 02:00:00:00:00:03 dev veth2 nud permanent
 	zlb_must ip -n "$ns" route add 10.9.0.0/16 via 10.0.0.2
-	pkt_hook "$ns" xdp "$ZLB_BPF_OBJ"
+	pkt_hook "$ns" xdp
 	if ! skipped tc; then
 		if [ -r "$ZLB_BPF_TC_OBJ" ]; then
-			pkt_hook "$ns" tc "$ZLB_BPF_TC_OBJ"
+			pkt_hook "$ns" tc
 		else
 			rec pkt_tc meta note "n/a (no tc build: $ZLB_BPF_TC_OBJ)"
 		fi
@@ -115,10 +120,10 @@ pkt_part() {
 	if [ "$1" = tc ]; then echo pkt_tc; else echo pkt; fi
 }
 
-# pkt_hook NS xdp|tc OBJECT: every per-packet case with one build.
+# pkt_hook NS xdp|tc: every per-packet case with one build.
 pkt_hook() {
 	note "pkt: $2: BPF_PROG_TEST_RUN, $ZLB_BENCH_REPEAT passes x $ZLB_BENCH_RUNS runs per case"
-	ip netns exec "$1" "$PKT" run "$2" "$ZLB_BENCH_BIN" "$3" \
+	ip netns exec "$1" "$PKT" run "$2" "$ZLB_BENCH_BIN" "$ZLB_BPF_OBJ" "$ZLB_BPF_TC_OBJ" \
 		"$ZLB_BENCH_REPEAT" "$ZLB_BENCH_RUNS" >>"$RESULTS"
 	case $? in
 	0) ;;

@@ -4,12 +4,14 @@
  * BPF_PROG_TEST_RUN against a PASS program and the floors of the same hook
  * in the same run.
  *
- *   zlb-bench-pkt run xdp|tc BENCH_BPF_DIR ZLB_OBJECT REPEAT RUNS
- *       in the namespace bench.sh builds (packets.sh's interfaces, MACs,
- *       routes and neighbours, plus clients 10.9.0.0/16 behind 10.0.0.2);
- *       xdp: the XDP build (bpf/zlb.bpf.o) against XDP_PASS and the XDP
- *       floor; tc: the tc build (bpf/zlb_tc.bpf.o) on BPF_PROG_TEST_RUN's
- *       skbs against TC_ACT_OK and the two tc floors
+ *   zlb-bench-pkt run xdp|tc BENCH_BPF_DIR XDP_OBJECT TC_OBJECT REPEAT RUNS
+ *       in the namespace bench.sh builds: packets.sh's addresses, MACs,
+ *       routes and neighbours, plus clients 10.9.0.0/16 behind 10.0.0.2,
+ *       with veth1 and veth3 in a namespace of their own as on the
+ *       reference topology; xdp: the XDP build against XDP_PASS and the
+ *       XDP floor; tc: the tc build on BPF_PROG_TEST_RUN's skbs against
+ *       TC_ACT_OK and the two tc floors. The XDP build probes the kernel
+ *       for both, as zlb-load does.
  *   zlb-bench-pkt ct-fill PIN_DIR FLOWS
  *       fill a loaded zon-lb's pinned connection table with FLOWS flows
  *
@@ -90,12 +92,14 @@ enum { VETH0, VETH1, VETH2, VETH3, NPORTS };
 
 struct port {
 	const char *name;
-	int ifindex;
+	int ifindex;               /* 0: in the peers' namespace */
 	uint8_t mac[6];
 };
 
+/* The peers' MACs are bench.sh's: they are out of sight here. */
 static struct port ports[NPORTS] = {
-	{ .name = "veth0" }, { .name = "veth1" }, { .name = "veth2" }, { .name = "veth3" },
+	{ .name = "veth0" }, { .name = "veth1", .mac = { 2, 0, 0, 0, 0, 1 } },
+	{ .name = "veth2" }, { .name = "veth3", .mac = { 2, 0, 0, 0, 0, 3 } },
 };
 
 #define VIP          IP4(10, 0, 0, 1)
@@ -713,7 +717,8 @@ static int fill(struct lb *lb, const struct bench_flowset *fs, uint32_t n, struc
 	return 0;
 }
 
-static int cmd_run(const char *dir, const char *zlb_obj, unsigned repeat, unsigned runs)
+static int cmd_run(const char *dir, const char *xdp_obj, const char *zlb_obj, unsigned repeat,
+		   unsigned runs)
 {
 	const uint32_t small_flows = 1000, big_flows = 1000000;
 	struct bench b = { .repeat = repeat, .runs = runs };
@@ -723,14 +728,14 @@ static int cmd_run(const char *dir, const char *zlb_obj, unsigned repeat, unsign
 	bool fib_src;
 	uint32_t fresh_size;
 
-	for (int i = 0; i < NPORTS; i++) {
+	for (int i = VETH0; i < NPORTS; i += 2) {
 		if (port_info(&ports[i])) {
 			fprintf(stderr, "zlb-bench-pkt: %s: %s (run through bench.sh)\n",
 				ports[i].name, strerror(errno));
 			return 99;
 		}
 	}
-	if (zlb_probe_fib_lookup_src(zlb_obj, &fib_src))
+	if (zlb_probe_fib_lookup_src(xdp_obj, &fib_src))
 		fib_src = false;
 	/* Room for every flow a SYN run opens, its warm-up included. */
 	fresh_size = 2 * (uint64_t)repeat + 65536;
@@ -834,7 +839,7 @@ static int cmd_ct_fill(const char *dir, uint32_t n)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: zlb-bench-pkt run xdp|tc BENCH_BPF_DIR ZLB_OBJECT REPEAT RUNS\n"
+		"usage: zlb-bench-pkt run xdp|tc BENCH_BPF_DIR XDP_OBJECT TC_OBJECT REPEAT RUNS\n"
 		"       zlb-bench-pkt ct-fill PIN_DIR FLOWS\n"
 		"(run through bench/bench.sh)\n");
 }
@@ -842,8 +847,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	zlb_log_init("zlb-bench-pkt");
-	if (argc == 7 && !strcmp(argv[1], "run")) {
-		unsigned repeat = strtoul(argv[5], NULL, 10), runs = strtoul(argv[6], NULL, 10);
+	if (argc == 8 && !strcmp(argv[1], "run")) {
+		unsigned repeat = strtoul(argv[6], NULL, 10), runs = strtoul(argv[7], NULL, 10);
 
 		for (hook = hooks; hook < hooks + ARRAY_SIZE(hooks) && strcmp(hook->name, argv[2]);
 		     hook++)
@@ -856,7 +861,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "zlb-bench-pkt: REPEAT must be > 0, RUNS 1..16\n");
 			return 99;
 		}
-		return cmd_run(argv[3], argv[4], repeat, runs);
+		return cmd_run(argv[3], argv[4], hook == hooks ? argv[4] : argv[5], repeat, runs);
 	}
 	if (argc == 4 && !strcmp(argv[1], "ct-fill"))
 		return cmd_ct_fill(argv[2], strtoul(argv[3], NULL, 10));
