@@ -1,20 +1,26 @@
 #!/bin/bash
-# make bench: how zon-lb compares with the XDP floor and the kernel's own
-# NAT on this machine. Not a test: nothing here passes or fails on timing.
-# Every figure is measured beside its yardsticks in the same run and shown
-# as a ratio to them, because the machines are shared and noisy.
+# make bench: how zon-lb compares with the floors of its hooks and the
+# kernel's own NAT on this machine. Not a test: nothing here passes or fails
+# on timing. Every figure is measured beside its yardsticks in the same run
+# and shown as a ratio to them, because the machines are shared and noisy.
 #
-#   pkt  per-packet cost through BPF_PROG_TEST_RUN (bench/zlb-bench-pkt.c)
+#   pkt  per-packet cost through BPF_PROG_TEST_RUN (bench/zlb-bench-pkt.c),
+#        the XDP build and the tc build
 #   fwd  64-byte UDP forwarding rate on the reference topology, two
 #        generators: live frames (XDP test runs) and sendmmsg
 #   tcp  TCP bulk throughput, iperf3
 #   ctl  zlb-load of 1,000 services x 32 backends; zlb-ct list of 1M flows
 #
+# fwd and tcp run these paths in the load balancer's namespace: plain
+# routing, the XDP floor, zon-lb (XDP), the tc floors (bpf_redirect and
+# bpf_redirect_peer on clsact ingress), zon-lb in tc mode, nftables.
+#
 # Knobs (environment): ZLB_BENCH_REPEAT (passes per per-packet run,
 # 1000000), ZLB_BENCH_SECONDS (per forwarding/TCP run, 3), ZLB_BENCH_RUNS
 # (runs per figure, the median is kept, 3), ZLB_BENCH_SKIP (parts to skip,
-# comma-separated: pkt,fwd,tcp,ctl, and tc for every tc figure), ZLB_BENCH_OUT (where results.json,
-# results.tsv and the plot go; default a new $TMPDIR/zlb-bench-XXXXXX).
+# comma-separated: pkt,fwd,tcp,ctl, and tc: every tc figure), ZLB_BENCH_OUT
+# (where results.json, results.tsv and the plot go; default a new
+# $TMPDIR/zlb-bench-XXXXXX).
 # Needs root; builds its own namespaces (tests/lib.sh) and never touches
 # the host's interfaces.
 set -u
@@ -172,9 +178,9 @@ topology() {
 		"$CONF" >"$CONF_TC"
 }
 
-# Senders' checksum offload: the kernel paths keep the veth default (on,
-# with TSO); XDP paths need it off (tests/lib.sh), since a partial
-# checksum does not survive an XDP redirect.
+# Senders' checksum offload: the kernel and the tc paths keep the veth
+# default (on, with TSO); XDP paths need it off (tests/lib.sh), since a
+# partial checksum does not survive an XDP redirect.
 sender_csum() {
 	zlb_must ip netns exec "$ZC" ethtool -K veth1 tx "$1"
 	zlb_must ip netns exec "$ZS" ethtool -K veth3 tx "$1"

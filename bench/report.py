@@ -12,9 +12,13 @@ import shutil
 import subprocess
 import sys
 
+# Per-packet rows: (XDP row, tc row, label). The yardsticks first.
+PKT_YARDS = [
+    ("xdp_pass", "tc_pass", "PASS program (XDP_PASS | TC_ACT_OK)"),
+    ("floor", "floor_tc_peer", "floor (XDP: devmap | tc: redirect_peer)"),
+    (None, "floor_tc", "tc floor with bpf_redirect"),
+]
 PKT_ROWS = [
-    ("xdp_pass", "XDP_PASS program"),
-    ("floor", "XDP floor (MAC rewrite + redirect)"),
     ("est_orig", "established TCP, client->backend, 1 flow"),
     ("est_reply", "established TCP, backend->client, 1 flow"),
     ("est_orig_1k", "established, client->backend, 1k flows"),
@@ -27,8 +31,18 @@ PKT_ROWS = [
     ("no_match", "matches nothing (TCP to a port without service)"),
     ("partial_csum", "established TCP, partial L4 checksum"),
 ]
-PATHS = [("route", "plain routing"), ("nft", "nftables DNAT+SNAT"),
-         ("floor", "XDP floor"), ("zlb", "zon-lb")]
+# (key, label, its floor): the kernel's paths are set against the XDP floor,
+# as zon-lb's XDP figures are; the tc paths against the redirect_peer floor,
+# the one that forwards as zon-lb's tc mode does on this topology.
+PATHS = [("route", "plain routing", "floor"), ("nft", "nftables DNAT+SNAT", "floor"),
+         ("floor", "XDP floor", "floor"), ("zlb", "zon-lb, XDP", "floor"),
+         ("floor_tc", "tc floor, bpf_redirect", "floor_tc_peer"),
+         ("floor_tc_peer", "tc floor, bpf_redirect_peer", "floor_tc_peer"),
+         ("zlb_tc", "zon-lb, tc mode", "floor_tc_peer")]
+TC_PATHS = ("floor_tc", "floor_tc_peer", "zlb_tc")
+# Forwarding figures: (part, column, label).
+FIGURES = [("fwd", "live_pps", "live frames"), ("fwd", "sendmmsg_pps", "sendmmsg"),
+           ("tcp", "gbps", "TCP bulk")]
 
 
 def load(path):
@@ -88,70 +102,151 @@ def main():
         targets.append({"name": name, "value": value, "target": "%s %g" % (op, limit), "met": met})
 
     # --- per packet ---
-    if "pkt" in data:
-        floor = get(data, "pkt", "floor", "ns")
-        xpass = get(data, "pkt", "xdp_pass", "ns")
-        rows = []
-        for key, label in PKT_ROWS:
-            ns = get(data, "pkt", key, "ns")
-            if ns is None and key not in data["pkt"]:
+    if "pkt" in data or "pkt_tc" in data:
+        pt = data.get("pkt_tc", {})
+        hooks = [("pkt", "floor", "xdp_pass"), ("pkt_tc", "floor_tc_peer", "tc_pass")]
+        rows, notes = [], []
+        for xkey, tkey, label in PKT_YARDS + [(k, k, l) for k, l in PKT_ROWS]:
+            keys = (xkey, tkey)
+            if all(k is None or k not in data.get(part, {}) for k, (part, _, _) in zip(keys, hooks)):
                 continue
-            check = data["pkt"].get(key, {}).get("check", "")
-            note = data["pkt"].get(key, {}).get("note", "")
-            rows.append((label, fmt(ns, "{:.1f}"), fx(ratio(ns, floor)), fx(ratio(ns, xpass)),
-                         fmt(get(data, "pkt", key, "restore_ns"), "{:.1f}", "-"),
-                         (check if check == "ok" else "FAIL: " + str(check))
-                         + ("; " + note if note else "")))
-        out.append("1. Per-packet cost: BPF_PROG_TEST_RUN, %s passes per run, median of %s runs. "
-                   "zon-lb rows: the restore wrapper's run with zon-lb, minus its run with XDP_PASS "
-                   "(wrapper+PASS), plus XDP_PASS's own: what zon-lb alone costs"
+            row = [label]
+            failed, said = False, []
+            for k, (part, fl, ps) in zip(keys, hooks):
+                ns = get(data, part, k, "ns") if k else None
+                row += [fmt(ns, "{:.1f}", "-"), fx(ratio(ns, get(data, part, fl, "ns"))),
+                        fx(ratio(ns, get(data, part, ps, "ns"))),
+                        fmt(get(data, part, k, "restore_ns") if k else None, "{:.1f}", "-")]
+                rec = data.get(part, {}).get(k, {}) if k else {}
+                if not rec:
+                    continue
+                c = rec.get("check")
+                txt = "" if c in (None, "ok") else "FAIL: " + str(c)
+                failed |= bool(txt)
+                if rec.get("note"):
+                    txt += ("; " if txt else "") + str(rec["note"])
+                if txt:
+                    said.append("%s: %s" % ("XDP" if part == "pkt" else "tc", txt))
+            row.insert(9, fx(ratio(get(data, "pkt_tc", tkey, "ns"), get(data, "pkt", xkey, "ns"))
+                             if xkey and tkey else None))
+            mark = ""
+            if said:
+                notes.append("[%d] %s: %s" % (len(notes) + 1, label, "; ".join(said)))
+                mark = " [%d]" % len(notes)
+            rows.append(tuple(row) + (("FAIL" if failed else "ok") + mark,))
+        pm = pm or pt.get("meta", {})
+        out.append("1. Per-packet cost: BPF_PROG_TEST_RUN, %s passes per run, median of %s runs, "
+                   "both builds. zon-lb rows: the restore wrapper's run with zon-lb, minus its run "
+                   "with the PASS program (wrapper+PASS), plus the PASS program's own: what zon-lb "
+                   "alone costs. x floor: against the floor of the same hook"
                    % (pm.get("repeat", "?"), pm.get("runs", "?")))
-        out.append(table(rows, ("case", "ns", "x floor", "x PASS", "wrapper+PASS ns", "check")))
+        out.append(table(rows, ("case", "XDP ns", "x floor", "x PASS", "wrapper+PASS",
+                                "tc ns", "x floor", "x PASS", "wrapper+PASS", "tc/XDP", "check")))
+        out.extend(notes)
+        for part, name, ps in (("pkt", "XDP", "xdp_pass"), ("pkt_tc", "tc", "tc_pass")):
+            w = [get(data, part, k, "restore_ns") for k, _ in PKT_ROWS]
+            w = sorted(v for v in w if v is not None)
+            p = get(data, part, ps, "ns")
+            if w and p is not None:
+                out.append("%s wrapper: restoring the frame costs %.1f-%.1f ns a pass (wrapper+PASS "
+                           "%.1f-%.1f ns against PASS alone %.1f ns), subtracted from every %s row"
+                           % (name, w[0] - p, w[-1] - p, w[0], w[-1], p, name))
+        for part in ("pkt", "pkt_tc"):
+            n = data.get(part, {}).get("meta", {}).get("note")
+            if n:
+                out.append("%s: %s" % ("XDP build" if part == "pkt" else "tc build", n))
+        floor = get(data, "pkt", "floor", "ns")
         est = get(data, "pkt", "est_orig", "ns")
         est_r = get(data, "pkt", "est_reply", "ns")
-        target("established/floor, client->backend", ratio(est, floor), "<=", 2)
-        target("established/floor, backend->client", ratio(est_r, floor), "<=", 2)
-        target("SYN/established", ratio(get(data, "pkt", "syn", "ns"), est), "<=", 3)
-        target("1M flows/1k flows, client->backend",
-               ratio(get(data, "pkt", "est_orig_1m", "ns"), get(data, "pkt", "est_orig_1k", "ns")), "<=", 1.5)
-        target("1M flows/1k flows, backend->client",
-               ratio(get(data, "pkt", "est_reply_1m", "ns"), get(data, "pkt", "est_reply_1k", "ns")), "<=", 1.5)
+        if "pkt" in data:
+            target("established/floor, client->backend", ratio(est, floor), "<=", 2)
+            target("established/floor, backend->client", ratio(est_r, floor), "<=", 2)
+            target("SYN/established", ratio(get(data, "pkt", "syn", "ns"), est), "<=", 3)
+            target("1M flows/1k flows, client->backend",
+                   ratio(get(data, "pkt", "est_orig_1m", "ns"), get(data, "pkt", "est_orig_1k", "ns")), "<=", 1.5)
+            target("1M flows/1k flows, backend->client",
+                   ratio(get(data, "pkt", "est_reply_1m", "ns"), get(data, "pkt", "est_reply_1k", "ns")), "<=", 1.5)
+        if "pkt_tc" in data:
+            out.append("tc build, established/tc floor: %s client->backend, %s backend->client "
+                       "(reported: issue 9's floor target is on forwarding rates)"
+                       % (fx(ratio(get(data, "pkt_tc", "est_orig", "ns"), get(data, "pkt_tc", "floor_tc_peer", "ns"))),
+                          fx(ratio(get(data, "pkt_tc", "est_reply", "ns"), get(data, "pkt_tc", "floor_tc_peer", "ns")))))
         out.append("")
 
     # --- forwarding and TCP ---
     if "fwd" in data or "tcp" in data:
+        rows = []
+        for key, label, fl in PATHS:
+            if not any(key in data.get(part, {}) for part in ("fwd", "tcp")):
+                continue
+            row = [label]
+            for part, col, _ in FIGURES:
+                v = get(data, part, key, col)
+                scale, spec = {"live_pps": (1e6, "{:.3f}"), "sendmmsg_pps": (1e3, "{:.0f}"),
+                               "gbps": (1, "{:.2f}")}[col]
+                row += [fmt(None if v is None else v / scale, spec),
+                        fx(ratio(v, get(data, part, fl, col))),
+                        fx(ratio(v, get(data, part, "nft", col)))]
+            rows.append(tuple(row))
+        ceil = get(data, "fwd", "gen_ceiling", "live_pps")
+        rows.append(("live generator -> XDP_DROP (its ceiling)", fmt(ceil and ceil / 1e6, "{:.3f}"))
+                    + ("",) * 8)
+        out.append("2./3. Forwarding on the reference topology: 64-byte UDP, one flow, counted at the "
+                   "server; TCP bulk, iperf3; %ss per run, median of %s runs. x floor: against the "
+                   "row's floor (XDP floor for the kernel's and the XDP paths, the bpf_redirect_peer "
+                   "tc floor for the tc ones); x nft: against nftables DNAT+SNAT"
+                   % (meta.get("seconds", "?"), meta.get("runs", "?")))
+        out.append(table(rows, ("path", "live Mpps", "x floor", "x nft", "sendmmsg kpps", "x floor",
+                                "x nft", "TCP Gbit/s", "x floor", "x nft")))
         fl = get(data, "fwd", "floor", "live_pps")
         fs = get(data, "fwd", "floor", "sendmmsg_pps")
         ft = get(data, "tcp", "floor", "gbps")
-        rows = []
-        for key, label in PATHS:
-            live = get(data, "fwd", key, "live_pps")
-            smm = get(data, "fwd", key, "sendmmsg_pps")
-            gb = get(data, "tcp", key, "gbps")
-            rows.append((label,
-                         fmt(live and live / 1e6, "{:.3f}"), fx(ratio(live, fl)),
-                         fmt(smm and smm / 1e3, "{:.0f}"), fx(ratio(smm, fs)),
-                         fmt(gb, "{:.2f}"), fx(ratio(gb, ft))))
-        ceil = get(data, "fwd", "gen_ceiling", "live_pps")
-        rows.append(("live generator -> XDP_DROP (its ceiling)", fmt(ceil and ceil / 1e6, "{:.3f}"),
-                     "", "", "", "", ""))
-        out.append("2./3. Forwarding on the reference topology: 64-byte UDP, one flow, counted at the "
-                   "server; TCP bulk, iperf3; %ss per run, median of %s runs"
-                   % (meta.get("seconds", "?"), meta.get("runs", "?")))
-        out.append(table(rows, ("path", "live Mpps", "x floor", "sendmmsg kpps", "x floor",
-                                "TCP Gbit/s", "x floor")))
         zl = get(data, "fwd", "zlb", "live_pps")
-        target("zon-lb/floor, live frames", ratio(zl, fl), ">=", 0.8)
-        target("zon-lb/nftables, live frames", ratio(zl, get(data, "fwd", "nft", "live_pps")), ">=", 1.9)
-        target("zon-lb/floor, sendmmsg", ratio(get(data, "fwd", "zlb", "sendmmsg_pps"), fs), ">=", 0.9)
-        target("zon-lb/floor, TCP bulk", ratio(get(data, "tcp", "zlb", "gbps"), ft), ">=", 0.9)
+        target("zon-lb XDP/XDP floor, live frames", ratio(zl, fl), ">=", 0.8)
+        target("zon-lb XDP/nftables, live frames", ratio(zl, get(data, "fwd", "nft", "live_pps")), ">=", 1.9)
+        target("zon-lb XDP/XDP floor, sendmmsg", ratio(get(data, "fwd", "zlb", "sendmmsg_pps"), fs), ">=", 0.9)
+        target("zon-lb XDP/XDP floor, TCP bulk", ratio(get(data, "tcp", "zlb", "gbps"), ft), ">=", 0.9)
         gap = ratio(get(data, "tcp", "zlb", "gbps"), get(data, "tcp", "nft", "gbps"))
-        out.append("TCP bulk, zon-lb/nftables: %s (reported, no target)" % fx(gap))
+        out.append("TCP bulk, zon-lb XDP/nftables: %s (reported, no target)" % fx(gap))
+        if any(k in data.get(part, {}) for k in TC_PATHS for part in ("fwd", "tcp")):
+            for part, col, what in FIGURES:
+                target("zon-lb tc/tc floor (redirect_peer), %s" % what,
+                       ratio(get(data, part, "zlb_tc", col), get(data, part, "floor_tc_peer", col)),
+                       ">=", 0.8)
+            target("zon-lb tc/nftables, sendmmsg",
+                   ratio(get(data, "fwd", "zlb_tc", "sendmmsg_pps"), get(data, "fwd", "nft", "sendmmsg_pps")),
+                   ">=", 1.3)
+            target("zon-lb tc/nftables, TCP bulk",
+                   ratio(get(data, "tcp", "zlb_tc", "gbps"), get(data, "tcp", "nft", "gbps")), ">=", 1.0)
+            out.append("tc paths: clsact ingress on the load balancer's veth0 and veth2, the senders "
+                       "with the veth defaults. Live frames reach veth0 as XDP frames; with no XDP "
+                       "program there, veth0's NAPI (GRO on) builds an skb for each before tc ingress "
+                       "runs: that conversion is part of the tc rows' live figures.")
+            for key in TC_PATHS:
+                o = data.get("tc", {}).get(key, {}).get("offloads")
+                got = get(data, "fwd", key, "live_pps")
+                offered = get(data, "fwd", key, "live_offered_pps")
+                if got is not None and offered:
+                    o = ("live frames at the server: %.1f%% of those sent; " % (100.0 * got / offered)
+                         + (o or ""))
+                if o:
+                    out.append("  %s: %s" % (key, o))
         for part in ("fwd", "tcp"):
-            for key, _ in PATHS:
+            for key, _, _ in PATHS:
                 n = data.get(part, {}).get(key, {}).get("note")
                 if n:
                     out.append("%s %s: %s" % (part, key, n))
+        # A program's path whose figure the stack helped make is not that
+        # program's figure.
+        for key in ("floor", "zlb") + TC_PATHS:
+            for gen in ("live", "sendmmsg"):
+                f = get(data, "fwd", key, gen + "_stack_forwarded")
+                got = get(data, "fwd", key, gen + "_pps")
+                secs, runs = meta.get("seconds"), meta.get("runs")
+                if f and got and isinstance(secs, (int, float)) and isinstance(runs, int) \
+                        and f > 0.01 * got * secs * runs:
+                    out.append("WARNING fwd %s %s: the load balancer's stack forwarded %d packets "
+                               "meanwhile: not all of this figure is the program's" % (key, gen, f))
         out.append("")
 
     # --- control plane ---
@@ -194,21 +289,23 @@ def plot(data, outdir):
     if not shutil.which("gnuplot"):
         return None
     panels = []
-    pkt = [(key, get(data, "pkt", key, "ns")) for key, _ in PKT_ROWS]
-    pkt = [(k, v) for k, v in pkt if v is not None]
+    pkt = [(xk or tk, get(data, "pkt", xk, "ns") if xk else None, get(data, "pkt_tc", tk, "ns"))
+           for xk, tk, _ in PKT_YARDS + [(k, k, l) for k, l in PKT_ROWS]]
+    pkt = [p for p in pkt if p[1] is not None or p[2] is not None]
     if pkt:
         path = os.path.join(outdir, "pkt.dat")
         with open(path, "w") as f:
-            f.writelines('"%s" %s\n' % kv for kv in pkt)
+            f.writelines('"%s" %s %s\n' % (k, "NaN" if x is None else x, "NaN" if t is None else t)
+                         for k, x, t in pkt)
         panels.append("set title 'per-packet cost (BPF_PROG_TEST_RUN)'\n"
                       "set ylabel 'ns per packet (log scale)'\nset logscale y\nset yrange [1:*]\n"
-                      "plot '%s' using 2:xtic(1) notitle\n"
+                      "plot '%s' using 2:xtic(1) title 'XDP build', '' using 3 title 'tc build'\n"
                       "unset logscale y\nset yrange [0:*]\n" % path)
     rows = []
-    for key, label in PATHS:
+    for key, label, _ in PATHS:
         v = [get(data, "fwd", key, "live_pps"), get(data, "fwd", key, "sendmmsg_pps"),
              get(data, "tcp", key, "gbps")]
-        if any(x is not None for x in v):
+        if any(key in data.get(part, {}) for part in ("fwd", "tcp")):
             rows.append('"%s" %s\n' % (label, " ".join(
                 "NaN" if x is None else str(x / s) for x, s in zip(v, (1e6, 1e5, 1)))))
     if rows:
