@@ -18,6 +18,8 @@ void zlb_nl_close(struct zlb_nl *nl);
 struct zlb_link {
 	struct zlb_iface_info info;
 	bool is_veth;
+	bool peer_other_ns;     /* its peer lives in another network namespace
+				   (IFLA_LINK_NETNSID is present) */
 	bool up;
 };
 
@@ -55,5 +57,9 @@ int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_
  * netdev family's basic XDP feature). -1 with @err when the kernel cannot
  * tell. */
 int zlb_nl_xdp_native(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err);
+
+/* Whether @ifindex has a qdisc for tc's ingress hook (clsact, or the older
+ * ingress qdisc), which tc filters on that hook need. */
+int zlb_nl_has_ingress_qdisc(struct zlb_nl *nl, __u32 ifindex, bool *has, struct zlb_err *err);
 
 #endif
