@@ -14,9 +14,10 @@ _zlb_libdir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${ZLB_SRCDIR:=$(cd "$_zlb_libdir/.." && pwd)}"
 : "${ZLB_BUILDDIR:=$ZLB_SRCDIR}"
 : "${ZLB_BPF_OBJ:=$ZLB_BUILDDIR/bpf/zlb.bpf.o}"
+: "${ZLB_BPF_TC_OBJ:=$ZLB_BUILDDIR/bpf/zlb_tc.bpf.o}"
 : "${ZLB_LOAD:=$ZLB_BUILDDIR/zlb-load/zlb-load}"
 : "${ZLB_WAIT_TIMEOUT:=5}"
-export ZLB_SRCDIR ZLB_BUILDDIR ZLB_BPF_OBJ ZLB_LOAD
+export ZLB_SRCDIR ZLB_BUILDDIR ZLB_BPF_OBJ ZLB_BPF_TC_OBJ ZLB_LOAD
 
 ZLB_TMP=""
 _zlb_netns=()
@@ -336,7 +337,7 @@ zlb_packet_ns() {
 }
 
 # zlb_load_in_lb ARGS...: run zlb-load inside the load balancer's namespace
-# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS) and ZLB_BPF_OBJ.
+# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS), ZLB_BPF_OBJ and ZLB_BPF_TC_OBJ.
 zlb_load_in_lb() {
 	timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$@"
 }
