@@ -12,7 +12,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/route/link.h>
-#include <netlink/route/qdisc.h>
+#include <netlink/route/classifier.h>
 
 #include "netlink.h"
 
@@ -309,21 +309,21 @@ int zlb_nl_xdp_native(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_er
 	return 0;
 }
 
-int zlb_nl_has_ingress_qdisc(struct zlb_nl *nl, __u32 ifindex, bool *has, struct zlb_err *err)
+int zlb_nl_ingress_prio_used(struct zlb_nl *nl, __u32 ifindex, __u16 prio, bool *used,
+			     struct zlb_err *err)
 {
 	struct nl_cache *cache;
-	struct rtnl_qdisc *q;
-	int rc = rtnl_qdisc_alloc_cache(nl->route, &cache);
+	struct nl_object *o;
+	int rc = rtnl_cls_alloc_cache(nl->route, ifindex,
+				      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), &cache);
 
 	if (rc) {
-		zlb_err_set(err, "cannot list qdiscs: %s", nl_geterror(rc));
+		zlb_err_set(err, "cannot list the filters of the tc ingress hook: %s", nl_geterror(rc));
 		return -1;
 	}
-	/* clsact and ingress both have the handle ffff:. */
-	q = rtnl_qdisc_get(cache, ifindex, TC_H_MAKE(TC_H_INGRESS, 0));
-	*has = q != NULL;
-	if (q)
-		rtnl_qdisc_put(q);
+	*used = false;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+		*used |= rtnl_cls_get_prio((struct rtnl_cls *)o) == prio;
 	nl_cache_free(cache);
 	return 0;
 }

@@ -58,8 +58,9 @@ int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_
  * tell. */
 int zlb_nl_xdp_native(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err);
 
-/* Whether @ifindex has a qdisc for tc's ingress hook (clsact, or the older
- * ingress qdisc), which tc filters on that hook need. */
-int zlb_nl_has_ingress_qdisc(struct zlb_nl *nl, __u32 ifindex, bool *has, struct zlb_err *err);
+/* Whether a filter on @ifindex's tc ingress hook has priority @prio (none
+ * without a clsact or ingress qdisc). */
+int zlb_nl_ingress_prio_used(struct zlb_nl *nl, __u32 ifindex, __u16 prio, bool *used,
+			     struct zlb_err *err);
 
 #endif

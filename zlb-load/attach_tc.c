@@ -34,7 +34,7 @@ int zlb_tc_query(struct zlb_nl *nl, int ifindex, struct zlb_tc_state *st,
 	__u32 len = sizeof(info);
 	struct bpf_tc_hook hook;
 	struct bpf_tc_opts opts;
-	bool qdisc;
+	bool used;
 	int rc, fd;
 
 	memset(st, 0, sizeof(*st));
@@ -46,12 +46,12 @@ int zlb_tc_query(struct zlb_nl *nl, int ifindex, struct zlb_tc_state *st,
 	zlb_log_libs_quiet(false);
 	if (rc == -ENOENT)
 		return 0;
-	/* EINVAL: no qdisc to hold a filter, or a filter of another kind
-	 * (or protocol) at zon-lb's priority, which would refuse ours. */
+	/* EINVAL: no qdisc, no filter at all, or a filter of another kind
+	 * or protocol at zon-lb's priority -- which would refuse ours. */
 	if (rc == -EINVAL) {
-		if (zlb_nl_has_ingress_qdisc(nl, ifindex, &qdisc, err))
+		if (zlb_nl_ingress_prio_used(nl, ifindex, ZLB_TC_PRIORITY, &used, err))
 			return -1;
-		if (qdisc) {
+		if (used) {
 			st->kind = ZLB_TC_OTHER;
 			snprintf(st->name, sizeof(st->name), "a filter of another kind or protocol");
 		}
