@@ -199,7 +199,7 @@ state() {
 # refused NAME TEXT FILE [VAR=VALUE...]: zlb-load FILE (in that
 # environment) fails saying TEXT, and nothing changed.
 refused() {
-	local name=$1 text=$2 file=$3 before now rc
+	local name=$1 text=$2 file=$3 before rc
 	shift 3
 	before=$(state)
 	OUT=$ZLB_TMP/zlb-load.out
@@ -210,13 +210,7 @@ refused() {
 	else
 		zlb_fail "$name: refused" "exit $rc, want \"$text\": $(cat "$OUT")"
 	fi
-	now=$(state)
-	if [ "$now" = "$before" ]; then
-		zlb_pass "$name: programs, filters and interface maps unchanged"
-	else
-		zlb_fail "$name: programs, filters and interface maps unchanged" \
-			"$(diff <(echo "$before") <(echo "$now"))"
-	fi
+	zlb_check_same "$name: programs, filters and interface maps unchanged" "$before" "$(state)"
 }
 
 zlb_bpffs_setup
