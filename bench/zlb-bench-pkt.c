@@ -210,7 +210,7 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 	lb->fib_src = fib_src;
 	lb->conntrack_size = conntrack_size;
 	zlb_maps_init(&lb->maps);
-	lb->obj = zlb_object_open(path, NULL, &ro, conntrack_size, err);
+	lb->obj = zlb_object_open_prog(path, hook->prog, NULL, &ro, conntrack_size, err);
 	if (!lb->obj)
 		return -1;
 	rc = bpf_object__load(lb->obj);
