@@ -62,6 +62,7 @@ struct yardstick {
 
 struct hook {
 	const char *name;          /* on the command line */
+	bool tc;                   /* an skb program */
 	const char *part;          /* of the records */
 	const char *prog;          /* zon-lb's program */
 	const char *restore;       /* the wrapper (restore.bpf.o) and its */
@@ -74,9 +75,9 @@ struct hook {
 };
 
 static const struct hook hooks[] = {
-	{ "xdp", "pkt", ZLB_PROG_XDP_NAME, "bench_restore", "bench_target", XDP_PASS, XDP_REDIRECT,
+	{ "xdp", false, "pkt", ZLB_PROG_XDP_NAME, "bench_restore", "bench_target", XDP_PASS, XDP_REDIRECT,
 	  { { "xdp_pass", "bench_pass" }, { "floor", "bench_floor" } }, NULL },
-	{ "tc", "pkt_tc", ZLB_PROG_TC_NAME, "bench_restore_tc", "bench_target_tc",
+	{ "tc", true, "pkt_tc", ZLB_PROG_TC_NAME, "bench_restore_tc", "bench_target_tc",
 	  TC_ACT_OK, TC_ACT_REDIRECT,
 	  { { "tc_pass", "bench_pass_tc" }, { "floor_tc_peer", "bench_floor_tc_peer" },
 	    { "floor_tc", "bench_floor_tc" } },
@@ -198,9 +199,10 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 {
 	struct zlb_rodata ro = { .fib_lookup_src = fib_src };
 	struct zlb_iface_info ifaces[2];
+	__u16 iface_flags[2];
 	__be32 *backend_src = NULL, *backend_snat = NULL;
-	struct zlb_resolved res = { .ifaces = ifaces };
-	struct zlb_nl *nl;
+	struct zlb_resolved res = { .ifaces = ifaces, .iface_flags = iface_flags };
+	struct zlb_nl *nl = NULL;
 	char *conf;
 	int rc;
 
@@ -239,20 +241,27 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 		zlb_err_set(err, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < lb->cfg.nifaces; i++) {
-		const struct port *p = &ports[i ? VETH2 : VETH0];
-
-		ifaces[i].ifindex = p->ifindex;
-		memcpy(ifaces[i].mac, p->mac, 6);
-	}
 	rc = -1;
 	nl = zlb_nl_open(err);
 	if (!nl)
 		goto out;
+	/* The interface flags zlb-load gives them: where the tc build runs,
+	 * and which peers are in another namespace (tc sends there with
+	 * bpf_redirect_peer). */
+	for (size_t i = 0; i < lb->cfg.nifaces; i++) {
+		struct zlb_link link;
+
+		if (zlb_nl_link(nl, lb->cfg.ifaces[i].name, &link, err))
+			goto out;
+		ifaces[i] = link.info;
+		iface_flags[i] = (hook->tc ? ZLB_IF_F_TC : 0) |
+				 (link.peer_other_ns ? ZLB_IF_F_PEER_NS : 0);
+	}
 	if (!zlb_resolve_sources(nl, &lb->cfg, fib_src, backend_src, backend_snat, err))
 		rc = zlb_maps_apply(&lb->maps, &lb->cfg, &res, err);
-	zlb_nl_close(nl);
 out:
+	if (nl)
+		zlb_nl_close(nl);
 	free(backend_src);
 	free(backend_snat);
 	return rc ? -1 : 0;
@@ -406,12 +415,12 @@ static int run_once(struct bench *b, const struct pcase *c, int prog_fd, unsigne
 		    .data_in = frame, .data_size_in = sizeof(frame),
 		    .data_out = s->out, .data_size_out = sizeof(s->out),
 		    .repeat = repeat);
-	if (hook->pass == XDP_PASS) {
-		opts.ctx_in = &xdp;
-		opts.ctx_size_in = sizeof(xdp);
-	} else {
+	if (hook->tc) {
 		opts.ctx_in = &skb;
 		opts.ctx_size_in = sizeof(skb);
+	} else {
+		opts.ctx_in = &xdp;
+		opts.ctx_size_in = sizeof(xdp);
 	}
 	if (c->lb) {
 		memcpy(t.frame, frame, sizeof(frame));
