@@ -83,6 +83,8 @@ rec meta run cpus "$(nproc)"
 rec meta run seconds "$ZLB_BENCH_SECONDS"
 rec meta run runs "$ZLB_BENCH_RUNS"
 rec meta run repeat "$ZLB_BENCH_REPEAT"
+# What else ran meanwhile: the machines are shared.
+rec meta run loadavg_start "$(cut -d' ' -f1 /proc/loadavg)"
 
 # --- 1. per-packet cost ------------------------------------------------------
 
@@ -456,5 +458,6 @@ if ! skipped fwd || ! skipped tcp || ! skipped ctl; then
 	skipped ctl || bench_ctl
 fi
 rec meta run elapsed_s $((SECONDS - START))
+rec meta run loadavg_end "$(cut -d' ' -f1 /proc/loadavg)"
 
 python3 "$ZLB_SRCDIR/bench/report.py" "$RESULTS" "$ZLB_BENCH_OUT"

@@ -271,8 +271,9 @@ def main():
     out.append("Targets")
     out.append(table(rows, ("figure", "value", "target", "")))
     out.append("")
-    out.append("kernel %s, %s CPUs, %s; whole run %ss" % (meta.get("kernel"), meta.get("cpus"),
-                                                          meta.get("date"), meta.get("elapsed_s", "?")))
+    out.append("kernel %s, %s CPUs, %s; whole run %ss; load average %s at the start, %s at the end"
+               % (meta.get("kernel"), meta.get("cpus"), meta.get("date"), meta.get("elapsed_s", "?"),
+                  meta.get("loadavg_start", "?"), meta.get("loadavg_end", "?")))
 
     result = dict(data)
     result["targets"] = targets
