@@ -242,11 +242,15 @@ path_down() {
 	floor)
 		ip -n "$ZL" link set dev veth0 xdp off
 		ip -n "$ZL" link set dev veth2 xdp off ;;
-	floor_tc | floor_tc_peer)
-		ip netns exec "$ZL" tc qdisc del dev veth0 clsact
-		ip netns exec "$ZL" tc qdisc del dev veth2 clsact ;;
 	zlb | zlb_tc) zlb_load_in_lb --unload >/dev/null 2>&1 || zlb_log "warning: zlb-load --unload failed" ;;
 	nft) ip netns exec "$ZL" nft delete table ip zlbbench ;;
+	esac
+	# No clsact qdisc stays behind (zlb-load --unload leaves its own):
+	# the next path would pass through an empty tc ingress hook.
+	case $1 in
+	floor_tc | floor_tc_peer | zlb_tc)
+		ip netns exec "$ZL" tc qdisc del dev veth0 clsact
+		ip netns exec "$ZL" tc qdisc del dev veth2 clsact ;;
 	esac
 }
 
@@ -294,20 +298,41 @@ fwd_run() {
 		'BEGIN { printf "%.0f %.0f %d\n", n / s, sent / s, f }'
 }
 
-# fwd PATH GEN: medians over the runs, recorded.
+# sample PART ROW COLUMN VALUE: one run's figure; summarize records the
+# median of every (PART, ROW, COLUMN) (a sum for *_stack_forwarded) and
+# the figures of each run in COLUMN_runs.
+sample() {
+	printf '%s\t%s\t%s\t%s\n' "$@" >>"$SAMPLES"
+}
+
+summarize() {
+	[ -s "$SAMPLES" ] || return 0
+	python3 - "$SAMPLES" >>"$RESULTS" <<-'EOF'
+	import statistics, sys
+	runs = {}
+	for line in open(sys.argv[1]):
+	    part, row, col, val = line.rstrip("\n").split("\t")
+	    runs.setdefault((part, row, col), []).append(float(val))
+	for (part, row, col), v in runs.items():
+	    spec = "%.2f" if col == "gbps" else "%.0f"
+	    agg = sum(v) if col.endswith("_stack_forwarded") else statistics.median(v)
+	    print("%s\t%s\t%s\t%s" % (part, row, col, spec % agg))
+	    print("%s\t%s\t%s_runs\t%s" % (part, row, col, " ".join(spec % x for x in v)))
+	EOF
+}
+
+# fwd PATH GEN: one run, sampled.
 fwd() {
-	local r got pps=() offered=() stack=0
-	for ((r = 0; r < ZLB_BENCH_RUNS; r++)); do
-		got=$(fwd_run "$2") || { zlb_log "fwd: $1/$2: a run failed"; return; }
-		read -r -a got <<<"$got"
-		pps+=("${got[0]}")
-		offered+=("${got[1]}")
-		stack=$((stack + got[2]))
-	done
-	rec fwd "$1" "$2_pps" "$(printf '%s\n' "${pps[@]}" | median)"
-	rec fwd "$1" "$2_offered_pps" "$(printf '%s\n' "${offered[@]}" | median)"
-	rec fwd "$1" "$2_stack_forwarded" "$stack"
-	note "fwd: $1 $2: $(printf '%s\n' "${pps[@]}" | median) pps at the server"
+	local got
+	if ! got=$(fwd_run "$2"); then
+		zlb_log "fwd: $1/$2: a run failed"
+		return
+	fi
+	read -r -a got <<<"$got"
+	sample fwd "$1" "$2_pps" "${got[0]}"
+	sample fwd "$1" "$2_offered_pps" "${got[1]}"
+	sample fwd "$1" "$2_stack_forwarded" "${got[2]}"
+	note "fwd: $1 $2: ${got[0]} pps at the server"
 }
 
 # The live generator's own ceiling: its frames dropped by XDP on veth0,
@@ -327,25 +352,26 @@ fwd_ceiling() {
 	[ ${#v[@]} -gt 0 ] && rec fwd gen_ceiling live_pps "$(printf '%s\n' "${v[@]}" | median)"
 }
 
-# tcp PATH: iperf3 for ZLB_BENCH_SECONDS, the receiver's rate, medians.
+# tcp PATH: iperf3 for ZLB_BENCH_SECONDS, the receiver's rate, sampled.
 tcp() {
-	local r out v=()
-	for ((r = 0; r < ZLB_BENCH_RUNS; r++)); do
-		if ! out=$(timeout $((ZLB_BENCH_SECONDS + 20)) ip netns exec "$ZC" \
-			iperf3 -c "$DST" -p "$TCP_DPORT" -t "$ZLB_BENCH_SECONDS" -J 2>&1 |
-			python3 -c 'import json, sys
-print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"])'); then
-			zlb_log "tcp: $1: iperf3 failed"
-			return
-		fi
-		v+=("$out")
-	done
-	rec tcp "$1" gbps "$(printf '%s\n' "${v[@]}" | median | awk '{ printf "%.2f", $1 / 1e9 }')"
-	note "tcp: $1: $(printf '%s\n' "${v[@]}" | median | awk '{ printf "%.2f", $1 / 1e9 }') Gbit/s"
+	local out
+	if ! out=$(timeout $((ZLB_BENCH_SECONDS + 20)) ip netns exec "$ZC" \
+		iperf3 -c "$DST" -p "$TCP_DPORT" -t "$ZLB_BENCH_SECONDS" -J 2>&1 |
+		python3 -c 'import json, sys
+print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'); then
+		zlb_log "tcp: $1: iperf3 failed"
+		return
+	fi
+	sample tcp "$1" gbps "$out"
+	note "tcp: $1: $out Gbit/s"
 }
 
+# Every path once per round, ZLB_BENCH_RUNS rounds: whatever else runs on
+# the machine meanwhile falls on all paths alike, not on the few measured
+# while it lasted. nftables ends each round; deleting its table unhooks
+# conntrack, so the next round's paths do not pay for it.
 bench_paths() {
-	local path have_nft=1 have_iperf=1
+	local path r have_nft=1 have_iperf=1 paths=() broken=" "
 	command -v nft >/dev/null || have_nft=0
 	command -v iperf3 >/dev/null || have_iperf=0
 	if ! skipped tcp && [ $have_iperf = 1 ]; then
@@ -358,29 +384,38 @@ bench_paths() {
 		note "fwd: the live generator against XDP_DROP"
 		fwd_ceiling
 	fi
-	# nftables last: its conntrack state stays in the namespace.
 	for path in route floor zlb floor_tc floor_tc_peer zlb_tc nft; do
 		case $path in *tc*) skipped tc && continue ;; esac
 		if [ $path = nft ] && [ $have_nft = 0 ]; then
 			rec fwd nft note "n/a (nft not installed)"
 			continue
 		fi
-		if ! path_up $path; then
-			zlb_log "$path: $PATH_NOTE"
-			rec fwd $path note "$PATH_NOTE"
-			path_down $path
-			continue
-		fi
-		case $path in *tc*) tc_offloads $path ;; esac
-		if ! skipped fwd; then
-			fwd $path live
-			fwd $path sendmmsg
-		fi
-		if ! skipped tcp; then
-			if [ $have_iperf = 1 ]; then tcp $path; else rec tcp $path note "n/a (iperf3 not installed)"; fi
-		fi
-		path_down $path
+		skipped tcp || [ $have_iperf = 1 ] || rec tcp $path note "n/a (iperf3 not installed)"
+		paths+=("$path")
 	done
+	SAMPLES=$ZLB_TMP/samples.tsv
+	: >"$SAMPLES"
+	for ((r = 1; r <= ZLB_BENCH_RUNS; r++)); do
+		note "round $r of $ZLB_BENCH_RUNS"
+		for path in "${paths[@]}"; do
+			case $broken in *" $path "*) continue ;; esac
+			if ! path_up $path; then
+				zlb_log "$path: $PATH_NOTE"
+				rec fwd $path note "$PATH_NOTE"
+				broken="$broken$path "
+				path_down $path
+				continue
+			fi
+			case $r:$path in 1:*tc*) tc_offloads $path ;; esac
+			if ! skipped fwd; then
+				fwd $path live
+				fwd $path sendmmsg
+			fi
+			skipped tcp || [ $have_iperf = 0 ] || tcp $path
+			path_down $path
+		done
+	done
+	summarize
 }
 
 # --- 4. control plane ---------------------------------------------------------
