@@ -290,7 +290,9 @@ def plot(data, outdir):
     if not shutil.which("gnuplot"):
         return None
     panels = []
-    pkt = [(xk or tk, get(data, "pkt", xk, "ns") if xk else None, get(data, "pkt_tc", tk, "ns"))
+    names = {"xdp_pass": "PASS", "floor": "floor (tc: redirect_peer)", "floor_tc": "tc floor, redirect"}
+    pkt = [(names.get(xk or tk, xk or tk), get(data, "pkt", xk, "ns") if xk else None,
+            get(data, "pkt_tc", tk, "ns"))
            for xk, tk, _ in PKT_YARDS + [(k, k, l) for k, l in PKT_ROWS]]
     pkt = [p for p in pkt if p[1] is not None or p[2] is not None]
     if pkt:
