@@ -40,7 +40,7 @@ int zlb_tc_query(struct zlb_nl *nl, int ifindex, struct zlb_tc_state *st,
 	memset(st, 0, sizeof(*st));
 	ingress_hook(&hook, ifindex);
 	slot_opts(&opts);
-	/* No clsact qdisc makes the kernel say so, and libbpf warn. */
+	/* No qdisc, or no filter, makes the kernel say so and libbpf warn. */
 	zlb_log_libs_quiet(true);
 	rc = bpf_tc_query(&hook, &opts);
 	zlb_log_libs_quiet(false);
