@@ -65,6 +65,16 @@ zlb_check() {
 	fi
 }
 
+# zlb_check_same NAME BEFORE AFTER: pass when the two snapshots are the
+# same, else fail showing how they differ.
+zlb_check_same() {
+	if [ "$2" = "$3" ]; then
+		zlb_pass "$1"
+	else
+		zlb_fail "$1" "$(diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -n 40)"
+	fi
+}
+
 zlb_summary() {
 	local line="$ZLB_TEST_NAME: $_zlb_passed passed, $_zlb_failed failed"
 	[ "$_zlb_skipped" -gt 0 ] && line="$line, $_zlb_skipped skipped"
@@ -337,7 +347,7 @@ zlb_packet_ns() {
 }
 
 # zlb_load_in_lb ARGS...: run zlb-load inside the load balancer's namespace
-# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS) and ZLB_BPF_OBJ.
+# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS), ZLB_BPF_OBJ and ZLB_BPF_TC_OBJ.
 zlb_load_in_lb() {
 	timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$@"
 }
