@@ -277,14 +277,24 @@ sink_count() {
 	ip netns exec "$ZS" "$NET" count "$SINK_PIN"
 }
 
+# XDP frames veth0 took in (its veth driver's counters): what the live
+# generator's frames arrive as, whichever program runs there.
+xdp_frames_in() {
+	ip netns exec "$ZL" ethtool -S veth0 |
+		awk '$1 ~ /^rx_queue_[0-9]+_xdp_packets:$/ { n += $2 } END { print n + 0 }'
+}
+
 # fwd_run GEN: one run of generator GEN (live or sendmmsg) towards the
-# current path; prints "received_pps offered_pps stack_forwarded": the last
-# one counts what the load balancer's own stack forwarded meanwhile (Ip
-# ForwDatagrams), which on a program's path is traffic the program let by.
+# current path; prints "received_pps offered_pps stack_forwarded
+# xdp_share": stack_forwarded counts what the load balancer's own stack
+# forwarded meanwhile (Ip ForwDatagrams), which on a program's path is
+# traffic the program let by; xdp_share, the XDP frames veth0 took in per
+# datagram sent.
 fwd_run() {
-	local before after fwd0 fwd1 out sent secs
+	local before after fwd0 fwd1 x0 x1 out sent secs
 	before=$(sink_count) || return 1
 	fwd0=$(zlb_snmp "$ZL" Ip ForwDatagrams) || return 1
+	x0=$(xdp_frames_in)
 	case $1 in
 	live) out=$(ip netns exec "$ZC" "$NET" live "$ZLB_BENCH_BIN" veth1 vgen0 "$MAC0" \
 		10.0.0.2 "$DST" "$UDP_DPORT" "$ZLB_BENCH_SECONDS") ;;
@@ -293,9 +303,10 @@ fwd_run() {
 	sleep 0.2     # what is still queued arrives
 	after=$(sink_count) || return 1
 	fwd1=$(zlb_snmp "$ZL" Ip ForwDatagrams) || return 1
+	x1=$(xdp_frames_in)
 	read -r _ sent secs <<<"$out"
 	awk -v n=$((after - before)) -v sent="$sent" -v s="$secs" -v f=$((fwd1 - fwd0)) \
-		'BEGIN { printf "%.0f %.0f %d\n", n / s, sent / s, f }'
+		-v x=$((x1 - x0)) 'BEGIN { printf "%.0f %.0f %d %.4f\n", n / s, sent / s, f, sent ? x / sent : 0 }'
 }
 
 # sample PART ROW COLUMN VALUE: one run's figure; summarize records the
@@ -314,7 +325,7 @@ summarize() {
 	    part, row, col, val = line.rstrip("\n").split("\t")
 	    runs.setdefault((part, row, col), []).append(float(val))
 	for (part, row, col), v in runs.items():
-	    spec = "%.2f" if col == "gbps" else "%.0f"
+	    spec = "%.2f" if col == "gbps" else "%.4f" if col.endswith("_share") else "%.0f"
 	    agg = sum(v) if col.endswith("_stack_forwarded") else statistics.median(v)
 	    print("%s\t%s\t%s\t%s" % (part, row, col, spec % agg))
 	    print("%s\t%s\t%s_runs\t%s" % (part, row, col, " ".join(spec % x for x in v)))
@@ -332,6 +343,7 @@ fwd() {
 	sample fwd "$1" "$2_pps" "${got[0]}"
 	sample fwd "$1" "$2_offered_pps" "${got[1]}"
 	sample fwd "$1" "$2_stack_forwarded" "${got[2]}"
+	sample fwd "$1" "$2_xdp_share" "${got[3]}"
 	note "fwd: $1 $2: ${got[0]} pps at the server"
 }
 
