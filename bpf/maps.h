@@ -65,6 +65,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_ifaces SEC(".maps");
 
+#ifndef ZLB_TC   /* tc sends by ifindex (bpf_redirect*) */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, ZLB_MAX_IFACES);
@@ -73,6 +74,7 @@ struct {
 	/* Pinned by zlb-load itself: the kernel adds BPF_F_RDONLY_PROG to
 	 * every devmap, and libbpf 1.1 then refuses to reuse the pin. */
 } zlb_tx_ports SEC(".maps");
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

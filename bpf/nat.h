@@ -34,11 +34,13 @@ static __always_inline void set_ports(struct zlb_pkt *pkt, __be16 sport, __be16 
 	ports[1] = dport;
 }
 
+#ifndef ZLB_TC
 /* Complete the partial L4 checksum of the packet whose IPv4 header is at
  * @l3_off and L4 header at @l4_off (addresses already rewritten): the
  * pseudo-header sum goes in the field, then the sum over the whole segment
  * is folded into it. A function of its own: the verifier checks its loops
- * once, not on every path of the program that leads here. */
+ * once, not on every path of the program that leads here. XDP only: an
+ * skb keeps its partial checksum for the device (ctx_tc.h). */
 __attribute__((noinline))
 int zlb_l4_csum_complete(struct zlb_ctx *ctx, __u64 l3_off, __u64 l4_off)
 {
@@ -67,7 +69,11 @@ int zlb_l4_csum_complete(struct zlb_ctx *ctx, __u64 l3_off, __u64 l4_off)
 	count(ZLB_C_CSUM_COMPLETED);
 	return 0;
 }
+#endif
 
+/* Rewrite @pkt to the addresses and ports of @to and the MACs of @route.
+ * Every direct write comes first; the L4 checksum updates come last, by
+ * offset (in the tc build they invalidate packet pointers). */
 static __always_inline void nat_rewrite(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					const struct zlb_ct_entry *to,
 					const struct zlb_fib_entry *route)
@@ -76,23 +82,17 @@ static __always_inline void nat_rewrite(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	__u16 old_ttl_word = *(__u16 *)&iph->ttl;
 	__u16 len = bpf_ntohs(iph->tot_len) - iph->ihl * 4;
 	__sum16 *check = l4_check(ctx, pkt);
-	int partial = 0, update;
+	__be32 old_saddr = iph->saddr, old_daddr = iph->daddr;
+	int partial = 0, update, udp = pkt->proto == IPPROTO_UDP ? ZLB_CSUM_UDP : 0;
+	__u32 check_off = 0;
 
 	/* A UDP checksum of 0 means "none" and stays so; TCP has no "none",
-	 * its 0 is a checksum like any other. A partial one is the folded
-	 * pseudo-header sum; a complete checksum that happens to look the
-	 * same is recomputed to the same value. */
+	 * its 0 is a checksum like any other. */
 	update = check && (*check || pkt->proto == IPPROTO_TCP);
-	if (update)
-		partial = *check == csum_pseudo(iph->saddr, iph->daddr, pkt->proto, len);
-	if (update && !partial) {
-		csum_replace4(check, iph->saddr, to->saddr);
-		csum_replace4(check, iph->daddr, to->daddr);
-		csum_replace2(check, pkt->sport, to->sport);
-		csum_replace2(check, pkt->dport, to->dport);
-		/* a computed 0 is sent as 0xffff (RFC 768) */
-		if (pkt->proto == IPPROTO_UDP && !*check)
-			*check = 0xffff;
+	if (update) {
+		partial = ctx_l4_partial(ctx, check,
+					 csum_pseudo(iph->saddr, iph->daddr, pkt->proto, len));
+		check_off = (void *)check - ctx_data(ctx);
 	}
 	if (check)
 		set_ports(pkt, to->sport, to->dport);
@@ -103,10 +103,22 @@ static __always_inline void nat_rewrite(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	iph->daddr = to->daddr;
 	iph->ttl--;
 	csum_replace2(&iph->check, old_ttl_word, *(__u16 *)&iph->ttl);
-	if (partial)
-		zlb_l4_csum_complete(ctx, (void *)iph - ctx_data(ctx), pkt->l4 - ctx_data(ctx));
 	__builtin_memcpy(pkt->eth->h_source, route->smac, ETH_ALEN);
 	__builtin_memcpy(pkt->eth->h_dest, route->dmac, ETH_ALEN);
+#ifdef ZLB_TC
+	(void)partial;
+#else
+	if (partial) {
+		zlb_l4_csum_complete(ctx, (void *)iph - ctx_data(ctx), pkt->l4 - ctx_data(ctx));
+		return;
+	}
+#endif
+	if (!update)
+		return;
+	ctx_l4_csum_replace(ctx, check_off, old_saddr, to->saddr, 4, ZLB_CSUM_PSEUDO | udp);
+	ctx_l4_csum_replace(ctx, check_off, old_daddr, to->daddr, 4, ZLB_CSUM_PSEUDO | udp);
+	ctx_l4_csum_replace(ctx, check_off, pkt->sport, to->sport, 2, udp);
+	ctx_l4_csum_replace(ctx, check_off, pkt->dport, to->dport, 2, udp);
 }
 
 #endif

@@ -13,7 +13,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "compat.h"
-#include "ctx_xdp.h"
+#include "ctx.h"
 
 struct vlan_hdr {
 	__be16 tci;

@@ -4,7 +4,7 @@
 #ifndef ZLB_BPF_STATS_H
 #define ZLB_BPF_STATS_H
 
-#include "ctx_xdp.h"
+#include "ctx.h"
 
 static __always_inline void count(__u32 counter)
 {

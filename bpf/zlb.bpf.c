@@ -13,7 +13,7 @@
 
 #include "zlb_abi.h"
 #include "maps.h"
-#include "ctx_xdp.h"
+#include "ctx.h"
 #include "stats.h"
 #include "parse.h"
 #include "conntrack.h"
@@ -68,14 +68,14 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 {
 	__u64 len = ctx_len(ctx);
 	struct zlb_if_traffic *out;
-	int verdict;
+	int verdict, back;
 
 	nat_rewrite(ctx, pkt, to, route);
-	verdict = ctx_send(ctx, route->ifindex);
+	verdict = ctx_send(ctx, route->ifindex, &back);
 	if (verdict < 0)
 		return drop(ZLB_C_DROP_NO_TX_PORT);
 	count(ZLB_C_FORWARD);
-	count(verdict == ZLB_TX ? ZLB_C_TX : ZLB_C_REDIRECT);
+	count(back ? ZLB_C_TX : ZLB_C_REDIRECT);
 	traffic_add(&zlb_svc_stats, to->service_id, len, new_flow);
 	traffic_add(&zlb_be_stats, to->backend_id, len, new_flow);
 	out = iface_stats(route->ifindex);
@@ -250,8 +250,8 @@ static __always_inline int zlb_packet(struct zlb_ctx *ctx)
 	return pass();
 }
 
-SEC("xdp")
-int zlb_xdp(struct xdp_md *ctx)
+/* Every packet the hook sees on a configured interface. */
+static __always_inline int zlb_entry(struct zlb_ctx *ctx)
 {
 	struct zlb_if_traffic *in = iface_stats(ctx_ifindex(ctx));
 	int verdict;
@@ -261,10 +261,24 @@ int zlb_xdp(struct xdp_md *ctx)
 		in->rx_packets++;
 		in->rx_bytes += ctx_len(ctx);
 	}
+	ctx_prepare(ctx);
 	verdict = zlb_packet(ctx);
 	if (verdict == ZLB_DROP && in)
 		in->drops++;
 	return verdict;
+}
+
+#ifdef ZLB_TC
+SEC("tc")
+int zlb_tc(struct __sk_buff *skb)
+{
+	return zlb_entry(skb);
+}
+#else
+SEC("xdp")
+int zlb_xdp(struct xdp_md *ctx)
+{
+	return zlb_entry(ctx);
 }
 
 /* Run once by zlb-load through BPF_PROG_TEST_RUN: XDP_PASS when the kernel
@@ -277,5 +291,6 @@ int zlb_probe_fib_src(struct xdp_md *ctx)
 
 	return rc == -22 /* EINVAL */ ? XDP_DROP : XDP_PASS;
 }
+#endif
 
 char LICENSE[] SEC("license") = "GPL";

@@ -119,6 +119,9 @@ int zlb_maps_from_object(struct bpf_object *obj, struct zlb_maps *m, struct zlb_
 		struct bpf_map *map = bpf_object__find_map_by_name(obj, zlb_map_names[i]);
 
 		m->fd[i] = map ? bpf_map__fd(map) : -1;
+		/* The tc build sends by ifindex: no devmap. */
+		if (m->fd[i] < 0 && i == ZLB_M_TX_PORTS && !map)
+			continue;
 		if (m->fd[i] < 0) {
 			zlb_err_set(err, "BPF object has no loaded map '%s'", zlb_map_names[i]);
 			return -1;
@@ -356,14 +359,16 @@ static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
 
 		memcpy(val.mac, ii->mac, sizeof(val.mac));
 		if (bpf_map_update_elem(m->fd[ZLB_M_IFACES], &ii->ifindex, &val, BPF_ANY) ||
-		    bpf_map_update_elem(m->fd[ZLB_M_TX_PORTS], &ii->ifindex, &ii->ifindex, BPF_ANY)) {
+		    (m->fd[ZLB_M_TX_PORTS] >= 0 &&
+		     bpf_map_update_elem(m->fd[ZLB_M_TX_PORTS], &ii->ifindex, &ii->ifindex, BPF_ANY))) {
 			zlb_err_set(err, "interface %s: cannot add to the interface maps: %s",
 				    cfg->ifaces[i].name, strerror(errno));
 			return -1;
 		}
 	}
 	if (prune(m->fd[ZLB_M_IFACES], sizeof(__u32), iface_wanted, &set) ||
-	    prune(m->fd[ZLB_M_TX_PORTS], sizeof(__u32), iface_wanted, &set)) {
+	    (m->fd[ZLB_M_TX_PORTS] >= 0 &&
+	     prune(m->fd[ZLB_M_TX_PORTS], sizeof(__u32), iface_wanted, &set))) {
 		zlb_err_set(err, "removing old interfaces: %s", strerror(errno));
 		return -1;
 	}

@@ -41,7 +41,8 @@ struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
 		return NULL;
 	}
 	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME));
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME) ||
+					  !strcmp(bpf_program__name(prog), ZLB_PROG_TC_NAME));
 	/* Without a pin directory libbpf would pin under /sys/fs/bpf. */
 	if (!pin_dir)
 		bpf_object__for_each_map(map, obj)

@@ -38,4 +38,18 @@ done
 zlb_must ip -n "$NS" route add 10.3.0.0/24 dev veth3
 zlb_must ip -n "$NS" neigh add 10.3.0.2 lladdr 02:00:00:00:13:02 dev veth3 nud permanent
 
-ip netns exec "$NS" ${ZLB_TEST_WRAPPER:-} "$TEST_PACKETS" "$ZLB_BPF_OBJ"
+# Every case against both builds of the data plane; one summary line.
+rc=0
+zlb_tmpdir
+out=$ZLB_TMP/results
+for hook in xdp tc; do
+	obj=$ZLB_BPF_OBJ
+	[ "$hook" = tc ] && obj=$ZLB_BPF_TC_OBJ
+	[ -r "$obj" ] || zlb_die "BPF object not built: $obj"
+	ip netns exec "$NS" ${ZLB_TEST_WRAPPER:-} "$TEST_PACKETS" "$obj" "$hook" | tee -a "$out"
+	r=${PIPESTATUS[0]}
+	[ "$r" -gt "$rc" ] && rc=$r
+done
+sum() { sed -n "s/^test_packets [a-z]*: .*\b\([0-9]\+\) $1.*/\1/p" "$out" | paste -sd+ | bc; }
+echo "packets: $(sum passed) passed, $(sum failed) failed, $(sum skipped) skipped"
+exit "$rc"

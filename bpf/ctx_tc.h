@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The ctx_* helpers for the tc build (clsact ingress, direct action): the
+ * packet is an skb, which keeps its checksum state and GSO. Packet bounds
+ * are the linear part; L4 checksums go through bpf_l4_csum_replace(), which
+ * updates a partial checksum's pseudo-header sum (and skb->csum) the way
+ * the stack does, so nothing is ever "completed" here; sending uses
+ * bpf_redirect_peer() into a veth peer in another namespace, bpf_redirect()
+ * otherwise. */
+#ifndef ZLB_CTX_TC_H
+#define ZLB_CTX_TC_H
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+
+#define zlb_ctx __sk_buff
+
+enum zlb_verdict {
+	ZLB_PASS = TC_ACT_OK,
+	ZLB_DROP = TC_ACT_SHOT,
+	ZLB_REDIRECT = TC_ACT_REDIRECT,
+};
+
+/* Headers the parser may read: Ethernet, a VLAN tag, IPv4 with options,
+ * and an ICMP error quoting IPv4 with options and 8 bytes of L4. */
+#define ZLB_TC_HEADERS (14 + 4 + 60 + 8 + 60 + 20)
+
+static __always_inline void *ctx_data(struct zlb_ctx *ctx)
+{
+	return (void *)(long)ctx->data;
+}
+
+static __always_inline void *ctx_data_end(struct zlb_ctx *ctx)
+{
+	return (void *)(long)ctx->data_end;
+}
+
+/* The whole packet, a GSO one included, not only its linear part. */
+static __always_inline __u64 ctx_len(struct zlb_ctx *ctx)
+{
+	return ctx->len;
+}
+
+static __always_inline __u32 ctx_ifindex(struct zlb_ctx *ctx)
+{
+	return ctx->ifindex;
+}
+
+/* Make the headers direct packet access can reach. A stack's skb usually
+ * holds them in its linear part already; a paged one (a GSO segment built
+ * from pages) gets them pulled. */
+static __always_inline void ctx_prepare(struct zlb_ctx *ctx)
+{
+	__u32 linear = ctx->data_end - ctx->data;
+
+	if (linear < ctx->len && linear < ZLB_TC_HEADERS)
+		bpf_skb_pull_data(ctx, ctx->len < ZLB_TC_HEADERS ? ctx->len : ZLB_TC_HEADERS);
+}
+
+/* @params->tot_len holds the IP total length: the route's MTU is checked
+ * against it. A GSO packet leaves in segments: its 64 KiB total must not be
+ * refused, so for it tot_len is 0 and the skb version checks the segments
+ * against the egress device's MTU instead. */
+static __always_inline long ctx_fib_lookup(struct zlb_ctx *ctx,
+					   struct bpf_fib_lookup *params, __u32 flags)
+{
+	if (ctx->gso_size)
+		params->tot_len = 0;
+	return bpf_fib_lookup(ctx, params, sizeof(*params), flags);
+}
+
+/* The skb knows whether its checksum is partial; bpf_l4_csum_replace()
+ * acts on that knowledge. */
+static __always_inline int ctx_l4_partial(struct zlb_ctx *ctx, const __sum16 *check,
+					  __u16 pseudo)
+{
+	return 0;
+}
+
+#define ZLB_CSUM_PSEUDO (1 << 0)  /* the word is in the pseudo-header */
+#define ZLB_CSUM_UDP    (1 << 1)  /* a UDP checksum: 0 means none, sent as 0xffff */
+
+/* Invalidates every packet pointer: called after the last direct write. */
+static __always_inline void ctx_l4_csum_replace(struct zlb_ctx *ctx, __u32 off, __u32 from,
+						__u32 to, int size, int flags)
+{
+	__u64 f = size;
+
+	if (flags & ZLB_CSUM_PSEUDO)
+		f |= BPF_F_PSEUDO_HDR;
+	if (flags & ZLB_CSUM_UDP)
+		f |= BPF_F_MARK_MANGLED_0;
+	bpf_l4_csum_replace(ctx, off, from, to, f);
+}
+
+/* Whether ctx_send() can send out of @ifindex: a configured interface. */
+static __always_inline int ctx_can_send(struct zlb_ctx *ctx, __u32 ifindex)
+{
+	return ifindex == ctx_ifindex(ctx) || bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
+}
+
+/* Send out of @ifindex (*@back: the ingress interface). Into a veth whose
+ * peer is in another namespace, the packet goes straight to the peer's
+ * ingress (no backlog queue, no second pass through this namespace). */
+static __always_inline int ctx_send(struct zlb_ctx *ctx, __u32 ifindex, int *back)
+{
+	struct zlb_iface *ifc;
+
+	*back = ifindex == ctx_ifindex(ctx);
+	if (*back)
+		return bpf_redirect(ifindex, 0);
+	ifc = bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
+	if (!ifc)
+		return -1;
+	if (ifc->flags & ZLB_IF_F_PEER_NS)
+		return bpf_redirect_peer(ifindex, 0);
+	return bpf_redirect(ifindex, 0);
+}
+
+#endif
