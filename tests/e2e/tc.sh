@@ -241,7 +241,7 @@ assert a["drops"] == 0, a["drops"]
 # and a VLAN tag), so GSO packets went through whole; it dropped nothing.
 bulk() {
 	local m=$1 dir=$2 rx_ns rx_if src dst port egress srv_in cli_in srv_out cli_out
-	local srv_opt cli_opt audit sent got ok what why
+	local srv_opt cli_opt audit sent got ok what why i
 	local data=$ZLB_TMP/bulk.data recv=$ZLB_TMP/bulk-$dir.recv
 	[ -f "$data" ] || head -c "${BULK_MIB}M" /dev/urandom >"$data" ||
 		zlb_die "cannot write $data"
@@ -261,14 +261,21 @@ bulk() {
 		zlb_die "csum-audit.py did not start: $(cat "$ZLB_TMP/audit-$dir.err")"
 	stat_to "$ZLB_TMP/stat-bulk-$dir-0.json"
 
-	ip netns exec "$ZS" timeout 30 nc -n "$srv_opt" 10.2.0.2 223 <"$srv_in" >"$srv_out" \
+	ip netns exec "$ZS" timeout 20 nc -n "$srv_opt" 10.2.0.2 223 <"$srv_in" >"$srv_out" \
 		2>"$ZLB_TMP/bulk-srv-$dir.err" &
 	local srv_pid=$!
 	zlb_track_pid "$srv_pid"
 	zlb_wait_for zlb_tcp_listening "$ZS" 10.2.0.2 223 ||
 		zlb_die "nc did not listen: $(cat "$ZLB_TMP/bulk-srv-$dir.err")"
-	ip netns exec "$ZC" timeout 30 nc -n "$cli_opt" 10.0.0.1 23 <"$cli_in" >"$cli_out" \
+	# The client ends when both sides closed: the server is done then, or
+	# stuck (failed transfer).
+	ip netns exec "$ZC" timeout 15 nc -n "$cli_opt" 10.0.0.1 23 <"$cli_in" >"$cli_out" \
 		2>"$ZLB_TMP/bulk-cli-$dir.err"
+	for ((i = 0; i < 20; i++)); do
+		zlb_alive "$srv_pid" || break
+		sleep 0.1
+	done
+	kill "$srv_pid" 2>/dev/null
 	wait "$srv_pid"
 	sleep 0.2 # the last segments to the audit's socket
 	kill -TERM "$audit_pid"
