@@ -14,7 +14,7 @@ _zlb_libdir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${ZLB_SRCDIR:=$(cd "$_zlb_libdir/.." && pwd)}"
 : "${ZLB_BUILDDIR:=$ZLB_SRCDIR}"
 : "${ZLB_BPF_OBJ:=$ZLB_BUILDDIR/bpf/zlb.bpf.o}"
-: "${ZLB_BPF_TC_OBJ:=$(dirname "$ZLB_BPF_OBJ")/zlb_tc.bpf.o}"
+: "${ZLB_BPF_TC_OBJ:=$ZLB_BUILDDIR/bpf/zlb_tc.bpf.o}"
 : "${ZLB_LOAD:=$ZLB_BUILDDIR/zlb-load/zlb-load}"
 : "${ZLB_WAIT_TIMEOUT:=5}"
 export ZLB_SRCDIR ZLB_BUILDDIR ZLB_BPF_OBJ ZLB_BPF_TC_OBJ ZLB_LOAD
@@ -62,6 +62,16 @@ zlb_check() {
 		zlb_pass "$name"
 	else
 		zlb_fail "$name" "command failed: $*"
+	fi
+}
+
+# zlb_check_same NAME BEFORE AFTER: pass when the two snapshots are the
+# same, else fail showing how they differ.
+zlb_check_same() {
+	if [ "$2" = "$3" ]; then
+		zlb_pass "$1"
+	else
+		zlb_fail "$1" "$(diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -n 40)"
 	fi
 }
 
@@ -343,7 +353,7 @@ zlb_packet_ns() {
 }
 
 # zlb_load_in_lb ARGS...: run zlb-load inside the load balancer's namespace
-# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS) and ZLB_BPF_OBJ.
+# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS), ZLB_BPF_OBJ and ZLB_BPF_TC_OBJ.
 zlb_load_in_lb() {
 	timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$@"
 }
