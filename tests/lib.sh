@@ -358,6 +358,25 @@ zlb_load_in_lb() {
 	timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$@"
 }
 
+# zlb_check_load NAME ARGS...: zlb-load ARGS (zlb_load_in_lb) as a check named
+# NAME. Its output is printed, or shown in the failure, and stays in
+# $ZLB_LOAD_OUT; returns zlb-load's exit code.
+zlb_check_load() {
+	local name=$1 rc
+	shift
+	zlb_tmpdir
+	ZLB_LOAD_OUT=$ZLB_TMP/zlb-load.out
+	zlb_load_in_lb "$@" >"$ZLB_LOAD_OUT" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		zlb_pass "$name"
+		cat "$ZLB_LOAD_OUT"
+	else
+		zlb_fail "$name" "exit $rc: $(cat "$ZLB_LOAD_OUT")"
+	fi
+	return "$rc"
+}
+
 # zlb_ping NS ADDR [COUNT]: COUNT (default 1) echoes, all answered.
 zlb_ping() {
 	ip netns exec "$1" ping -n -q -c "${3:-1}" -W 1 -w $((${3:-1} + 5)) "$2" >/dev/null 2>&1

@@ -61,13 +61,7 @@ load() {
 		sed '/^interfaces = /d' "$REFCONF"
 		printf '%s\n' "$@"
 	} >"$conf"
-	if zlb_load_in_lb "$conf" >"$ZLB_TMP/load-$m.out" 2>&1; then
-		zlb_pass "$m: zlb-load loads: $*"
-		cat "$ZLB_TMP/load-$m.out"
-		return 0
-	fi
-	zlb_fail "$m: zlb-load loads: $*" "$(cat "$ZLB_TMP/load-$m.out")"
-	return 1
+	zlb_check_load "$m: zlb-load loads: $*" "$conf"
 }
 
 # --- what runs where --------------------------------------------------------------
