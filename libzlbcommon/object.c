@@ -25,6 +25,17 @@ int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
 	return 0;
 }
 
+/* Whether @prog is the one to load: @name, or with @name NULL the data
+ * plane's program of either build. */
+static bool to_load(const struct bpf_program *prog, const char *name)
+{
+	const char *p = bpf_program__name(prog);
+
+	if (name)
+		return !strcmp(p, name);
+	return !strcmp(p, ZLB_PROG_XDP_NAME) || !strcmp(p, ZLB_PROG_TC_NAME);
+}
+
 struct bpf_object *zlb_object_open_prog(const char *path, const char *name,
 					const char *pin_dir, const struct zlb_rodata *ro,
 					__u32 conntrack_size, struct zlb_err *err)
@@ -37,17 +48,17 @@ struct bpf_object *zlb_object_open_prog(const char *path, const char *name,
 	obj = bpf_object__open_file(path, &oo);
 	if (!obj) {
 		zlb_err_set(err, "cannot open BPF object %s: %s (set %s?)", path, strerror(errno),
-			    strcmp(name, ZLB_PROG_XDP_NAME) ? "ZLB_BPF_TC_OBJ" : "ZLB_BPF_OBJ");
+			    name && !strcmp(name, ZLB_PROG_TC_NAME) ? "ZLB_BPF_TC_OBJ" : "ZLB_BPF_OBJ");
 		return NULL;
 	}
-	if (!bpf_object__find_program_by_name(obj, name)) {
+	if (name && !bpf_object__find_program_by_name(obj, name)) {
 		zlb_err_set(err, "BPF object %s has no program '%s' (built for another hook, or by an older zon-lb?)",
 			    path, name);
 		bpf_object__close(obj);
 		return NULL;
 	}
 	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), name));
+		bpf_program__set_autoload(prog, to_load(prog, name));
 	/* Without a pin directory libbpf would pin under /sys/fs/bpf. */
 	if (!pin_dir)
 		bpf_object__for_each_map(map, obj)
@@ -63,7 +74,7 @@ struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
 				   const struct zlb_rodata *ro, __u32 conntrack_size,
 				   struct zlb_err *err)
 {
-	return zlb_object_open_prog(path, ZLB_PROG_XDP_NAME, pin_dir, ro, conntrack_size, err);
+	return zlb_object_open_prog(path, NULL, pin_dir, ro, conntrack_size, err);
 }
 
 int zlb_probe_fib_lookup_src(const char *path, bool *has)

@@ -14,7 +14,7 @@ _zlb_libdir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${ZLB_SRCDIR:=$(cd "$_zlb_libdir/.." && pwd)}"
 : "${ZLB_BUILDDIR:=$ZLB_SRCDIR}"
 : "${ZLB_BPF_OBJ:=$ZLB_BUILDDIR/bpf/zlb.bpf.o}"
-: "${ZLB_BPF_TC_OBJ:=$ZLB_BUILDDIR/bpf/zlb_tc.bpf.o}"
+: "${ZLB_BPF_TC_OBJ:=$(dirname "$ZLB_BPF_OBJ")/zlb_tc.bpf.o}"
 : "${ZLB_LOAD:=$ZLB_BUILDDIR/zlb-load/zlb-load}"
 : "${ZLB_WAIT_TIMEOUT:=5}"
 export ZLB_SRCDIR ZLB_BUILDDIR ZLB_BPF_OBJ ZLB_BPF_TC_OBJ ZLB_LOAD

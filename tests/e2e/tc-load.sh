@@ -362,7 +362,8 @@ zlb_check "no pins left" bash -c "[ -z \"\$(find '$ZLB_BPFFS' -mindepth 1 2>/dev
 CONF=$ZLB_TMP/service.conf
 SVC_LOG=$ZLB_TMP/service.log
 cp "$MIXED" "$CONF"
-ip netns exec "$ZL" "$ZLB_LOAD" --service "$CONF" >"$SVC_LOG" 2>&1 &
+: >"$SVC_LOG"	# there before the service writes to it
+ip netns exec "$ZL" "$ZLB_LOAD" --service "$CONF" >>"$SVC_LOG" 2>&1 &
 SVC=$!
 zlb_track_pid "$SVC"
 loads_at_least() {

@@ -205,8 +205,7 @@ static int lb_open(struct lb *lb, const char *path, bool fib_src, const char *co
 	zlb_maps_init(&lb->maps);
 	if (zlb_config_load_string(conf, "test.conf", &lb->cfg, err))
 		return -1;
-	lb->obj = zlb_object_open_prog(path, hook_tc ? ZLB_PROG_TC_NAME : ZLB_PROG_XDP_NAME, NULL,
-				       &ro, lb->cfg.conntrack_size, err);
+	lb->obj = zlb_object_open(path, NULL, &ro, lb->cfg.conntrack_size, err);
 	if (!lb->obj)
 		return -1;
 	rc = bpf_object__load(lb->obj);
