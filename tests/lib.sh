@@ -284,14 +284,19 @@ zlb_veth_pair() {
 		zlb_die "cannot create veth $1/$2 <-> $3/$4"
 }
 
-# zlb_reference_topology: client ZC, load balancer ZL, server ZS.
+# zlb_reference_topology [--default-offloads]: client ZC, load balancer ZL,
+# server ZS.
 #
 #   ZC veth1 10.0.0.2/24 --- veth0 10.0.0.1/24  ZL  veth2 10.2.0.1/24 --- veth3 10.2.0.2/24 ZS
 #
 # The client and server veths get GRO on (a veth only receives redirected
 # frames when its peer side runs XDP or NAPI/GRO) and tx-checksumming off (a
 # veth sender leaves partial checksums that do not survive an XDP redirect).
+# --default-offloads leaves every veth as the kernel made it (GRO off,
+# tx-checksumming and TSO on): what tc mode has to work with.
 zlb_reference_topology() {
+	local offloads=xdp
+	[ "${1:-}" = --default-offloads ] && offloads=default
 	zlb_netns_add zc
 	ZC=$ZLB_NETNS_NAME
 	zlb_netns_add zl
@@ -321,6 +326,7 @@ zlb_reference_topology() {
 	zlb_must ip netns exec "$ZL" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
 		net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth2.forwarding=1
 
+	[ "$offloads" = default ] && return 0
 	zlb_must ip netns exec "$ZC" ethtool -K veth1 gro on tx off
 	zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
 }
@@ -350,6 +356,25 @@ zlb_packet_ns() {
 # with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS), ZLB_BPF_OBJ and ZLB_BPF_TC_OBJ.
 zlb_load_in_lb() {
 	timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$@"
+}
+
+# zlb_check_load NAME ARGS...: zlb-load ARGS (zlb_load_in_lb) as a check named
+# NAME. Its output is printed, or shown in the failure, and stays in
+# $ZLB_LOAD_OUT; returns zlb-load's exit code.
+zlb_check_load() {
+	local name=$1 rc
+	shift
+	zlb_tmpdir
+	ZLB_LOAD_OUT=$ZLB_TMP/zlb-load.out
+	zlb_load_in_lb "$@" >"$ZLB_LOAD_OUT" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		zlb_pass "$name"
+		cat "$ZLB_LOAD_OUT"
+	else
+		zlb_fail "$name" "exit $rc: $(cat "$ZLB_LOAD_OUT")"
+	fi
+	return "$rc"
 }
 
 # zlb_ping NS ADDR [COUNT]: COUNT (default 1) echoes, all answered.
@@ -525,4 +550,125 @@ for _ in range(3):
     sys.exit(0)
 sys.exit(1)
 ' "$2" "$3" "$4"
+}
+
+# zlb_udp_exchange SPORT N: from the client, N datagrams to 10.0.0.1:5353 from
+# source port SPORT (0: any), one at a time, each waiting for its answer;
+# prints how many were answered.
+zlb_udp_exchange() {
+	timeout 60 ip netns exec "$ZC" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.0.0.2", int(sys.argv[1])))
+s.settimeout(2)
+answered = 0
+for i in range(int(sys.argv[2])):
+    s.sendto(b"n%d" % i, ("10.0.0.1", 5353))
+    try:
+        s.recvfrom(2048)
+        answered += 1
+    except socket.timeout:
+        pass
+print(answered)
+' "$1" "$2"
+}
+
+# --- the reference scenario's traffic ---------------------------------------
+# The checks of tests/e2e/reference.sh, for every test that runs the reference
+# services (tests/configs/e2e/reference.conf) in some mode M, the first
+# argument: it names the checks.
+#
+#   zlb_reference_tcp M   nc through 10.0.0.1:23; the server sees 10.2.0.1; a
+#                         line crosses each way
+#   zlb_reference_udp M   a datagram to 10.0.0.1:5353 is answered from there;
+#                         the server sees 10.2.0.1
+#   zlb_reference_icmp M  3 echoes to 10.0.0.1 are answered by the server; the
+#                         load balancer's kernel sees none
+
+# zlb_reference_diag WHAT: what the namespaces looked like, printed after a
+# failed check.
+zlb_reference_diag() {
+	echo "--- diagnostics ($1)"
+	ip -n "$ZL" -4 neigh show
+	ip -n "$ZL" link show
+	ip netns exec "$ZC" ss -tan
+	ip netns exec "$ZS" ss -tan
+	echo "---"
+}
+
+zlb_reference_tcp() {
+	local m=$1 srv=srv-$1 cli=cli-$1 ok=1
+	zlb_nc_server "$ZS" 10.2.0.2 223 "$srv"
+	zlb_nc_client "$ZC" 10.0.0.1 23 "$cli"
+
+	# 10 s: room for one SYN retransmission.
+	if zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1; then
+		zlb_pass "$m: tcp: server sees a connection from 10.2.0.1"
+	else
+		zlb_fail "$m: tcp: server sees a connection from 10.2.0.1" \
+			"$(ip netns exec "$ZS" ss -tan; cat "$ZLB_TMP/$srv.err" "$ZLB_TMP/$cli.err")"
+		ok=0
+	fi
+	if zlb_wait_for zlb_file_has "$ZLB_TMP/$srv.err" "Connection received on 10.2.0.1 "; then
+		zlb_pass "$m: tcp: server nc reports the peer 10.2.0.1"
+	else
+		zlb_fail "$m: tcp: server nc reports the peer 10.2.0.1" "$(cat "$ZLB_TMP/$srv.err")"
+	fi
+	if zlb_wait_for zlb_tcp_connected "$ZC" 10.0.0.1 23; then
+		zlb_pass "$m: tcp: client is connected to 10.0.0.1:23"
+	else
+		zlb_fail "$m: tcp: client is connected to 10.0.0.1:23" \
+			"$(ip netns exec "$ZC" ss -tan; cat "$ZLB_TMP/$cli.err")"
+		ok=0
+	fi
+
+	zlb_line_crosses "$m: tcp: a line from the client reaches the server" \
+		"$cli" "$ZLB_TMP/$srv.out" "client to server $m $ZLB_SUFFIX" || ok=0
+	zlb_line_crosses "$m: tcp: a line from the server reaches the client" \
+		"$srv" "$ZLB_TMP/$cli.out" "server to client $m $ZLB_SUFFIX" || ok=0
+	[ "$ok" -eq 1 ] || zlb_reference_diag "$m tcp"
+	zlb_kill_tracked
+}
+
+zlb_reference_udp() {
+	local m=$1 tag=udp-$1 reply first
+	zlb_udp_echo_server "$ZS" 10.2.0.2 5300 "$tag"
+	reply=$(zlb_udp_ask "$ZC" 10.0.0.1 5353 "hello $m")
+	if [ "$reply" = "10.0.0.1 5353 echo:hello $m" ]; then
+		zlb_pass "$m: udp: client gets the reply from 10.0.0.1:5353"
+	else
+		zlb_fail "$m: udp: client gets the reply from 10.0.0.1:5353" \
+			"got '$reply' (source address, port, payload)"
+		zlb_reference_diag "$m udp"
+	fi
+	first=$(head -n 1 "$ZLB_TMP/$tag.log")
+	if [ "${first%% *}" = 10.2.0.1 ]; then
+		zlb_pass "$m: udp: server sees the datagram from 10.2.0.1"
+	else
+		zlb_fail "$m: udp: server sees the datagram from 10.2.0.1" "server log: '$first'"
+	fi
+	zlb_kill_tracked
+}
+
+zlb_reference_icmp() {
+	local m=$1 s0 s1 l0 l1
+	s0=$(zlb_snmp "$ZS" Icmp InEchos) || zlb_die "cannot read Icmp InEchos in $ZS"
+	l0=$(zlb_snmp "$ZL" Icmp InEchos) || zlb_die "cannot read Icmp InEchos in $ZL"
+	if ip netns exec "$ZC" ping -n -c 3 -W 1 10.0.0.1; then
+		zlb_pass "$m: icmp: client pings 10.0.0.1"
+	else
+		zlb_fail "$m: icmp: client pings 10.0.0.1" "ping failed"
+	fi
+	s1=$(zlb_snmp "$ZS" Icmp InEchos)
+	l1=$(zlb_snmp "$ZL" Icmp InEchos)
+	if [ $((s1 - s0)) -eq 3 ]; then
+		zlb_pass "$m: icmp: the server answers the 3 echoes"
+	else
+		zlb_fail "$m: icmp: the server answers the 3 echoes" "server InEchos $s0 -> $s1"
+	fi
+	if [ "$l1" -eq "$l0" ]; then
+		zlb_pass "$m: icmp: the load balancer's kernel sees no echo"
+	else
+		zlb_fail "$m: icmp: the load balancer's kernel sees no echo" "LB InEchos $l0 -> $l1"
+	fi
 }

@@ -98,27 +98,6 @@ usage_error() {
 
 # --- traffic ------------------------------------------------------------------
 
-# udp_exchange SPORT N: from the client, N datagrams to 10.0.0.1:5353 from
-# source port SPORT (0: any), one at a time, each waiting for its answer;
-# prints how many were answered.
-udp_exchange() {
-	timeout 60 ip netns exec "$ZC" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.0.0.2", int(sys.argv[1])))
-s.settimeout(2)
-answered = 0
-for i in range(int(sys.argv[2])):
-    s.sendto(b"n%d" % i, ("10.0.0.1", 5353))
-    try:
-        s.recvfrom(2048)
-        answered += 1
-    except socket.timeout:
-        pass
-print(answered)
-' "$1" "$2"
-}
-
 # udp_stream SECONDS: one datagram every 40 ms (answers not awaited).
 udp_stream() {
 	timeout 60 ip netns exec "$ZC" python3 -c '
@@ -233,7 +212,7 @@ run "$STAT" -j
 expect "zlb-stat -j parses, with totals, drops, interfaces, services and backends" \
 	json "all(k in d for k in ('totals', 'drops', 'interfaces', 'services', 'backends'))"
 cp "$ZLB_TMP/out" "$ZLB_TMP/stat-before.json"
-answered=$(udp_exchange 0 "$N")
+answered=$(zlb_udp_exchange 0 "$N")
 expect "udp: the client gets all $N answers" eval '[ "$answered" = "$N" ]'
 run "$STAT" -j
 cp "$ZLB_TMP/out" "$ZLB_TMP/stat-after.json"
@@ -317,7 +296,7 @@ expect "zlb-stat after --reset: service, backend and forward counters are 0" \
 # an ICMP echo flow.
 run "$CT" flush
 for p in 40001 40002; do
-	a=$(udp_exchange "$p" 1)
+	a=$(zlb_udp_exchange "$p" 1)
 	[ "$a" = 1 ] || zlb_die "no answer to a datagram from port $p"
 done
 zlb_ping "$ZC" 10.0.0.1 || zlb_die "the client cannot ping 10.0.0.1"
