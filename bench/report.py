@@ -348,7 +348,7 @@ def plot(data, outdir):
               + "set multiplot layout %d,1 title 'zon-lb make bench (ratios: see the table)'\n"
               % len(panels)
               + "set style data histograms\nset style fill solid 0.8 border -1\n"
-              + "set boxwidth 0.8\nset grid ytics\nset xtics rotate by -30\nset key top left\n"
+              + "set boxwidth 0.8\nset grid ytics\nset xtics rotate by -30\nset key outside right top\n"
               + "set yrange [0:*]\nset offsets 0, 0, graph 0.1, 0\n"
               + "".join(panels) + "unset multiplot\n")
     gp = os.path.join(outdir, "bench.gp")
