@@ -115,46 +115,52 @@ def main():
         targets.append({"name": name, "value": value, "target": "%s %g" % (op, limit), "met": met})
 
     # --- per packet ---
-    if "pkt" in data or "pkt_tc" in data:
-        pt = data.get("pkt_tc", {})
-        hooks = [("pkt", "floor", "xdp_pass"), ("pkt_tc", "floor_tc_peer", "tc_pass")]
+    # Each build present gets its columns: (part, index in the row keys,
+    # name, its floor, its PASS program).
+    hooks = [h for h in (("pkt", 0, "XDP", "floor", "xdp_pass"),
+                         ("pkt_tc", 1, "tc", "floor_tc_peer", "tc_pass")) if h[0] in data]
+    if hooks:
+        both = len(hooks) == 2
         rows, notes = [], []
-        for xkey, tkey, label in PKT_YARDS + [(k, k, l) for k, l in PKT_ROWS]:
-            keys = (xkey, tkey)
-            if all(k is None or k not in data.get(part, {}) for k, (part, _, _) in zip(keys, hooks)):
+        for keys in PKT_YARDS + [(k, k, l) for k, l in PKT_ROWS]:
+            label = keys[2]
+            if not any(keys[i] in data[part] for part, i, _, _, _ in hooks if keys[i]):
                 continue
             row = [label]
             failed, said = False, []
-            for k, (part, fl, ps) in zip(keys, hooks):
+            for part, i, name, fl, ps in hooks:
+                k = keys[i]
                 ns = get(data, part, k, "ns") if k else None
                 row += [fmt(ns, "{:.1f}", "-"), fx(ratio(ns, get(data, part, fl, "ns"))),
                         fx(ratio(ns, get(data, part, ps, "ns"))),
                         fmt(get(data, part, k, "restore_ns") if k else None, "{:.1f}", "-")]
-                rec = data.get(part, {}).get(k, {}) if k else {}
-                if not rec:
-                    continue
+                rec = data[part].get(k, {}) if k else {}
                 c = rec.get("check")
                 txt = "" if c in (None, "ok") else "FAIL: " + str(c)
                 failed |= bool(txt)
                 if rec.get("note"):
                     txt += ("; " if txt else "") + str(rec["note"])
                 if txt:
-                    said.append("%s: %s" % ("XDP" if part == "pkt" else "tc", txt))
-            row.insert(9, fx(ratio(get(data, "pkt_tc", tkey, "ns"), get(data, "pkt", xkey, "ns"))
-                             if xkey and tkey else None))
+                    said.append("%s: %s" % (name, txt))
+            if both:
+                row.append(fx(ratio(get(data, "pkt_tc", keys[1], "ns"), get(data, "pkt", keys[0], "ns"))
+                              if keys[0] and keys[1] else None))
             mark = ""
             if said:
                 notes.append("[%d] %s: %s" % (len(notes) + 1, label, "; ".join(said)))
                 mark = " [%d]" % len(notes)
             rows.append(tuple(row) + (("FAIL" if failed else "ok") + mark,))
-        pm = pm or pt.get("meta", {})
+        pm = pm or data.get("pkt_tc", {}).get("meta", {})
         out.append("1. Per-packet cost: BPF_PROG_TEST_RUN, %s passes per run, median of %s runs, "
-                   "both builds. zon-lb rows: the restore wrapper's run with zon-lb, minus its run "
+                   "%s. zon-lb rows: the restore wrapper's run with zon-lb, minus its run "
                    "with the PASS program (wrapper+PASS), plus the PASS program's own: what zon-lb "
                    "alone costs. x floor: against the floor of the same hook"
-                   % (pm.get("repeat", "?"), pm.get("runs", "?")))
-        out.append(table(rows, ("case", "XDP ns", "x floor", "x PASS", "wrapper+PASS",
-                                "tc ns", "x floor", "x PASS", "wrapper+PASS", "tc/XDP", "check")))
+                   % (pm.get("repeat", "?"), pm.get("runs", "?"),
+                      "both builds" if both else "the %s build" % hooks[0][2]))
+        header = ["case"]
+        for _, _, name, _, _ in hooks:
+            header += ["%s ns" % name, "x floor", "x PASS", "wrapper+PASS"]
+        out.append(table(rows, tuple(header + (["tc/XDP"] if both else []) + ["check"])))
         out.extend(notes)
         for part, name, ps in (("pkt", "XDP", "xdp_pass"), ("pkt_tc", "tc", "tc_pass")):
             w = [get(data, part, k, "restore_ns") for k, _ in PKT_ROWS]
@@ -311,14 +317,18 @@ def plot(data, outdir):
            for xk, tk, _ in PKT_YARDS + [(k, k, l) for k, l in PKT_ROWS]]
     pkt = [p for p in pkt if p[1] is not None or p[2] is not None]
     if pkt:
+        builds = [i for i, t in ((1, "XDP build"), (2, "tc build")) if any(p[i] is not None for p in pkt)]
         path = os.path.join(outdir, "pkt.dat")
         with open(path, "w") as f:
-            f.writelines('"%s" %s %s\n' % (k, "NaN" if x is None else x, "NaN" if t is None else t)
-                         for k, x, t in pkt)
+            f.writelines('"%s" %s\n' % (p[0], " ".join("NaN" if p[i] is None else str(p[i]) for i in builds))
+                         for p in pkt)
         panels.append("set title 'per-packet cost (BPF_PROG_TEST_RUN)'\n"
                       "set ylabel 'ns per packet (log scale)'\nset logscale y\nset yrange [1:*]\n"
-                      "plot '%s' using 2:xtic(1) title 'XDP build', '' using 3 title 'tc build'\n"
-                      "unset logscale y\nset yrange [0:*]\n" % path)
+                      "plot '%s' " % path
+                      + ", ''".join(" using %d%s title '%s build'" % (n + 2, ":xtic(1)" if n == 0 else "",
+                                                                    "XDP" if i == 1 else "tc")
+                                    for n, i in enumerate(builds))
+                      + "\nunset logscale y\nset yrange [0:*]\n")
     # Only the series with figures: gnuplot refuses one of NaN alone.
     series = [(part, col, scale, title) for part, col, scale, title in
               (("fwd", "live_pps", 1e6, "live frames, Mpps"),
