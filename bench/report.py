@@ -257,6 +257,17 @@ def main():
                 n = data.get(part, {}).get(key, {}).get("note")
                 if n:
                     out.append("%s %s: %s" % (part, key, n))
+        # Rounds far apart: the median hides a path that works only now
+        # and then (or a machine that was busy in one round).
+        for key, label, _ in PATHS:
+            for part, col, what in FIGURES:
+                runs = data.get(part, {}).get(key, {}).get(col + "_runs")
+                try:
+                    v = [float(x) for x in str(runs).split()]
+                except ValueError:
+                    continue
+                if len(v) > 1 and min(v) < 0.5 * max(v):
+                    out.append("UNSTABLE %s, %s: the rounds gave %s" % (label, what, runs))
         # A program's path whose figure the stack helped make is not that
         # program's figure.
         for key in ("floor", "zlb") + TC_PATHS:
