@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <libconfig.h>
 
+#include "addr.h"
 #include "config.h"
 #include "maglev.h"
 #include "zlb_abi.h"
@@ -302,21 +303,23 @@ static const char *unusable_ipv4(struct in_addr a)
 }
 
 static int get_ipv4(const struct parser *p, const config_setting_t *s,
-		    struct in_addr *addr)
+		    union zlb_addr *addr)
 {
 	struct in6_addr a6;
+	struct in_addr a4;
 	const char *str = NULL, *why;
 
 	if (get_string(p, s, &str) < 0)
 		return -1;
-	if (inet_pton(AF_INET, str, addr) != 1) {
+	if (inet_pton(AF_INET, str, &a4) != 1) {
 		if (inet_pton(AF_INET6, str, &a6) == 1)
 			return fail(p, s, "\"%s\": IPv6 is not supported yet", str);
 		return fail(p, s, "\"%.64s\" is not an IPv4 address", str);
 	}
-	why = unusable_ipv4(*addr);
+	why = unusable_ipv4(a4);
 	if (why)
 		return fail(p, s, "%s is %s", str, why);
+	zlb_addr_set_v4(addr, a4.s_addr);
 	return 0;
 }
 
@@ -425,15 +428,16 @@ static int check_backend_unique(const struct parser *p,
 				const struct zlb_cfg_service *svc, size_t i)
 {
 	const struct zlb_cfg_backend *be = &svc->backends[i];
+	char a[ZLB_ADDR_PORT_LEN];
 	size_t j;
 
 	for (j = 0; j < i; j++) {
-		if (svc->backends[j].addr.s_addr != be->addr.s_addr ||
+		if (!zlb_addr_equal(&svc->backends[j].addr, &be->addr) ||
 		    svc->backends[j].port != be->port)
 			continue;
 		return fail(p, config_setting_get_elem(list, i),
-			    "%s:%u is already backends[%zu] (line %d)",
-			    inet_ntoa(be->addr), be->port, j,
+			    "%s is already backends[%zu] (line %d)",
+			    zlb_fmt_addr_port(a, &be->addr, htons(be->port)), j,
 			    svc->backends[j].line);
 	}
 	return 0;
@@ -506,6 +510,7 @@ static int check_service_unique(const struct parser *p,
 {
 	const struct zlb_cfg_service *svc = &cfg->services[i], *o;
 	const config_setting_t *s = config_setting_get_elem(list, i);
+	char a[ZLB_ADDR_PORT_LEN];
 	size_t j;
 
 	for (j = 0; j < i; j++) {
@@ -514,17 +519,17 @@ static int check_service_unique(const struct parser *p,
 			return fail(p, config_setting_get_member(s, "name"),
 				    "\"%s\" is already the name of services[%zu] (line %d)",
 				    svc->name, j, o->line);
-		if (o->addr.s_addr == svc->addr.s_addr &&
+		if (zlb_addr_equal(&o->addr, &svc->addr) &&
 		    o->proto == svc->proto && o->port == svc->port)
-			return fail(p, s, "%s %s:%u is already services[%zu] \"%s\" (line %d)",
+			return fail(p, s, "%s %s is already services[%zu] \"%s\" (line %d)",
 				    zlb_proto_name(svc->proto),
-				    inet_ntoa(svc->addr), svc->port, j,
+				    zlb_fmt_addr_port(a, &svc->addr, htons(svc->port)), j,
 				    o->name, o->line);
-		if (o->addr.s_addr == svc->addr.s_addr &&
+		if (zlb_addr_equal(&o->addr, &svc->addr) &&
 		    o->icmp_echo == 1 && svc->icmp_echo == 1)
 			return fail(p, config_setting_get_member(s, "icmp_echo"),
 				    "%s already answers echo as services[%zu] \"%s\" (line %d); only one service of an address may set icmp_echo = true",
-				    inet_ntoa(svc->addr), j, o->name, o->line);
+				    zlb_fmt_addr(a, &svc->addr), j, o->name, o->line);
 	}
 	return 0;
 }
@@ -547,14 +552,14 @@ static int check_maglev_total(const struct parser *p, const config_setting_t *li
 /* One service per address answers ping: the one that asks with
  * icmp_echo = true, else the first that does not refuse with false. */
 static const struct zlb_cfg_service *echo_owner(const struct zlb_config *cfg,
-						struct in_addr addr)
+						const union zlb_addr *addr)
 {
 	const struct zlb_cfg_service *first = NULL, *svc;
 	size_t i;
 
 	for (i = 0; i < cfg->nservices; i++) {
 		svc = &cfg->services[i];
-		if (svc->addr.s_addr != addr.s_addr)
+		if (!zlb_addr_equal(&svc->addr, addr))
 			continue;
 		if (svc->icmp_echo == 1)
 			return svc;
@@ -590,7 +595,7 @@ static int parse_services(const struct parser *p, const config_setting_t *root,
 	}
 	for (i = 0; i < n; i++) {
 		svc = &cfg->services[i];
-		svc->takes_icmp_echo = echo_owner(cfg, svc->addr) == svc;
+		svc->takes_icmp_echo = echo_owner(cfg, &svc->addr) == svc;
 	}
 	return 0;
 }
@@ -1096,6 +1101,8 @@ const char *zlb_proto_name(uint8_t proto)
 		return "udp";
 	case IPPROTO_ICMP:
 		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
 	}
 	return "unknown";
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "config.h"
 #include "zlb_abi.h"
 
@@ -60,12 +61,15 @@ static bool is_zeroed(const struct zlb_config *cfg)
 	return !memcmp(cfg, &zero, sizeof(zero));
 }
 
-static bool addr_is(struct in_addr a, const char *want)
+static bool addr_is(union zlb_addr a, const char *want)
 {
-	struct in_addr w;
+	union zlb_addr w;
 
-	return inet_pton(AF_INET, want, &w) == 1 && w.s_addr == a.s_addr;
+	return zlb_parse_addr(want, &w) && zlb_addr_equal(&w, &a);
 }
+
+/* An address as text, for messages (a compound literal per use). */
+#define ADDR(a) zlb_fmt_addr((char[ZLB_ADDR_LEN]){ 0 }, &(a))
 
 /* ---- good configs: the model each file must produce ---- */
 
@@ -241,13 +245,13 @@ static bool check_backend(const struct zlb_cfg_backend *be,
 	int weight;
 
 	CHECK(addr_is(be->addr, w->addr), "%s: address %s, want %s",
-	      where, inet_ntoa(be->addr), w->addr);
+	      where, ADDR(be->addr), w->addr);
 	CHECK(be->port == w->port, "%s: port %u, want %u", where, be->port, w->port);
 	CHECK(be->has_source == !!w->source, "%s: has_source %d, want %d",
 	      where, be->has_source, !!w->source);
 	if (w->source)
 		CHECK(addr_is(be->source, w->source), "%s: source %s, want %s",
-		      where, inet_ntoa(be->source), w->source);
+		      where, ADDR(be->source), w->source);
 	CHECK(be->line == w->line, "%s: line %d, want %d", where, be->line, w->line);
 	weight = w->weight == DRAINED ? 0 : w->weight ? w->weight : 1;
 	CHECK(be->weight == weight, "%s: weight %u, want %d", where, be->weight, weight);
@@ -263,7 +267,7 @@ static bool check_service(const struct zlb_cfg_service *svc,
 	CHECK(!strcmp(svc->name, w->name), "services[%zu]: name \"%s\", want \"%s\"",
 	      i, svc->name, w->name);
 	CHECK(addr_is(svc->addr, w->addr), "%s: address %s, want %s",
-	      w->name, inet_ntoa(svc->addr), w->addr);
+	      w->name, ADDR(svc->addr), w->addr);
 	CHECK(svc->proto == w->proto, "%s: protocol %s, want %s", w->name,
 	      zlb_proto_name(svc->proto), zlb_proto_name(w->proto));
 	CHECK(svc->port == w->port, "%s: port %u, want %u", w->name, svc->port, w->port);
