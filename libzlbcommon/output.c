@@ -4,8 +4,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "addr.h"
 #include "output.h"
-#include "zlb_addr.h"
+#include "tools.h"
 
 /* ---- JSON writer ------------------------------------------------------ */
 
@@ -436,55 +437,14 @@ bool zlb_kv_end(struct zlb_kv *kv)
 	return ok;
 }
 
-/* ---- addresses ---------------------------------------------------------- */
+/* ---- addresses with a port --------------------------------------------- */
 
-const char *zlb_addr_fmt(char *buf, const union zlb_addr *a)
+bool zlb_parse_addr_port(const char *s, union zlb_addr *a, __be16 *port, struct zlb_err *err)
 {
-	if (zlb_addr_is_v4(a))
-		return inet_ntop(AF_INET, &a->v4, buf, ZLB_ADDR_STRLEN);
-	return inet_ntop(AF_INET6, a->b, buf, ZLB_ADDR_STRLEN);
-}
-
-const char *zlb_addr_port_fmt(char *buf, const union zlb_addr *a, __be16 port)
-{
-	char s[ZLB_ADDR_STRLEN];
-
-	snprintf(buf, ZLB_ADDR_PORT_STRLEN, zlb_addr_is_v4(a) ? "%s:%u" : "[%s]:%u",
-		 zlb_addr_fmt(s, a), ntohs(port));
-	return buf;
-}
-
-bool zlb_addr_parse(const char *s, union zlb_addr *a)
-{
-	struct in_addr v4;
-
-	if (inet_pton(AF_INET, s, &v4) == 1) {
-		zlb_addr_set_v4(a, v4.s_addr);
-		return true;
-	}
-	return inet_pton(AF_INET6, s, a->b) == 1;
-}
-
-/* Decimal digits only, 0 to 65535. */
-static bool parse_port(const char *s, __be16 *port)
-{
-	size_t n = strlen(s);
-	unsigned long v;
-
-	if (!n || n > 5 || strspn(s, "0123456789") != n)
-		return false;
-	v = strtoul(s, NULL, 10);
-	if (v > 65535)
-		return false;
-	*port = htons(v);
-	return true;
-}
-
-bool zlb_addr_port_parse(const char *s, union zlb_addr *a, __be16 *port, struct zlb_err *err)
-{
-	char addr[ZLB_ADDR_STRLEN];
+	char addr[ZLB_ADDR_LEN];
 	const char *colon, *close;
 	size_t len;
+	__u16 p;
 
 	if (*s == '[') {
 		close = strchr(s, ']');
@@ -517,13 +477,14 @@ bool zlb_addr_port_parse(const char *s, union zlb_addr *a, __be16 *port, struct 
 	}
 	memcpy(addr, s, len);
 	addr[len] = 0;
-	if (!zlb_addr_parse(addr, a)) {
+	if (!zlb_parse_addr(addr, a)) {
 		zlb_err_set(err, "'%s' is not an IPv4 or IPv6 address", addr);
 		return false;
 	}
-	if (!parse_port(colon + 1, port)) {
+	if (!zlb_parse_port(colon + 1, &p)) {
 		zlb_err_set(err, "'%s' is not a port (0-65535)", colon + 1);
 		return false;
 	}
+	*port = htons(p);
 	return true;
 }

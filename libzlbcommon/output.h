@@ -9,10 +9,6 @@
  * widest cell, printed by zlb_table_end) or streamed (each row is printed
  * when the next starts, text columns are as wide as declared): zlb-ct
  * lists a million flows without holding them.
- *
- * Addresses of either family are printed, and read back, in one notation:
- * IPv4 as a.b.c.d, IPv6 compressed (inet_ntop), and where a port follows,
- * a.b.c.d:port or [addr]:port.
  */
 #ifndef ZLB_OUTPUT_H
 #define ZLB_OUTPUT_H
@@ -94,23 +90,11 @@ void zlb_kv_u64(struct zlb_kv *kv, const char *key, uint64_t v);
 /* Print and free; false when memory ran out. */
 bool zlb_kv_end(struct zlb_kv *kv);
 
-/* ---- addresses ---------------------------------------------------------- */
+/* ---- addresses with a port --------------------------------------------- */
 
-/* The longest address, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
- * and its NUL (INET6_ADDRSTRLEN); with brackets, a colon and a port. */
-#define ZLB_ADDR_STRLEN 46
-#define ZLB_ADDR_PORT_STRLEN (ZLB_ADDR_STRLEN + 8)
-
-/* "10.0.0.1" or "fd00::1"; @buf holds ZLB_ADDR_STRLEN bytes. */
-const char *zlb_addr_fmt(char *buf, const union zlb_addr *a);
-/* "10.0.0.1:23" or "[fd00::1]:23" (@port in network order); @buf holds
- * ZLB_ADDR_PORT_STRLEN bytes. */
-const char *zlb_addr_port_fmt(char *buf, const union zlb_addr *a, __be16 port);
-
-/* An IPv4 or IPv6 address, as printed above; false if @s is neither. */
-bool zlb_addr_parse(const char *s, union zlb_addr *a);
-/* "a.b.c.d:port" or "[ipv6]:port" (*@port in network order). False with
- * @err saying which part is wrong (it does not repeat @s). */
-bool zlb_addr_port_parse(const char *s, union zlb_addr *a, __be16 *port, struct zlb_err *err);
+/* "a.b.c.d:port" or "[ipv6]:port", as zlb_fmt_addr_port (addr.h) prints
+ * them (*@port in network order). False with @err saying which part is
+ * wrong (it does not repeat @s). */
+bool zlb_parse_addr_port(const char *s, union zlb_addr *a, __be16 *port, struct zlb_err *err);
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The printing layer: tables as aligned text and as JSON (compact and
- * pretty), named numbers, the JSON writer, string escaping, and the notation
- * of addresses of either family. Exact strings are compared, and every JSON
+ * pretty), named numbers, the JSON writer, string escaping, and addresses of
+ * either family as the tools print and read them (addr.h, and ADDR:PORT
+ * read back here). Exact strings are compared, and every JSON
  * document is also read back by python3's json module.
  */
 #include <stdio.h>
@@ -11,8 +12,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "addr.h"
 #include "output.h"
-#include "zlb_addr.h"
 
 static int passed, failed;
 
@@ -315,7 +316,7 @@ static union zlb_addr addr(const char *text)
 	union zlb_addr a;
 
 	memset(&a, 0xee, sizeof(a));
-	if (!zlb_addr_parse(text, &a))
+	if (!zlb_parse_addr(text, &a))
 		fprintf(stderr, "test_output: '%s' does not parse\n", text);
 	return a;
 }
@@ -335,13 +336,13 @@ static void test_addr_fmt(void)
 		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
 		{ "::ffff:10.2.0.2", "10.2.0.2" },                  /* IPv4-mapped is IPv4 */
 	};
-	char buf[ZLB_ADDR_STRLEN], name[160];
+	char buf[ZLB_ADDR_LEN], name[160];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		union zlb_addr a = addr(cases[i].in);
 
 		snprintf(name, sizeof(name), "address %s prints as %s", cases[i].in, cases[i].want);
-		check_str(name, zlb_addr_fmt(buf, &a), cases[i].want);
+		check_str(name, zlb_fmt_addr(buf, &a), cases[i].want);
 	}
 }
 
@@ -364,7 +365,7 @@ static void test_addr_parse(void)
 	      NULL, NULL);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(name, sizeof(name), "'%s' is not an address", bad[i]);
-		check(name, !zlb_addr_parse(bad[i], &a), NULL, NULL);
+		check(name, !zlb_parse_addr(bad[i], &a), NULL, NULL);
 	}
 }
 
@@ -372,37 +373,37 @@ static void test_addr_port(void)
 {
 	union zlb_addr v4 = zlb_addr_v4(htonl(0x0a000001)), v6 = addr("fd00:2::2"),
 		full = addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
-	char buf[ZLB_ADDR_PORT_STRLEN];
+	char buf[ZLB_ADDR_PORT_LEN];
 
-	check_str("IPv4 with a port: a.b.c.d:port", zlb_addr_port_fmt(buf, &v4, htons(23)),
+	check_str("IPv4 with a port: a.b.c.d:port", zlb_fmt_addr_port(buf, &v4, htons(23)),
 		  "10.0.0.1:23");
-	check_str("IPv6 with a port: [addr]:port", zlb_addr_port_fmt(buf, &v6, htons(223)),
+	check_str("IPv6 with a port: [addr]:port", zlb_fmt_addr_port(buf, &v6, htons(223)),
 		  "[fd00:2::2]:223");
 	check_str("the longest address and port fit the buffer",
-		  zlb_addr_port_fmt(buf, &full, htons(65535)),
+		  zlb_fmt_addr_port(buf, &full, htons(65535)),
 		  "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
 }
 
-/* zlb_addr_port_parse of @in: true and the address and port printed back
+/* zlb_parse_addr_port of @in: true and the address and port printed back
  * as @want, or false with an error containing @want. */
 static void check_addr_port_parse(const char *in, bool ok, const char *want)
 {
-	char buf[ZLB_ADDR_PORT_STRLEN], name[200];
+	char buf[ZLB_ADDR_PORT_LEN], name[200];
 	struct zlb_err err = { "" };
 	union zlb_addr a;
 	__be16 port;
 
 	if (ok) {
 		snprintf(name, sizeof(name), "'%s' reads as %s", in, want);
-		if (zlb_addr_port_parse(in, &a, &port, &err))
-			check_str(name, zlb_addr_port_fmt(buf, &a, port), want);
+		if (zlb_parse_addr_port(in, &a, &port, &err))
+			check_str(name, zlb_fmt_addr_port(buf, &a, port), want);
 		else
 			check(name, false, err.msg, want);
 		return;
 	}
 	snprintf(name, sizeof(name), "'%s' is refused: %s", in, want);
-	if (zlb_addr_port_parse(in, &a, &port, &err))
-		check(name, false, zlb_addr_port_fmt(buf, &a, port), want);
+	if (zlb_parse_addr_port(in, &a, &port, &err))
+		check(name, false, zlb_fmt_addr_port(buf, &a, port), want);
 	else
 		check(name, strstr(err.msg, want) != NULL, err.msg, want);
 }
@@ -434,13 +435,13 @@ static void test_addr_port_parse(void)
 static void test_addr_in_json(void)
 {
 	union zlb_addr v6 = addr("fd00::1");
-	char buf[ZLB_ADDR_PORT_STRLEN], *doc = NULL;
+	char buf[ZLB_ADDR_PORT_LEN], *doc = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&doc, &len);
 	struct zlb_table *t = zlb_table_new(cols, 1, ZLB_OUT_JSON, f, NULL, false);
 
 	zlb_table_row(t);
-	zlb_table_str(t, zlb_addr_port_fmt(buf, &v6, htons(23)));
+	zlb_table_str(t, zlb_fmt_addr_port(buf, &v6, htons(23)));
 	zlb_table_end(t);
 	fclose(f);
 	check_str("an IPv6 address and port in a JSON table", doc, "[{\"name\":\"[fd00::1]:23\"}]\n");
