@@ -453,7 +453,7 @@ bool zlb_parse_addr_port(const char *s, union zlb_addr *a, __be16 *port, struct 
 			return false;
 		}
 		if (close[1] != ':') {
-			zlb_err_set(err, "expected a port after the address: [ADDR]:PORT");
+			zlb_err_set(err, "no port after ']' ([ADDR]:PORT)");
 			return false;
 		}
 		s++;
@@ -462,7 +462,7 @@ bool zlb_parse_addr_port(const char *s, union zlb_addr *a, __be16 *port, struct 
 	} else {
 		colon = strchr(s, ':');
 		if (!colon) {
-			zlb_err_set(err, "expected ADDR:PORT (IPv6: [ADDR]:PORT)");
+			zlb_err_set(err, "no port (ADDR:PORT; IPv6: [ADDR]:PORT)");
 			return false;
 		}
 		if (strchr(colon + 1, ':')) {

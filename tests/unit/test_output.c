@@ -414,10 +414,10 @@ static void test_addr_port_parse(void)
 	check_addr_port_parse("[fd00::1]:23", true, "[fd00::1]:23");
 	check_addr_port_parse("[fd00:0:0::1]:0", true, "[fd00::1]:0");
 	check_addr_port_parse("[::ffff:10.0.0.1]:65535", true, "10.0.0.1:65535");
-	check_addr_port_parse("10.0.0.1", false, "expected ADDR:PORT (IPv6: [ADDR]:PORT)");
+	check_addr_port_parse("10.0.0.1", false, "no port (ADDR:PORT; IPv6: [ADDR]:PORT)");
 	check_addr_port_parse("fd00::1:23", false, "an IPv6 address with a port is written [ADDR]:PORT");
-	check_addr_port_parse("[fd00::1]", false, "expected a port after the address");
-	check_addr_port_parse("[fd00::1]23", false, "expected a port after the address");
+	check_addr_port_parse("[fd00::1]", false, "no port after ']' ([ADDR]:PORT)");
+	check_addr_port_parse("[fd00::1]23", false, "no port after ']' ([ADDR]:PORT)");
 	check_addr_port_parse("[fd00::1:23", false, "'[' without its ']'");
 	check_addr_port_parse("[fd00::g]:23", false, "'fd00::g' is not an IPv4 or IPv6 address");
 	check_addr_port_parse("10.0.0:23", false, "'10.0.0' is not an IPv4 or IPv6 address");
