@@ -164,12 +164,14 @@ static int prune(int fd, size_t key_size, bool (*keep)(const void *key, const vo
 	return ret;
 }
 
+/* A service's key, or with @echo its address's echo key: ICMP for IPv4,
+ * ICMPv6 for IPv6, port 0. */
 static void svc_key(struct zlb_svc_key *k, const struct zlb_cfg_service *s, bool echo)
 {
 	memset(k, 0, sizeof(*k));
-	k->addr = s->addr.s_addr;
+	k->addr = s->addr;
 	k->port = echo ? 0 : htons(s->port);
-	k->proto = echo ? IPPROTO_ICMP : s->proto;
+	k->proto = !echo ? s->proto : zlb_addr_is_v4(&s->addr) ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 }
 
 static bool svc_wanted(const void *key, const void *ctx)
@@ -220,7 +222,7 @@ static int build_maglev(const struct zlb_cfg_service *s, const struct zlb_servic
 		goto out;
 	}
 	for (size_t j = 0; j < s->nbackends; j++) {
-		keys[j] = zlb_maglev_key(s->backends[j].addr, s->backends[j].port);
+		keys[j] = zlb_maglev_key(&s->backends[j].addr, s->backends[j].port);
 		weights[j] = s->backends[j].weight;
 	}
 	/* all weights 0 (ENOENT) leaves a table of NONE: a drained service */
@@ -295,7 +297,7 @@ static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg
 		val->maglev_size = s->table_size;
 		for (size_t j = 0; j < s->nbackends; j++, flat++) {
 			struct zlb_backend be = {
-				.addr = s->backends[j].addr.s_addr,
+				.addr = s->backends[j].addr,
 				.src = res->backend_src[flat],
 				.port = htons(s->backends[j].port),
 				.weight = s->backends[j].weight,
@@ -376,7 +378,7 @@ static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
 }
 
 struct addr_set {
-	const __be32 *addrs;
+	const union zlb_addr *addrs;
 	size_t n;
 };
 
@@ -385,7 +387,7 @@ static bool snat_wanted(const void *key, const void *ctx)
 	const struct addr_set *set = ctx;
 
 	for (size_t i = 0; i < set->n; i++)
-		if (set->addrs[i] == *(const __be32 *)key)
+		if (zlb_addr_equal(&set->addrs[i], key))
 			return true;
 	return false;
 }
@@ -397,12 +399,12 @@ static int apply_snat_addrs(const struct zlb_maps *m, const struct zlb_config *c
 	__u32 one = 1;
 
 	for (size_t i = 0; i < set.n; i++)
-		if (set.addrs[i] &&
+		if (!zlb_addr_is_zero(&set.addrs[i]) &&
 		    bpf_map_update_elem(m->fd[ZLB_M_SNAT_ADDRS], &set.addrs[i], &one, BPF_ANY)) {
 			zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_SNAT_ADDRS, strerror(errno));
 			return -1;
 		}
-	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(__be32), snat_wanted, &set)) {
+	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(union zlb_addr), snat_wanted, &set)) {
 		zlb_err_set(err, "removing old source addresses: %s", strerror(errno));
 		return -1;
 	}
