@@ -32,8 +32,9 @@
 #include "netlink.h"
 #include "resolve.h"
 #include "object.h"
-#include "zlb_hash.h"
 #include "zlb_abi.h"
+#include "zlb_addr.h"
+#include "zlb_hash.h"
 #include "frames.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -165,7 +166,7 @@ static const struct port *port_by_name(const char *name)
 /* What zlb-load resolves: each backend's source is the configured one,
  * else 0 when the FIB gives it, else the kernel route's source. */
 static int resolve(const struct zlb_config *cfg, bool fib_src, struct zlb_iface_info *ifaces,
-		   __be32 *backend_src, __be32 *backend_snat, struct zlb_err *err)
+		   union zlb_addr *backend_src, union zlb_addr *backend_snat, struct zlb_err *err)
 {
 	struct zlb_nl *nl = NULL;
 	int rc = -1;
@@ -197,7 +198,7 @@ static int lb_open(struct lb *lb, const char *path, bool fib_src, const char *co
 {
 	struct zlb_rodata ro = { .fib_lookup_src = fib_src };
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
-	__be32 backend_src[64], backend_snat[64];
+	union zlb_addr backend_src[64], backend_snat[64];
 	struct zlb_resolved res = { ifaces, backend_src, backend_snat };
 	int rc;
 
@@ -599,7 +600,7 @@ static bool l4_csum_is(const struct pkt *p, uint16_t want)
 static int neigh_add(const struct lb *lb, uint32_t addr, const uint8_t *mac, int port)
 {
 	struct zlb_neigh_entry n = { .flags = ZLB_NEIGH_F_STATIC, .ifindex = ports[port].ifindex };
-	__be32 key = htonl(addr);
+	union zlb_addr key = zlb_addr_v4(htonl(addr));
 
 	memcpy(n.mac, mac, 6);
 	return bpf_map_update_elem(lb->maps.fd[ZLB_M_NEIGH], &key, &n, BPF_ANY);
@@ -610,7 +611,7 @@ static void check_neigh(const struct lb *lb, const char *name, uint32_t addr,
 			const uint8_t *mac, int port)
 {
 	struct zlb_neigh_entry n;
-	__be32 key = htonl(addr);
+	union zlb_addr key = zlb_addr_v4(htonl(addr));
 	bool found = !bpf_map_lookup_elem(lb->maps.fd[ZLB_M_NEIGH], &key, &n);
 
 	if (!mac)
@@ -989,7 +990,7 @@ static void test_arp(const struct lb *lb)
 	struct pkt req = arp(VETH0, client_mac, 1, CLIENT, VIP);
 	struct pkt stranger = arp(VETH1, stranger_mac, 1, IP4(10, 0, 0, 77), VIP);
 	struct pkt reply = arp(VETH2, arper_mac, 2, ARPER, LB_SRC);
-	__be32 client = htonl(CLIENT);
+	union zlb_addr client = zlb_addr_v4(htonl(CLIENT));
 
 	/* A new flow of 10.0.0.2 taught zlb_neigh its MAC already: start
 	 * from nothing, so that the ARP request teaches it. */
@@ -1106,7 +1107,7 @@ static void test_fib_cache_age(const struct lb *lb)
 	struct pkt again = from_client(IPPROTO_UDP, 5100, VIP, 53);
 	struct pkt later = from_client(IPPROTO_UDP, 5100, VIP, 53);
 	int fd = lb->maps.fd[ZLB_M_FIB_CACHE];
-	__be32 dst = htonl(BACKEND);
+	union zlb_addr dst = zlb_addr_v4(htonl(BACKEND));
 	struct zlb_fib_entry e;
 	struct timespec now;
 	struct pkt out;
@@ -1157,7 +1158,7 @@ static void test_source_ports_exhausted(const struct lb *lb)
 	struct pkt syn = from_client(IPPROTO_TCP, 42000, VIP, 23), out;
 	struct zlb_ct_entry taken = { .dir = ZLB_CT_DIR_REPLY };
 	struct zlb_ct_key key = {
-		.saddr = htonl(BACKEND), .daddr = htonl(LB_SRC),
+		.saddr = zlb_addr_v4(htonl(BACKEND)), .daddr = zlb_addr_v4(htonl(LB_SRC)),
 		.sport = htons(223), .proto = IPPROTO_TCP,
 	};
 	int fd = lb->maps.fd[ZLB_M_CONNTRACK];
@@ -1255,7 +1256,7 @@ static const char *state_name(unsigned int st)
 static int lb_reload(struct lb *lb, const char *conf, struct zlb_err *err)
 {
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
-	__be32 backend_src[64], backend_snat[64];
+	union zlb_addr backend_src[64], backend_snat[64];
 	struct zlb_resolved res = { ifaces, backend_src, backend_snat };
 	struct zlb_config cfg;
 
@@ -1298,7 +1299,7 @@ static struct zlb_ct_key ct_key(uint32_t saddr, uint16_t sport, uint32_t daddr, 
 				uint8_t proto)
 {
 	struct zlb_ct_key k = {
-		.saddr = htonl(saddr), .daddr = htonl(daddr),
+		.saddr = zlb_addr_v4(htonl(saddr)), .daddr = zlb_addr_v4(htonl(daddr)),
 		.sport = htons(sport), .dport = htons(dport), .proto = proto,
 	};
 
@@ -1408,8 +1409,8 @@ static void check_state(const struct lb *lb, const char *name, const struct flow
 			add(&p, "ORIG entry has dir %u", o.dir);
 		if (o.state != state)
 			add(&p, "ORIG entry in state %s, want %s", state_name(o.state), state_name(state));
-		if (o.saddr != f->reply.daddr || o.sport != f->reply.dport ||
-		    o.daddr != f->reply.saddr || o.dport != f->reply.sport)
+		if (!zlb_addr_equal(&o.saddr, &f->reply.daddr) || o.sport != f->reply.dport ||
+		    !zlb_addr_equal(&o.daddr, &f->reply.saddr) || o.dport != f->reply.sport)
 			add(&p, "ORIG entry leaves as another tuple (source port %u, want %u)",
 			    ntohs(o.sport), f->sport);
 	}
@@ -2429,7 +2430,8 @@ struct maglev_view {
 
 static int maglev_open(const struct lb *lb, uint16_t vport, struct maglev_view *t)
 {
-	struct zlb_svc_key k = { .addr = htonl(VIP), .port = htons(vport), .proto = IPPROTO_TCP };
+	struct zlb_svc_key k = { .addr = zlb_addr_v4(htonl(VIP)), .port = htons(vport),
+				 .proto = IPPROTO_TCP };
 	struct zlb_service s;
 	__u32 id;
 
@@ -2451,7 +2453,7 @@ static uint32_t maglev_pick(const struct lb *lb, const struct maglev_view *t, ui
 	if (bpf_map_lookup_elem(t->fd, &idx, &slot) || slot == ZLB_MAGLEV_NONE ||
 	    bpf_map_lookup_elem(lb->maps.fd[ZLB_M_BACKENDS], &slot, &be))
 		return 0;
-	return ntohl(be.addr);
+	return zlb_addr_is_v4(&be.addr) ? ntohl(be.addr.v4) : 0;
 }
 
 #define NWEIGHTED 3
