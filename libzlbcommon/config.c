@@ -302,24 +302,59 @@ static const char *unusable_ipv4(struct in_addr a)
 	return NULL;
 }
 
-static int get_ipv4(const struct parser *p, const config_setting_t *s,
-		    union zlb_addr *addr)
+/* The same for IPv6. A link-local address means something only with an
+ * interface, which a service, backend or source here does not name. */
+static const char *unusable_ipv6(const struct in6_addr *a)
 {
+	if (IN6_IS_ADDR_UNSPECIFIED(a))
+		return "the unspecified address";
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return "the loopback address";
+	if (IN6_IS_ADDR_MULTICAST(a))
+		return "a multicast address";
+	if (IN6_IS_ADDR_LINKLOCAL(a))
+		return "a link-local address (it needs an interface; use a global or unique local address)";
+	return NULL;
+}
+
+static const char *family_name(const union zlb_addr *a)
+{
+	return zlb_addr_is_v4(a) ? "IPv4" : "IPv6";
+}
+
+/* An address of either family, in the usual notation. For a backend's
+ * address or source, @svc is its service: they must be of its family. */
+static int get_addr(const struct parser *p, const config_setting_t *s,
+		    const struct zlb_cfg_service *svc, union zlb_addr *addr)
+{
+	char a[ZLB_ADDR_LEN];
 	struct in6_addr a6;
 	struct in_addr a4;
 	const char *str = NULL, *why;
 
 	if (get_string(p, s, &str) < 0)
 		return -1;
-	if (inet_pton(AF_INET, str, &a4) != 1) {
-		if (inet_pton(AF_INET6, str, &a6) == 1)
-			return fail(p, s, "\"%s\": IPv6 is not supported yet", str);
-		return fail(p, s, "\"%.64s\" is not an IPv4 address", str);
+	if (inet_pton(AF_INET, str, &a4) == 1) {
+		zlb_addr_set_v4(addr, a4.s_addr);
+		why = unusable_ipv4(a4);
+	} else if (inet_pton(AF_INET6, str, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6))
+			return fail(p, s, "\"%s\" is an IPv4-mapped IPv6 address; write the IPv4 address (\"%s\")",
+				    str, inet_ntop(AF_INET, &a6.s6_addr[12], a, sizeof(a)));
+		memcpy(addr->b, &a6, sizeof(addr->b));
+		why = unusable_ipv6(&a6);
+	} else if (str[0] == '[') {
+		return fail(p, s, "\"%.64s\": write an IPv6 address without brackets (and without a port)",
+			    str);
+	} else {
+		return fail(p, s, "\"%.64s\" is not an IPv4 or IPv6 address", str);
 	}
-	why = unusable_ipv4(a4);
+	if (svc && zlb_addr_is_v4(addr) != zlb_addr_is_v4(&svc->addr))
+		return fail(p, s, "%s is an %s address, service \"%s\" is %s (%s): a service and its backends and sources must be of one family; mixing IPv4 and IPv6 in one service is out of scope",
+			    str, family_name(addr), svc->name, family_name(&svc->addr),
+			    zlb_fmt_addr(a, &svc->addr));
 	if (why)
 		return fail(p, s, "%s is %s", str, why);
-	zlb_addr_set_v4(addr, a4.s_addr);
 	return 0;
 }
 
@@ -389,7 +424,7 @@ static int get_group_list(const struct parser *p, const config_setting_t *s,
 }
 
 static int parse_backend(const struct parser *p, const config_setting_t *s,
-			 struct zlb_cfg_backend *be)
+			 const struct zlb_cfg_service *svc, struct zlb_cfg_backend *be)
 {
 	const config_setting_t *m;
 
@@ -400,7 +435,7 @@ static int parse_backend(const struct parser *p, const config_setting_t *s,
 	if (check_keys(p, s, backend_keys) < 0)
 		return -1;
 	m = require(p, s, "address");
-	if (!m || get_ipv4(p, m, &be->addr) < 0)
+	if (!m || get_addr(p, m, svc, &be->addr) < 0)
 		return -1;
 	m = require(p, s, "port");
 	if (!m || get_port(p, m, &be->port) < 0)
@@ -415,7 +450,7 @@ static int parse_backend(const struct parser *p, const config_setting_t *s,
 	}
 	m = config_setting_get_member(s, "source");
 	if (m) {
-		if (get_ipv4(p, m, &be->source) < 0)
+		if (get_addr(p, m, svc, &be->source) < 0)
 			return -1;
 		be->has_source = true;
 	}
@@ -461,7 +496,7 @@ static int parse_backends(const struct parser *p, const config_setting_t *group,
 		return fail(p, list, "out of memory");
 	svc->nbackends = n;
 	for (i = 0; i < n; i++) {
-		if (parse_backend(p, config_setting_get_elem(list, i),
+		if (parse_backend(p, config_setting_get_elem(list, i), svc,
 				  &svc->backends[i]) < 0 ||
 		    check_backend_unique(p, list, svc, i) < 0)
 			return -1;
@@ -485,7 +520,7 @@ static int parse_service(const struct parser *p, const config_setting_t *s,
 	if (!m || get_name(p, m, svc->name) < 0)
 		return -1;
 	m = require(p, s, "address");
-	if (!m || get_ipv4(p, m, &svc->addr) < 0)
+	if (!m || get_addr(p, m, NULL, &svc->addr) < 0)
 		return -1;
 	m = require(p, s, "protocol");
 	if (!m || get_proto(p, m, &svc->proto) < 0)

@@ -17,6 +17,8 @@
 
 #define ZLB_NAME_MAX 64
 
+/* Addresses are of either family (IPv4 IPv4-mapped, zlb_addr.h); a
+ * backend's address and source are of its service's family. */
 struct zlb_cfg_backend {
 	union zlb_addr addr;
 	uint16_t port;            /* host order, 1..65535 */

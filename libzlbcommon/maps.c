@@ -164,12 +164,14 @@ static int prune(int fd, size_t key_size, bool (*keep)(const void *key, const vo
 	return ret;
 }
 
+/* A service's key, or with @echo its address's echo key: ICMP for IPv4,
+ * ICMPv6 for IPv6, port 0. */
 static void svc_key(struct zlb_svc_key *k, const struct zlb_cfg_service *s, bool echo)
 {
 	memset(k, 0, sizeof(*k));
 	k->addr = s->addr;
 	k->port = echo ? 0 : htons(s->port);
-	k->proto = echo ? IPPROTO_ICMP : s->proto;
+	k->proto = !echo ? s->proto : zlb_addr_is_v4(&s->addr) ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 }
 
 static bool svc_wanted(const void *key, const void *ctx)

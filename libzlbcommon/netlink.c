@@ -141,16 +141,25 @@ static int nl_request(struct nl_sock *sk, struct nl_msg *msg, nl_recvmsg_msg_cb_
 	return rc < 0 ? rc : 0;
 }
 
-/* IPv4 only for now: an address attribute of 4 bytes. */
+/* An address attribute: 4 bytes for IPv4, 16 for IPv6. */
 static int put_addr(struct nl_msg *msg, int type, const union zlb_addr *a)
 {
-	return nla_put(msg, type, sizeof(a->v4), &a->v4);
+	if (zlb_addr_is_v4(a))
+		return nla_put(msg, type, sizeof(a->v4), &a->v4);
+	return nla_put(msg, type, sizeof(a->b), a->b);
+}
+
+static void set_addr(union zlb_addr *a, const void *data, int len)
+{
+	if (len == sizeof(a->v4))
+		zlb_addr_set_v4(a, *(const __be32 *)data);
+	else if (len == sizeof(a->b))
+		memcpy(a->b, data, sizeof(a->b));
 }
 
 static void get_addr(const struct nlattr *attr, union zlb_addr *a)
 {
-	if (nla_len(attr) == sizeof(a->v4))
-		zlb_addr_set_v4(a, nla_get_u32((struct nlattr *)attr));
+	set_addr(a, nla_data(attr), nla_len(attr));
 }
 
 static int route_cb(struct nl_msg *msg, void *arg)
@@ -164,6 +173,13 @@ static int route_cb(struct nl_msg *msg, void *arg)
 		out->oif = nla_get_u32(tb[RTA_OIF]);
 	if (tb[RTA_GATEWAY])
 		get_addr(tb[RTA_GATEWAY], &out->gateway);
+	/* A next hop of the other family (an IPv4 route via an IPv6 router,
+	 * RFC 8950) comes as RTA_VIA. */
+	if (tb[RTA_VIA] && nla_len(tb[RTA_VIA]) > (int)sizeof(struct rtvia)) {
+		const struct rtvia *via = nla_data(tb[RTA_VIA]);
+
+		set_addr(&out->gateway, via->rtvia_addr, nla_len(tb[RTA_VIA]) - sizeof(*via));
+	}
 	if (tb[RTA_PREFSRC])
 		get_addr(tb[RTA_PREFSRC], &out->prefsrc);
 	return NL_OK;
@@ -172,7 +188,10 @@ static int route_cb(struct nl_msg *msg, void *arg)
 int zlb_nl_route_get(struct zlb_nl *nl, const union zlb_addr *dst,
 		     struct zlb_route_info *out, struct zlb_err *err)
 {
-	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32 };
+	struct rtmsg rtm = {
+		.rtm_family = zlb_addr_family(dst),
+		.rtm_dst_len = zlb_addr_is_v4(dst) ? 32 : 128,
+	};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST);
 	char buf[ZLB_ADDR_LEN];
 	int rc;
@@ -196,7 +215,9 @@ int zlb_nl_route_get(struct zlb_nl *nl, const union zlb_addr *dst,
 int zlb_nl_neigh_manage(struct zlb_nl *nl, __u32 ifindex, const union zlb_addr *addr,
 			struct zlb_err *err)
 {
-	struct ndmsg ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex, .ndm_state = NUD_NONE };
+	struct ndmsg ndm = {
+		.ndm_family = zlb_addr_family(addr), .ndm_ifindex = ifindex, .ndm_state = NUD_NONE,
+	};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
 	char buf[ZLB_ADDR_LEN];
 	int rc;
@@ -241,7 +262,7 @@ static int neigh_cb(struct nl_msg *msg, void *arg)
 int zlb_nl_neigh_get(struct zlb_nl *nl, __u32 ifindex, const union zlb_addr *addr,
 		     __u8 mac[6], int *state)
 {
-	struct ndmsg ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex };
+	struct ndmsg ndm = { .ndm_family = zlb_addr_family(addr), .ndm_ifindex = ifindex };
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_REQUEST);
 	struct neigh_query q = { mac, state, 0 };
 	int rc;

@@ -144,20 +144,44 @@ static int read_sysctl(const char *path)
 	return atoi(buf);
 }
 
+/* Whether the config has a service of family @af. */
+static bool has_family(const struct zlb_config *cfg, int af)
+{
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (zlb_addr_family(&cfg->services[i].addr) == af)
+			return true;
+	return false;
+}
+
+/* The FIB lookup of a family refuses to forward what arrives on an
+ * interface where that family's forwarding is off. */
+static void warn_forwarding(const char *name, const char *ipv)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/forwarding", ipv, name);
+	if (read_sysctl(path) == 0)
+		pr_warn("%s: %s forwarding is off, so the FIB lookup refuses to forward packets that arrive here (drop_fwd_disabled): sysctl -w net.%s.conf.%s.forwarding=1\n",
+			name, strcmp(ipv, "ipv4") ? "IPv6" : "IPv4", ipv, name);
+}
+
 /* Conditions that make a load useless without making it wrong: said
  * once, naming the interface and the fix. */
 static void warn_interfaces(struct load *l)
 {
+	/* IPv4 as before, unless every service is IPv6. */
+	bool v6 = has_family(&l->cfg, AF_INET6);
+	bool v4 = !v6 || has_family(&l->cfg, AF_INET);
+
 	for (size_t i = 0; i < l->cfg.nifaces; i++) {
 		const char *name = l->cfg.ifaces[i].name;
-		char path[PATH_MAX];
 		struct zlb_err err;
 		bool can;
 
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", name);
-		if (read_sysctl(path) == 0)
-			pr_warn("%s: IPv4 forwarding is off, so the FIB lookup refuses to forward packets that arrive here (drop_fwd_disabled): sysctl -w net.ipv4.conf.%s.forwarding=1\n",
-				name, name);
+		if (v4)
+			warn_forwarding(name, "ipv4");
+		if (v6)
+			warn_forwarding(name, "ipv6");
 		if (!l->links[i].up)
 			pr_warn("%s: interface is down\n", name);
 		if (!l->links[i].is_veth)
