@@ -66,13 +66,16 @@ static __always_inline int l4_csum_complete(void *data, void *end, __sum16 *chec
 	struct iphdr *iph = (void *)ip6;
 	__s64 sum;
 
-	if ((void *)(ip6 + 1) > end)
-		return -1;
-	if (!u->ipv6)
+	if (!u->ipv6) {
+		if ((void *)(iph + 1) > end)
+			return -1;
 		*check = csum_pseudo(iph->saddr, iph->daddr, u->proto, u->len);
-	else
+	} else {
+		if ((void *)(ip6 + 1) > end)
+			return -1;
 		*check = csum_pseudo6(ip6->saddr.in6_u.u6_addr32, ip6->daddr.in6_u.u6_addr32,
 				      u->proto, u->len);
+	}
 	sum = csum_bytes(data + (u->l4_off & 0x1ff), end, u->len);
 	if (sum < 0)
 		return -1;
