@@ -274,14 +274,18 @@ zlb_veth_pair() {
 		zlb_die "cannot create veth $1/$2 <-> $3/$4"
 }
 
-# zlb_reference_topology: client ZC, load balancer ZL, server ZS.
+# zlb_reference_topology [ipv6]: client ZC, load balancer ZL, server ZS.
 #
 #   ZC veth1 10.0.0.2/24 --- veth0 10.0.0.1/24  ZL  veth2 10.2.0.1/24 --- veth3 10.2.0.2/24 ZS
 #
 # The client and server veths get GRO on (a veth only receives redirected
 # frames when its peer side runs XDP or NAPI/GRO) and tx-checksumming off (a
 # veth sender leaves partial checksums that do not survive an XDP redirect).
+# With ipv6, the same links carry IPv6 too (see _zlb_topology_ipv6):
+#
+#   ZC veth1 fd00::2/64 --- veth0 fd00::1/64  ZL  veth2 fd00:2::1/64 --- veth3 fd00:2::2/64 ZS
 zlb_reference_topology() {
+	local ipv6=${1:-}
 	zlb_netns_add zc
 	ZC=$ZLB_NETNS_NAME
 	zlb_netns_add zl
@@ -289,6 +293,7 @@ zlb_reference_topology() {
 	zlb_netns_add zs
 	ZS=$ZLB_NETNS_NAME
 	export ZC ZL ZS
+	[ -n "$ipv6" ] && _zlb_ipv6_quiet "$ZC" "$ZL" "$ZS"
 
 	zlb_veth_pair "$ZC" veth1 "$ZL" veth0
 	zlb_veth_pair "$ZL" veth2 "$ZS" veth3
@@ -313,6 +318,42 @@ zlb_reference_topology() {
 
 	zlb_must ip netns exec "$ZC" ethtool -K veth1 gro on tx off
 	zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
+	[ -n "$ipv6" ] && _zlb_topology_ipv6
+}
+
+# _zlb_ipv6_quiet NS...: before any interface is made in them, no duplicate
+# address detection (an address, link-local ones included, is usable at
+# once: no wait, no neighbour solicitation held back) and no router
+# advertisements taken.
+_zlb_ipv6_quiet() {
+	local ns
+	for ns in "$@"; do
+		zlb_must ip netns exec "$ns" sysctl -q -w \
+			net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+			net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
+	done
+}
+
+# _zlb_topology_ipv6: the IPv6 addresses and routes of the reference
+# topology (nodad: usable at once), and IPv6 forwarding in ZL only.
+_zlb_topology_ipv6() {
+	zlb_must ip -n "$ZC" addr add fd00::2/64 dev veth1 nodad
+	zlb_must ip -n "$ZL" addr add fd00::1/64 dev veth0 nodad
+	zlb_must ip -n "$ZL" addr add fd00:2::1/64 dev veth2 nodad
+	zlb_must ip -n "$ZS" addr add fd00:2::2/64 dev veth3 nodad
+	zlb_must ip -n "$ZC" -6 route add default via fd00::1
+	zlb_must ip -n "$ZS" -6 route add default via fd00:2::1
+	zlb_must ip netns exec "$ZL" sysctl -q -w net.ipv6.conf.all.forwarding=1 \
+		net.ipv6.conf.veth0.forwarding=1 net.ipv6.conf.veth2.forwarding=1
+}
+
+# zlb_addr_port ADDR PORT: "ADDR:PORT", "[ADDR]:PORT" for IPv6, as ss and
+# the tools print it (PORT may be empty: a prefix to match).
+zlb_addr_port() {
+	case $1 in
+	*:*) printf '[%s]:%s' "$1" "$2" ;;
+	*) printf '%s:%s' "$1" "$2" ;;
+	esac
 }
 
 # zlb_packet_ns NAME: the one namespace of the BPF_PROG_TEST_RUN tests (packet
@@ -345,6 +386,13 @@ zlb_load_in_lb() {
 # zlb_ping NS ADDR [COUNT]: COUNT (default 1) echoes, all answered.
 zlb_ping() {
 	ip netns exec "$1" ping -n -q -c "${3:-1}" -W 1 -w $((${3:-1} + 5)) "$2" >/dev/null 2>&1
+}
+
+# zlb_snmp6 NS FIELD: a counter from /proc/net/snmp6 of NS (e.g.
+# Icmp6InEchos).
+zlb_snmp6() {
+	ip netns exec "$1" cat /proc/net/snmp6 |
+		awk -v f="$2" '$1 == f { print $2; found = 1; exit } END { if (!found) exit 1 }'
 }
 
 # zlb_snmp NS GROUP FIELD: a counter from /proc/net/snmp of NS
@@ -407,7 +455,7 @@ zlb_line_crosses() {
 }
 
 zlb_tcp_listening() {
-	ip netns exec "$1" ss -Hltn "src $2:$3" 2>/dev/null | grep -q .
+	ip netns exec "$1" ss -Hltn "src $(zlb_addr_port "$2" "$3")" 2>/dev/null | grep -q .
 }
 
 # zlb_tcp_established NS LOCAL_PORT PEER_ADDR [PEER_PORT]: a connection on
@@ -415,14 +463,14 @@ zlb_tcp_listening() {
 zlb_tcp_established() {
 	local ss
 	ss=$(ip netns exec "$1" ss -Htn state established "( sport = :$2 )" 2>/dev/null)
-	printf '%s\n' "$ss" | awk -v p="$3:${4:-}" 'index($4, p) == 1 { ok = 1 } END { exit !ok }'
+	printf '%s\n' "$ss" | awk -v p="$(zlb_addr_port "$3" "${4:-}")" 'index($4, p) == 1 { ok = 1 } END { exit !ok }'
 }
 
 # zlb_tcp_connected NS PEER_ADDR PEER_PORT: an outgoing connection to
 # PEER_ADDR:PEER_PORT is ESTABLISHED in NS.
 zlb_tcp_connected() {
 	ip netns exec "$1" ss -Htn state established "( dport = :$3 )" 2>/dev/null |
-		awk -v p="$2:$3" '$4 == p { ok = 1 } END { exit !ok }'
+		awk -v p="$(zlb_addr_port "$2" "$3")" '$4 == p { ok = 1 } END { exit !ok }'
 }
 
 # zlb_client_port: the client port, in $ZC, of the established connection
@@ -469,13 +517,14 @@ zlb_check_same_connection() {
 
 # zlb_udp_echo_server NS ADDR PORT TAG: answers "echo:" + payload to every
 # datagram and logs "SRC_ADDR SRC_PORT" per datagram to $ZLB_TMP/TAG.log.
-# Exits after 100 datagrams or 60 s of silence.
+# Exits after 100 datagrams or 60 s of silence. ADDR of either family.
 zlb_udp_echo_server() {
 	zlb_tmpdir
 	: >"$ZLB_TMP/$4.log"
 	ip netns exec "$1" python3 -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET,
+                  socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.settimeout(60)
 with open(sys.argv[3], "a") as log:
@@ -484,7 +533,7 @@ with open(sys.argv[3], "a") as log:
             data, peer = s.recvfrom(2048)
         except socket.timeout:
             break
-        log.write("%s %d\n" % peer)
+        log.write("%s %d\n" % peer[:2])
         log.flush()
         s.sendto(b"echo:" + data, peer)
 ' "$2" "$3" "$ZLB_TMP/$4.log" 2>"$ZLB_TMP/$4.err" &
@@ -494,16 +543,17 @@ with open(sys.argv[3], "a") as log:
 }
 
 zlb_udp_bound() {
-	ip netns exec "$1" ss -Hlun "src $2:$3" 2>/dev/null | grep -q .
+	ip netns exec "$1" ss -Hlun "src $(zlb_addr_port "$2" "$3")" 2>/dev/null | grep -q .
 }
 
 # zlb_udp_ask NS ADDR PORT PAYLOAD: send PAYLOAD, print "SRC_ADDR SRC_PORT
-# REPLY" of the first answer. Up to 3 tries, 1 s each.
+# REPLY" of the first answer. Up to 3 tries, 1 s each. ADDR of either family.
 zlb_udp_ask() {
 	timeout 10 ip netns exec "$1" python3 -c '
 import socket, sys
 dst = (sys.argv[1], int(sys.argv[2]))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET,
+                  socket.SOCK_DGRAM)
 s.settimeout(1)
 for _ in range(3):
     s.sendto(sys.argv[3].encode(), dst)
