@@ -377,35 +377,59 @@ static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
 	return 0;
 }
 
-struct addr_set {
-	const union zlb_addr *addrs;
-	size_t n;
+/* The load balancer's own addresses (zlb_snat_addrs): the backends'
+ * source addresses and the service addresses, each with its ZLB_ADDR_F_*
+ * flags. */
+struct own_addrs {
+	const union zlb_addr *sources;   /* zeros: none */
+	size_t nsources;
+	const struct zlb_config *cfg;
 };
 
-static bool snat_wanted(const void *key, const void *ctx)
+static __u32 own_addr_flags(const struct own_addrs *own, const union zlb_addr *a)
 {
-	const struct addr_set *set = ctx;
+	__u32 flags = 0;
 
-	for (size_t i = 0; i < set->n; i++)
-		if (zlb_addr_equal(&set->addrs[i], key))
-			return true;
-	return false;
+	for (size_t i = 0; i < own->nsources; i++)
+		if (!zlb_addr_is_zero(&own->sources[i]) && zlb_addr_equal(&own->sources[i], a))
+			flags |= ZLB_ADDR_F_SOURCE;
+	for (size_t i = 0; i < own->cfg->nservices; i++)
+		if (zlb_addr_equal(&own->cfg->services[i].addr, a))
+			flags |= ZLB_ADDR_F_SERVICE;
+	return flags;
+}
+
+static bool own_addr_wanted(const void *key, const void *ctx)
+{
+	return own_addr_flags(ctx, key) != 0;
+}
+
+static int write_own_addr(const struct zlb_maps *m, const struct own_addrs *own,
+			  const union zlb_addr *a, struct zlb_err *err)
+{
+	__u32 flags = own_addr_flags(own, a);
+
+	if (bpf_map_update_elem(m->fd[ZLB_M_SNAT_ADDRS], a, &flags, BPF_ANY)) {
+		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_SNAT_ADDRS, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int apply_snat_addrs(const struct zlb_maps *m, const struct zlb_config *cfg,
 			    const struct zlb_resolved *res, struct zlb_err *err)
 {
-	struct addr_set set = { res->backend_snat, zlb_config_backend_count(cfg) };
-	__u32 one = 1;
+	struct own_addrs own = { res->backend_snat, zlb_config_backend_count(cfg), cfg };
 
-	for (size_t i = 0; i < set.n; i++)
-		if (!zlb_addr_is_zero(&set.addrs[i]) &&
-		    bpf_map_update_elem(m->fd[ZLB_M_SNAT_ADDRS], &set.addrs[i], &one, BPF_ANY)) {
-			zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_SNAT_ADDRS, strerror(errno));
+	for (size_t i = 0; i < own.nsources; i++)
+		if (!zlb_addr_is_zero(&own.sources[i]) &&
+		    write_own_addr(m, &own, &own.sources[i], err))
 			return -1;
-		}
-	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(union zlb_addr), snat_wanted, &set)) {
-		zlb_err_set(err, "removing old source addresses: %s", strerror(errno));
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (write_own_addr(m, &own, &cfg->services[i].addr, err))
+			return -1;
+	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(union zlb_addr), own_addr_wanted, &own)) {
+		zlb_err_set(err, "removing old own addresses: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
