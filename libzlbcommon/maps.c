@@ -379,39 +379,51 @@ static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
 
 /* The load balancer's own addresses (zlb_snat_addrs): the backends'
  * source addresses and the service addresses, each with its ZLB_ADDR_F_*
- * flags. */
-struct own_addrs {
-	const union zlb_addr *sources;   /* zeros: none */
-	size_t nsources;
-	const struct zlb_config *cfg;
+ * flags, sorted and unique (a thousand services share few addresses). */
+struct own_addr {
+	union zlb_addr addr;
+	__u32 flags;
 };
 
-static __u32 own_addr_flags(const struct own_addrs *own, const union zlb_addr *a)
-{
-	__u32 flags = 0;
+struct own_addrs {
+	struct own_addr *a;
+	size_t n;
+};
 
-	for (size_t i = 0; i < own->nsources; i++)
-		if (!zlb_addr_is_zero(&own->sources[i]) && zlb_addr_equal(&own->sources[i], a))
-			flags |= ZLB_ADDR_F_SOURCE;
-	for (size_t i = 0; i < own->cfg->nservices; i++)
-		if (zlb_addr_equal(&own->cfg->services[i].addr, a))
-			flags |= ZLB_ADDR_F_SERVICE;
-	return flags;
+static int own_addr_cmp(const void *x, const void *y)
+{
+	return memcmp(&((const struct own_addr *)x)->addr, &((const struct own_addr *)y)->addr,
+		      sizeof(union zlb_addr));
 }
 
 static bool own_addr_wanted(const void *key, const void *ctx)
 {
-	return own_addr_flags(ctx, key) != 0;
+	const struct own_addrs *own = ctx;
+	struct own_addr k = { .addr = *(const union zlb_addr *)key };
+
+	return bsearch(&k, own->a, own->n, sizeof(k), own_addr_cmp) != NULL;
 }
 
-static int write_own_addr(const struct zlb_maps *m, const struct own_addrs *own,
-			  const union zlb_addr *a, struct zlb_err *err)
+static int own_addrs_collect(struct own_addrs *own, const struct zlb_config *cfg,
+			     const struct zlb_resolved *res)
 {
-	__u32 flags = own_addr_flags(own, a);
+	size_t nsrc = zlb_config_backend_count(cfg), n = 0;
 
-	if (bpf_map_update_elem(m->fd[ZLB_M_SNAT_ADDRS], a, &flags, BPF_ANY)) {
-		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_SNAT_ADDRS, strerror(errno));
+	own->a = calloc(nsrc + cfg->nservices + 1, sizeof(*own->a));
+	if (!own->a)
 		return -1;
+	for (size_t i = 0; i < nsrc; i++)
+		if (!zlb_addr_is_zero(&res->backend_snat[i]))
+			own->a[n++] = (struct own_addr){ res->backend_snat[i], ZLB_ADDR_F_SOURCE };
+	for (size_t i = 0; i < cfg->nservices; i++)
+		own->a[n++] = (struct own_addr){ cfg->services[i].addr, ZLB_ADDR_F_SERVICE };
+	qsort(own->a, n, sizeof(*own->a), own_addr_cmp);
+	own->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (own->n && !own_addr_cmp(&own->a[own->n - 1], &own->a[i]))
+			own->a[own->n - 1].flags |= own->a[i].flags;
+		else
+			own->a[own->n++] = own->a[i];
 	}
 	return 0;
 }
@@ -419,20 +431,27 @@ static int write_own_addr(const struct zlb_maps *m, const struct own_addrs *own,
 static int apply_snat_addrs(const struct zlb_maps *m, const struct zlb_config *cfg,
 			    const struct zlb_resolved *res, struct zlb_err *err)
 {
-	struct own_addrs own = { res->backend_snat, zlb_config_backend_count(cfg), cfg };
+	struct own_addrs own;
+	int rc = -1;
 
-	for (size_t i = 0; i < own.nsources; i++)
-		if (!zlb_addr_is_zero(&own.sources[i]) &&
-		    write_own_addr(m, &own, &own.sources[i], err))
-			return -1;
-	for (size_t i = 0; i < cfg->nservices; i++)
-		if (write_own_addr(m, &own, &cfg->services[i].addr, err))
-			return -1;
-	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(union zlb_addr), own_addr_wanted, &own)) {
-		zlb_err_set(err, "removing old own addresses: %s", strerror(errno));
+	if (own_addrs_collect(&own, cfg, res)) {
+		zlb_err_set(err, "out of memory");
 		return -1;
 	}
-	return 0;
+	for (size_t i = 0; i < own.n; i++)
+		if (bpf_map_update_elem(m->fd[ZLB_M_SNAT_ADDRS], &own.a[i].addr, &own.a[i].flags,
+					BPF_ANY)) {
+			zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_SNAT_ADDRS, strerror(errno));
+			goto out;
+		}
+	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(union zlb_addr), own_addr_wanted, &own)) {
+		zlb_err_set(err, "removing old own addresses: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(own.a);
+	return rc;
 }
 
 /* Free the tables of the half no service points at any more: each slot
