@@ -186,7 +186,7 @@ struct zlb_ct_entry {
  * NAT. */
 struct zlb_fib_entry {
 	__u32 ifindex;           /* egress */
-	__u32 pad;
+	__u32 if_slot;           /* its zlb_if_stats key + 1; 0: not configured */
 	union zlb_addr src;      /* FIB's source address (zeros when unknown) */
 	__u8 smac[6];
 	__u8 dmac[6];
@@ -194,10 +194,14 @@ struct zlb_fib_entry {
 	__u64 expires_ns;
 };
 
-/* zlb_snat_addrs: key is a source address (union zlb_addr) used towards
- * backends, value
- * unused (1). A packet to one of them, in the SNAT port range, with no
- * flow is a reply to a flow that is gone: dropped, never handed up. */
+/* zlb_snat_addrs: the load balancer's own addresses (union zlb_addr), value
+ * ZLB_ADDR_F_*. A packet to a source address, in the SNAT port range, with
+ * no flow is a reply to a flow that is gone: dropped, never handed up. A
+ * packet to a service address that cannot be matched to a service (an IPv6
+ * extension header zon-lb does not parse, a later IPv6 fragment) is dropped
+ * too: handed up, it would meet the load balancer's own stack. */
+#define ZLB_ADDR_F_SOURCE  (1 << 0)  /* a source address towards backends */
+#define ZLB_ADDR_F_SERVICE (1 << 1)  /* a service address */
 
 /* zlb_neigh: key is a next-hop address (union zlb_addr): IPv4 (ARP) or
  * IPv6 (neighbour discovery). */

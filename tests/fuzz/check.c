@@ -421,14 +421,15 @@ static void check_way_back(struct checker *c, const struct judged *j, struct zlb
 	char a[16], d[16];
 
 	if (bpf_map_lookup_elem(c->lb->maps.fd[ZLB_M_CONNTRACK], &back, &e)) {
-		ip4_str(ntohl(back.saddr), a);
-		ip4_str(ntohl(back.daddr), d);
+		ip4_str(ntohl(back.saddr.v4), a);
+		ip4_str(ntohl(back.daddr.v4), d);
 		check_violation(c, INV_ADDRS, j,
 				"no way back: no entry %s:%u -> %s:%u",
 				a, ntohs(back.sport), d, ntohs(back.dport));
 		return;
 	}
-	if (e.saddr != came->daddr || e.daddr != came->saddr || e.sport != came->dport ||
+	if (!zlb_addr_equal(&e.saddr, &came->daddr) || !zlb_addr_equal(&e.daddr, &came->saddr) ||
+	    e.sport != came->dport ||
 	    e.dport != came->sport || e.dir != dir || e.service_id != s->id ||
 	    e.backend_id != b->id)
 		check_violation(c, INV_ADDRS, j,

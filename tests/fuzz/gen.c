@@ -270,7 +270,7 @@ static void l4_frame(struct gen *g, struct gen_frame *f, int port, uint8_t proto
 static void gen_new(struct gen *g, struct gen_frame *f)
 {
 	const struct zlb_cfg_service *s = &g->cfg->services[rng_below(&g->rng, g->cfg->nservices)];
-	uint32_t client = client_addr(g), vip = ntohl(s->addr.s_addr);
+	uint32_t client = client_addr(g), vip = ntohl(s->addr.v4);
 	int port = port_of(g, client);
 	struct pkt p;
 

@@ -30,7 +30,7 @@ int model_init(struct model *m, const struct lb *lb)
 		const struct zlb_cfg_service *s = &cfg->services[i];
 		struct fz_service *fs = &m->svc[i];
 
-		fs->addr = ntohl(s->addr.s_addr);
+		fs->addr = ntohl(s->addr.v4);
 		fs->port = s->port;
 		fs->proto = s->proto;
 		fs->echo = s->takes_icmp_echo;
@@ -38,9 +38,9 @@ int model_init(struct model *m, const struct lb *lb)
 		fs->nbe = s->nbackends;
 		add_ours(m, fs->addr);
 		for (size_t j = 0; j < s->nbackends; j++, flat++) {
-			fs->be[j].addr = ntohl(s->backends[j].addr.s_addr);
+			fs->be[j].addr = ntohl(s->backends[j].addr.v4);
 			fs->be[j].port = s->backends[j].port;
-			fs->be[j].snat = ntohl(lb->backend_snat[flat]);
+			fs->be[j].snat = ntohl(lb->backend_snat[flat].v4);
 			fs->be[j].id = i * ZLB_MAX_BACKENDS_PER_SVC + j;
 			add_ours(m, fs->be[j].snat);
 		}
@@ -93,7 +93,7 @@ struct zlb_ct_key ct_key(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_
 			 uint8_t proto)
 {
 	struct zlb_ct_key k = {
-		.saddr = htonl(saddr), .daddr = htonl(daddr),
+		.saddr = zlb_addr_v4(htonl(saddr)), .daddr = zlb_addr_v4(htonl(daddr)),
 		.sport = htons(sport), .dport = htons(dport), .proto = proto,
 	};
 

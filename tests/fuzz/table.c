@@ -84,10 +84,10 @@ static void entry_violation(struct checker *c, const struct zlb_ct_key *k,
 {
 	char sa[16], da[16], ts[16], td[16];
 
-	ip4_str(ntohl(k->saddr), sa);
-	ip4_str(ntohl(k->daddr), da);
-	ip4_str(ntohl(e->saddr), ts);
-	ip4_str(ntohl(e->daddr), td);
+	ip4_str(ntohl(k->saddr.v4), sa);
+	ip4_str(ntohl(k->daddr.v4), da);
+	ip4_str(ntohl(e->saddr.v4), ts);
+	ip4_str(ntohl(e->daddr.v4), td);
 	check_violation(c, INV_TABLE, NULL,
 			"entry %s:%u -> %s:%u proto %u (dir %u, state %u) -> %s:%u -> %s:%u: %s",
 			sa, ntohs(k->sport), da, ntohs(k->dport), k->proto, e->dir, e->state, ts,
@@ -111,11 +111,14 @@ static const char *entry_config(const struct checker *c, const struct zlb_ct_key
 
 	if (e->dir > ZLB_CT_DIR_REPLY)
 		return "no direction";
-	svc = ntohl(orig ? k->daddr : e->saddr);
+	if (!zlb_addr_is_v4(&k->saddr) || !zlb_addr_is_v4(&k->daddr) ||
+	    !zlb_addr_is_v4(&e->saddr) || !zlb_addr_is_v4(&e->daddr))
+		return "an address that is not IPv4-mapped";
+	svc = ntohl(orig ? k->daddr.v4 : e->saddr.v4);
 	cport = ntohs(orig ? k->sport : e->dport);
 	vport = ntohs(orig ? k->dport : e->sport);
-	src = ntohl(orig ? e->saddr : k->daddr);
-	backend = ntohl(orig ? e->daddr : k->saddr);
+	src = ntohl(orig ? e->saddr.v4 : k->daddr.v4);
+	backend = ntohl(orig ? e->daddr.v4 : k->saddr.v4);
 	sport = ntohs(orig ? e->sport : k->dport);
 	bport = ntohs(orig ? e->dport : k->sport);
 	s = model_service(&c->m, svc, vport, k->proto);
@@ -141,7 +144,8 @@ static const char *entry_config(const struct checker *c, const struct zlb_ct_key
 static bool partners(const struct zlb_ct_key *k, const struct zlb_ct_entry *e,
 		     const struct zlb_ct_entry *p)
 {
-	return p->saddr == k->daddr && p->daddr == k->saddr && p->sport == k->dport &&
+	return zlb_addr_equal(&p->saddr, &k->daddr) && zlb_addr_equal(&p->daddr, &k->saddr) &&
+	       p->sport == k->dport &&
 	       p->dport == k->sport && p->dir == !e->dir && p->service_id == e->service_id &&
 	       p->backend_id == e->backend_id && p->state == e->state &&
 	       p->fin_seen == e->fin_seen;
@@ -185,7 +189,7 @@ void check_table(struct checker *c)
 			entry_violation(c, k, e, why);
 			continue;
 		}
-		pk = ct_key(ntohl(e->daddr), ntohl(e->saddr), ntohs(e->dport), ntohs(e->sport),
+		pk = ct_key(ntohl(e->daddr.v4), ntohl(e->saddr.v4), ntohs(e->dport), ntohs(e->sport),
 			    k->proto);
 		p = table_get(&t, &pk);
 		if (!p)
