@@ -40,7 +40,7 @@ struct parser {
 
 static const char *const root_keys[] = { "settings", "services", "interfaces", NULL };
 static const char *const settings_keys[] = {
-	"fib_cache_ms", "conntrack_size", "snat_ports", "timeouts", NULL
+	"fib_cache_ms", "conntrack_size", "snat_ports", "timeouts", "mode", NULL
 };
 /* settings.timeouts: indexed by enum zlb_ct_state. */
 static const char *const timeout_keys[ZLB_CT_STATE_MAX + 1] = {
@@ -67,6 +67,9 @@ static const char *const service_keys[] = {
 static const char *const backend_keys[] = {
 	"address", "port", "weight", "source", NULL
 };
+static const char *const iface_keys[] = { "name", "mode", NULL };
+/* Indexed by enum zlb_if_mode. */
+static const char *const mode_names[] = { "xdp", "tc", "auto" };
 
 static bool is_sequence(const config_setting_t *s)
 {
@@ -401,6 +404,23 @@ static int get_proto(const struct parser *p, const config_setting_t *s,
 	return 0;
 }
 
+static int get_mode(const struct parser *p, const config_setting_t *s,
+		    enum zlb_if_mode *mode)
+{
+	const char *str = NULL;
+	size_t i;
+
+	if (get_string(p, s, &str) < 0)
+		return -1;
+	for (i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (!strcmp(str, mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	return fail(p, s, "\"%.64s\" is not a mode; use \"xdp\", \"tc\" or \"auto\" (tc on veth, xdp elsewhere)",
+		    str);
+}
+
 static int get_bool(const struct parser *p, const config_setting_t *s, int *out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
@@ -656,13 +676,28 @@ static int check_iface_name(const struct parser *p, const config_setting_t *s,
 	return 0;
 }
 
+/* An interface: "NAME" (in settings.mode), or { name = "NAME"; mode = ...; }. */
 static int parse_iface(const struct parser *p, const config_setting_t *s,
 		       struct zlb_config *cfg, size_t i)
 {
 	struct zlb_cfg_iface *ifc = &cfg->ifaces[i];
+	const config_setting_t *m;
 	const char *name = NULL;
 	size_t j;
 
+	ifc->mode = cfg->mode;
+	if (config_setting_is_group(s)) {
+		if (check_keys(p, s, iface_keys) < 0)
+			return -1;
+		m = config_setting_get_member(s, "mode");
+		if (m && get_mode(p, m, &ifc->mode) < 0)
+			return -1;
+		s = require(p, s, "name");
+		if (!s)
+			return -1;
+	} else if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		return type_error(p, s, "an interface name or a group { name = ...; mode = ...; }");
+	}
 	if (get_string(p, s, &name) < 0 || check_iface_name(p, s, name) < 0)
 		return -1;
 	for (j = 0; j < i; j++)
@@ -683,7 +718,7 @@ static int parse_interfaces(const struct parser *p, const config_setting_t *root
 	if (!list)
 		return 0;
 	if (!is_sequence(list))
-		return type_error(p, list, "a list of strings ( \"eth0\", ... )");
+		return type_error(p, list, "a list of interfaces ( \"eth0\", { name = \"veth0\"; mode = \"tc\"; }, ... )");
 	n = config_setting_length(list);
 	if (n > ZLB_MAX_IFACES)
 		return fail(p, list, "%d interfaces, at most %d are supported",
@@ -790,6 +825,9 @@ static int parse_settings(const struct parser *p, const config_setting_t *root,
 		return -1;
 	m = config_setting_get_member(group, "timeouts");
 	if (m && parse_timeouts(p, m, cfg) < 0)
+		return -1;
+	m = config_setting_get_member(group, "mode");
+	if (m && get_mode(p, m, &cfg->mode) < 0)
 		return -1;
 	return 0;
 }
@@ -1125,6 +1163,11 @@ void zlb_config_free(struct zlb_config *cfg)
 	free(cfg->ifaces);
 	free(cfg->path);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+const char *zlb_if_mode_name(enum zlb_if_mode mode)
+{
+	return (size_t)mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode] : "unknown";
 }
 
 const char *zlb_proto_name(uint8_t proto)

@@ -41,9 +41,18 @@ struct zlb_cfg_service {
 	int line;
 };
 
+/* Which hook an interface runs zon-lb on: settings.mode, or the mode of
+ * its interfaces entry. */
+enum zlb_if_mode {
+	ZLB_IF_MODE_XDP,          /* the default */
+	ZLB_IF_MODE_TC,           /* tc ingress (clsact, cls_bpf direct-action) */
+	ZLB_IF_MODE_AUTO,         /* tc on a veth, XDP elsewhere: zlb-load decides */
+};
+
 struct zlb_cfg_iface {
 	char name[IF_NAMESIZE];
-	int line;
+	enum zlb_if_mode mode;    /* its own, else settings.mode */
+	int line;                 /* of its name */
 };
 
 struct zlb_config {
@@ -58,6 +67,7 @@ struct zlb_config {
 	uint16_t snat_port_min;   /* settings.snat_ports = [min, max] */
 	uint16_t snat_port_max;
 	uint32_t timeout_s[ZLB_CT_STATE_MAX];  /* settings.timeouts, seconds */
+	enum zlb_if_mode mode;    /* settings.mode, default ZLB_IF_MODE_XDP */
 };
 
 /* Parse and validate @path into @cfg. On failure returns -1, leaves @cfg
@@ -70,5 +80,7 @@ int zlb_config_load_string(const char *text, const char *name,
 void zlb_config_free(struct zlb_config *cfg);
 
 const char *zlb_proto_name(uint8_t proto);
+/* "xdp", "tc" or "auto", as written in a config. */
+const char *zlb_if_mode_name(enum zlb_if_mode mode);
 
 #endif

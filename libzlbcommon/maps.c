@@ -357,7 +357,7 @@ static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
 
 	for (size_t i = 0; i < cfg->nifaces; i++) {
 		const struct zlb_iface_info *ii = &res->ifaces[i];
-		struct zlb_iface val = { .slot = i };
+		struct zlb_iface val = { .slot = i, .flags = res->iface_flags ? res->iface_flags[i] : 0 };
 
 		memcpy(val.mac, ii->mac, sizeof(val.mac));
 		if (bpf_map_update_elem(m->fd[ZLB_M_IFACES], &ii->ifindex, &val, BPF_ANY) ||

@@ -40,6 +40,7 @@ struct zlb_resolved {
 	const struct zlb_iface_info *ifaces;   /* cfg->nifaces entries */
 	const union zlb_addr *backend_src;     /* zlb_config_backend_count() entries */
 	const union zlb_addr *backend_snat;    /* likewise */
+	const __u16 *iface_flags;              /* cfg->nifaces ZLB_IF_F_*; NULL: all 0 */
 };
 
 size_t zlb_config_backend_count(const struct zlb_config *cfg);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/neighbour.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
 #include <netlink/msg.h>
@@ -11,6 +12,7 @@
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/route/link.h>
+#include <netlink/route/classifier.h>
 
 #include "addr.h"
 #include "netlink.h"
@@ -75,6 +77,7 @@ int zlb_nl_link(struct zlb_nl *nl, const char *name, struct zlb_link *out, struc
 	struct rtnl_link *link = NULL;
 	struct nl_addr *addr;
 	const char *type;
+	int32_t netnsid;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -89,6 +92,8 @@ int zlb_nl_link(struct zlb_nl *nl, const char *name, struct zlb_link *out, struc
 		memcpy(out->info.mac, nl_addr_get_binary_addr(addr), 6);
 	type = rtnl_link_get_type(link);
 	out->is_veth = type && !strcmp(type, "veth");
+	/* The kernel names the peer's namespace only when it is not ours. */
+	out->peer_other_ns = out->is_veth && !rtnl_link_get_link_netnsid(link, &netnsid);
 	out->up = rtnl_link_get_flags(link) & IFF_UP;
 	rtnl_link_put(link);
 	return 0;
@@ -336,5 +341,24 @@ int zlb_nl_xdp_native(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_er
 	if (xdp_features(nl, ifindex, &features, err))
 		return -1;
 	*can = features & ZLB_NETDEV_XDP_ACT_BASIC;
+	return 0;
+}
+
+int zlb_nl_ingress_prio_used(struct zlb_nl *nl, __u32 ifindex, __u16 prio, bool *used,
+			     struct zlb_err *err)
+{
+	struct nl_cache *cache;
+	struct nl_object *o;
+	int rc = rtnl_cls_alloc_cache(nl->route, ifindex,
+				      TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), &cache);
+
+	if (rc) {
+		zlb_err_set(err, "cannot list the filters of the tc ingress hook: %s", nl_geterror(rc));
+		return -1;
+	}
+	*used = false;
+	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+		*used |= rtnl_cls_get_prio((struct rtnl_cls *)o) == prio;
+	nl_cache_free(cache);
 	return 0;
 }

@@ -19,6 +19,8 @@ void zlb_nl_close(struct zlb_nl *nl);
 struct zlb_link {
 	struct zlb_iface_info info;
 	bool is_veth;
+	bool peer_other_ns;     /* its peer lives in another network namespace
+				   (IFLA_LINK_NETNSID is present) */
 	bool up;
 };
 
@@ -58,5 +60,10 @@ int zlb_nl_xdp_can_xmit(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_
  * netdev family's basic XDP feature). -1 with @err when the kernel cannot
  * tell. */
 int zlb_nl_xdp_native(struct zlb_nl *nl, __u32 ifindex, bool *can, struct zlb_err *err);
+
+/* Whether a filter on @ifindex's tc ingress hook has priority @prio (none
+ * without a clsact or ingress qdisc). */
+int zlb_nl_ingress_prio_used(struct zlb_nl *nl, __u32 ifindex, __u16 prio, bool *used,
+			     struct zlb_err *err);
 
 #endif

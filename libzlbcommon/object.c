@@ -25,9 +25,20 @@ int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
 	return 0;
 }
 
-struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
-				   const struct zlb_rodata *ro, __u32 conntrack_size,
-				   struct zlb_err *err)
+/* Whether @prog is the one to load: @name, or with @name NULL the data
+ * plane's program of either build. */
+static bool to_load(const struct bpf_program *prog, const char *name)
+{
+	const char *p = bpf_program__name(prog);
+
+	if (name)
+		return !strcmp(p, name);
+	return !strcmp(p, ZLB_PROG_XDP_NAME) || !strcmp(p, ZLB_PROG_TC_NAME);
+}
+
+struct bpf_object *zlb_object_open_prog(const char *path, const char *name,
+					const char *pin_dir, const struct zlb_rodata *ro,
+					__u32 conntrack_size, struct zlb_err *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
 	struct bpf_program *prog;
@@ -36,13 +47,18 @@ struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
 
 	obj = bpf_object__open_file(path, &oo);
 	if (!obj) {
-		zlb_err_set(err, "cannot open BPF object %s: %s (set ZLB_BPF_OBJ?)", path,
-			    strerror(errno));
+		zlb_err_set(err, "cannot open BPF object %s: %s (set %s?)", path, strerror(errno),
+			    name && !strcmp(name, ZLB_PROG_TC_NAME) ? "ZLB_BPF_TC_OBJ" : "ZLB_BPF_OBJ");
+		return NULL;
+	}
+	if (name && !bpf_object__find_program_by_name(obj, name)) {
+		zlb_err_set(err, "BPF object %s has no program '%s' (built for another hook, or by an older zon-lb?)",
+			    path, name);
+		bpf_object__close(obj);
 		return NULL;
 	}
 	bpf_object__for_each_program(prog, obj)
-		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), ZLB_PROG_XDP_NAME) ||
-					  !strcmp(bpf_program__name(prog), ZLB_PROG_TC_NAME));
+		bpf_program__set_autoload(prog, to_load(prog, name));
 	/* Without a pin directory libbpf would pin under /sys/fs/bpf. */
 	if (!pin_dir)
 		bpf_object__for_each_map(map, obj)
@@ -52,6 +68,13 @@ struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
 		return NULL;
 	}
 	return obj;
+}
+
+struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
+				   const struct zlb_rodata *ro, __u32 conntrack_size,
+				   struct zlb_err *err)
+{
+	return zlb_object_open_prog(path, NULL, pin_dir, ro, conntrack_size, err);
 }
 
 int zlb_probe_fib_lookup_src(const char *path, bool *has)

@@ -12,9 +12,14 @@
 
 struct bpf_object;
 
-/* Open the object at @path for program zlb_xdp (the only one it will load),
+/* Open the object at @path for program @prog (the only one it will load:
+ * zlb_xdp, or zlb_tc of the tc build; NULL: whichever of them it has),
  * prepared by zlb_object_prepare(). Its maps are pinned by name under
  * @pin_dir, or not at all when @pin_dir is NULL. Not loaded yet. */
+struct bpf_object *zlb_object_open_prog(const char *path, const char *prog,
+					const char *pin_dir, const struct zlb_rodata *ro,
+					__u32 conntrack_size, struct zlb_err *err);
+/* The same for the data plane's program, XDP or tc build. */
 struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
 				   const struct zlb_rodata *ro, __u32 conntrack_size,
 				   struct zlb_err *err);

@@ -65,6 +65,16 @@ zlb_check() {
 	fi
 }
 
+# zlb_check_same NAME BEFORE AFTER: pass when the two snapshots are the
+# same, else fail showing how they differ.
+zlb_check_same() {
+	if [ "$2" = "$3" ]; then
+		zlb_pass "$1"
+	else
+		zlb_fail "$1" "$(diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -n 40)"
+	fi
+}
+
 zlb_summary() {
 	local line="$ZLB_TEST_NAME: $_zlb_passed passed, $_zlb_failed failed"
 	[ "$_zlb_skipped" -gt 0 ] && line="$line, $_zlb_skipped skipped"
@@ -274,7 +284,8 @@ zlb_veth_pair() {
 		zlb_die "cannot create veth $1/$2 <-> $3/$4"
 }
 
-# zlb_reference_topology [ipv6]: client ZC, load balancer ZL, server ZS.
+# zlb_reference_topology [--default-offloads] [ipv6]: client ZC, load
+# balancer ZL, server ZS.
 #
 #   ZC veth1 10.0.0.2/24 --- veth0 10.0.0.1/24  ZL  veth2 10.2.0.1/24 --- veth3 10.2.0.2/24 ZS
 #
@@ -284,8 +295,18 @@ zlb_veth_pair() {
 # With ipv6, the same links carry IPv6 too (see _zlb_topology_ipv6):
 #
 #   ZC veth1 fd00::2/64 --- veth0 fd00::1/64  ZL  veth2 fd00:2::1/64 --- veth3 fd00:2::2/64 ZS
+#
+# --default-offloads leaves every veth as the kernel made it (GRO off,
+# tx-checksumming and TSO on): what tc mode has to work with.
 zlb_reference_topology() {
-	local ipv6=${1:-}
+	local offloads=xdp ipv6="" arg
+	for arg in "$@"; do
+		case $arg in
+		--default-offloads) offloads=default ;;
+		ipv6) ipv6=1 ;;
+		*) zlb_die "zlb_reference_topology: unknown argument '$arg'" ;;
+		esac
+	done
 	zlb_netns_add zc
 	ZC=$ZLB_NETNS_NAME
 	zlb_netns_add zl
@@ -316,9 +337,13 @@ zlb_reference_topology() {
 	zlb_must ip netns exec "$ZL" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
 		net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth2.forwarding=1
 
-	zlb_must ip netns exec "$ZC" ethtool -K veth1 gro on tx off
-	zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
-	[ -n "$ipv6" ] && _zlb_topology_ipv6
+	if [ "$offloads" != default ]; then
+		zlb_must ip netns exec "$ZC" ethtool -K veth1 gro on tx off
+		zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
+	fi
+	if [ -n "$ipv6" ]; then
+		_zlb_topology_ipv6
+	fi
 }
 
 # _zlb_ipv6_quiet NS...: before any interface is made in them, no duplicate
@@ -378,9 +403,28 @@ zlb_packet_ns() {
 }
 
 # zlb_load_in_lb ARGS...: run zlb-load inside the load balancer's namespace
-# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS) and ZLB_BPF_OBJ.
+# with the test's bpffs (ZLB_BPFFS, LIBXDP_BPFFS), ZLB_BPF_OBJ and ZLB_BPF_TC_OBJ.
 zlb_load_in_lb() {
 	timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$@"
+}
+
+# zlb_check_load NAME ARGS...: zlb-load ARGS (zlb_load_in_lb) as a check named
+# NAME. Its output is printed, or shown in the failure, and stays in
+# $ZLB_LOAD_OUT; returns zlb-load's exit code.
+zlb_check_load() {
+	local name=$1 rc
+	shift
+	zlb_tmpdir
+	ZLB_LOAD_OUT=$ZLB_TMP/zlb-load.out
+	zlb_load_in_lb "$@" >"$ZLB_LOAD_OUT" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		zlb_pass "$name"
+		cat "$ZLB_LOAD_OUT"
+	else
+		zlb_fail "$name" "exit $rc: $(cat "$ZLB_LOAD_OUT")"
+	fi
+	return "$rc"
 }
 
 # zlb_ping NS ADDR [COUNT]: COUNT (default 1) echoes, all answered.
@@ -664,5 +708,65 @@ zlb_check_echo() {
 		zlb_pass "$name: the load balancer's kernel sees no echo"
 	else
 		zlb_fail "$name: the load balancer's kernel sees no echo" "LB echoes in $l0 -> $l1"
+
+# zlb_udp_exchange SPORT N [CLIENT SERVICE]: from the client (CLIENT,
+# default 10.0.0.2), N datagrams to SERVICE (default 10.0.0.1) port 5353
+# from source port SPORT (0: any), one at a time, each waiting for its
+# answer; prints how many were answered. Either family.
+zlb_udp_exchange() {
+	timeout 60 ip netns exec "$ZC" python3 -c '
+import socket, sys
+client, service = sys.argv[3:5]
+s = socket.socket(socket.AF_INET6 if ":" in client else socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((client, int(sys.argv[1])))
+s.settimeout(2)
+answered = 0
+for i in range(int(sys.argv[2])):
+    s.sendto(b"n%d" % i, (service, 5353))
+    try:
+        s.recvfrom(2048)
+        answered += 1
+    except socket.timeout:
+        pass
+print(answered)
+' "$1" "$2" "${3:-10.0.0.2}" "${4:-10.0.0.1}"
+}
+
+# --- the reference scenario's traffic, IPv4 ------------------------------------
+# The checks of tests/e2e/reference.sh over the reference services
+# (tests/configs/e2e/reference.conf) in some mode M, the first argument: it
+# names the checks. The generic checks above, with the reference addresses.
+#
+#   zlb_reference_tcp M   nc through 10.0.0.1:23; the server sees 10.2.0.1; a
+#                         line crosses each way
+#   zlb_reference_udp M   a datagram to 10.0.0.1:5353 is answered from there;
+#                         the server sees 10.2.0.1
+#   zlb_reference_icmp M  3 echoes to 10.0.0.1 are answered by the server; the
+#                         load balancer's kernel sees none
+
+# zlb_reference_diag WHAT: what the namespaces looked like, printed after a
+# failed check.
+zlb_reference_diag() {
+	echo "--- diagnostics ($1)"
+	ip -n "$ZL" neigh show
+	ip -n "$ZL" link show
+	ip netns exec "$ZC" ss -tan
+	ip netns exec "$ZS" ss -tan
+	echo "---"
+}
+
+zlb_reference_tcp() {
+	zlb_check_tcp "$1" "$1: tcp" 10.0.0.1 10.2.0.2 10.2.0.1 || zlb_reference_diag "$1 tcp"
+	zlb_kill_tracked
+}
+
+zlb_reference_udp() {
+	zlb_check_udp "udp-$1" "$1: udp" 10.0.0.1 10.2.0.2 10.2.0.1 || zlb_reference_diag "$1 udp"
+	zlb_kill_tracked
+}
+
+zlb_reference_icmp() {
+	zlb_check_echo "$1: icmp" 10.0.0.1
+}
 	fi
 }

@@ -88,10 +88,7 @@ int zlb_xdp_query(int ifindex, struct zlb_xdp_state *st, struct zlb_err *err)
 	return 0;
 }
 
-/* Whether program @prog_id uses map @map_id: a zon-lb program of the same
- * build may still work on other maps (pinned elsewhere, or by a load whose
- * pins were removed). */
-static bool uses_map(__u32 prog_id, __u32 map_id)
+bool zlb_prog_uses_map(__u32 prog_id, __u32 map_id)
 {
 	__u32 ids[64], len;
 	struct bpf_prog_info info = {};
@@ -164,7 +161,7 @@ int zlb_xdp_attach(struct zlb_attacher *a, int ifindex, const char *ifname,
 	switch (st->kind) {
 	case ZLB_XDP_OURS_SINGLE:
 	case ZLB_XDP_OURS_MULTI:
-		if (!memcmp(st->tag, a->tag, sizeof(a->tag)) && uses_map(st->prog_id, a->ct_map_id)) {
+		if (!memcmp(st->tag, a->tag, sizeof(a->tag)) && zlb_prog_uses_map(st->prog_id, a->ct_map_id)) {
 			describe(ifindex, how, howlen, "already running this program, maps updated");
 			return 0;
 		}

@@ -28,6 +28,11 @@ struct zlb_xdp_state {
 
 int zlb_xdp_query(int ifindex, struct zlb_xdp_state *st, struct zlb_err *err);
 
+/* Whether program @prog_id uses map @map_id: a zon-lb program of the same
+ * build may still work on other maps (pinned elsewhere, or by a load whose
+ * pins were removed). For the XDP and the tc program alike. */
+bool zlb_prog_uses_map(__u32 prog_id, __u32 map_id);
+
 struct zlb_attacher {
 	struct xdp_program *fresh;   /* libxdp program for interfaces without zon-lb */
 	int loaded_fd;               /* our program, loaded as plain XDP, for replace */

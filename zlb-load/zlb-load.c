@@ -28,6 +28,7 @@
 #include "resolve.h"
 #include "object.h"
 #include "attach.h"
+#include "attach_tc.h"
 #include "service.h"
 #include "tools.h"
 
@@ -68,12 +69,14 @@ static void usage(FILE *out)
 		"       zlb-load --unload [OPTIONS]\n"
 		"       zlb-load --service [OPTIONS] FILE\n"
 		"Load or reload the zon-lb configuration FILE: validate it, fill the pinned\n"
-		"maps, attach the XDP program to its interfaces, and exit. Established\n"
-		"connections survive a reload.\n"
+		"maps, attach the data plane to its interfaces -- the XDP program, or the tc\n"
+		"program on the clsact ingress hook where FILE says mode = \"tc\" (or \"auto\"\n"
+		"on a veth) -- and exit. Established connections survive a reload.\n"
 		"\n"
 		"  -c, --check         validate FILE (syntax, values, interfaces) and change nothing\n"
-		"  -u, --unload        detach zon-lb from every interface and remove its pins\n"
-		"  -S, --skb-mode      attach in skb (generic) mode instead of native mode\n"
+		"  -u, --unload        detach zon-lb (XDP and tc) from every interface and remove\n"
+		"                      its pins\n"
+		"  -S, --skb-mode      attach XDP in skb (generic) mode instead of native mode\n"
 		"  -s, --service       stay resident (the systemd unit): load FILE, reload it on\n"
 		"                      SIGHUP, unload on SIGTERM; keeps next hops resolved\n"
 		"  -p, --pin-dir DIR   pin directory (default: $%s, else %s)\n"
@@ -82,7 +85,8 @@ static void usage(FILE *out)
 		"  -V, --version       show the version\n"
 		"\n"
 		"Environment: %s (pin directory), LIBXDP_BPFFS (libxdp's bpffs),\n"
-		"ZLB_BPF_OBJ (the BPF object; default %s/zlb.bpf.o).\n",
+		"ZLB_BPF_OBJ (the XDP object; default %s/zlb.bpf.o), ZLB_BPF_TC_OBJ\n"
+		"(the tc object; default zlb_tc.bpf.o in the XDP object's directory).\n",
 		ZLB_PIN_ENV, ZLB_DEFAULT_PIN_DIR, ZLB_PIN_ENV, ZLB_BPF_DIR);
 }
 
@@ -93,7 +97,30 @@ static const char *bpf_object_path(void)
 	return env && *env ? env : ZLB_BPF_DIR "/zlb.bpf.o";
 }
 
+/* The tc build of the data plane, into @buf: $ZLB_BPF_TC_OBJ, else
+ * zlb_tc.bpf.o in the directory of the XDP object. */
+static void bpf_tc_object_path(char *buf, size_t len)
+{
+	const char *env = getenv("ZLB_BPF_TC_OBJ"), *xdp = bpf_object_path();
+	const char *slash = strrchr(xdp, '/');
+
+	if (env && *env)
+		snprintf(buf, len, "%s", env);
+	else
+		snprintf(buf, len, "%.*szlb_tc.bpf.o", slash ? (int)(slash - xdp + 1) : 0, xdp);
+}
+
 /* ---- resolving the model against the kernel ---------------------------- */
+
+/* Per configured interface: the hook it gets, what runs there before this
+ * load, and what attach_all() did. */
+struct hook_plan {
+	bool tc;                         /* tc ingress; else XDP */
+	struct zlb_xdp_state xdp;
+	struct zlb_tc_state tc_now;
+	bool changed;                    /* a program was put on or replaced */
+	bool made_qdisc;                 /* this load created the clsact qdisc */
+};
 
 struct load {
 	struct options opt;
@@ -101,13 +128,23 @@ struct load {
 	struct zlb_nl *nl;
 	struct zlb_link *links;          /* per configured interface */
 	struct zlb_iface_info *ifaces;
+	__u16 *iface_flags;              /* ZLB_IF_F_*, per configured interface */
+	struct hook_plan *plan;          /* per configured interface */
+	bool any_tc;                     /* some interface runs tc: load its object */
 	union zlb_addr *backend_src;
 	union zlb_addr *backend_snat;
-	struct zlb_xdp_state *xdp;       /* per configured interface */
 	bool fib_src;
 	struct bpf_object *obj;
+	struct bpf_object *tc_obj;       /* loaded only when any_tc */
+	char tc_path[PATH_MAX];
 	struct xdp_program *fresh;
 };
+
+/* mode = "auto": tc where it keeps TSO and partial checksums (veth). */
+static bool wants_tc(const struct zlb_cfg_iface *ci, const struct zlb_link *link)
+{
+	return ci->mode == ZLB_IF_MODE_TC || (ci->mode == ZLB_IF_MODE_AUTO && link->is_veth);
+}
 
 static int resolve_links(struct load *l, struct zlb_err *err)
 {
@@ -115,7 +152,9 @@ static int resolve_links(struct load *l, struct zlb_err *err)
 
 	l->links = calloc(n ? n : 1, sizeof(*l->links));
 	l->ifaces = calloc(n ? n : 1, sizeof(*l->ifaces));
-	if (!l->links || !l->ifaces) {
+	l->iface_flags = calloc(n ? n : 1, sizeof(*l->iface_flags));
+	l->plan = calloc(n ? n : 1, sizeof(*l->plan));
+	if (!l->links || !l->ifaces || !l->iface_flags || !l->plan) {
 		zlb_err_set(err, "out of memory");
 		return -1;
 	}
@@ -127,6 +166,12 @@ static int resolve_links(struct load *l, struct zlb_err *err)
 			return -1;
 		}
 		l->ifaces[i] = l->links[i].info;
+		l->plan[i].tc = wants_tc(ci, &l->links[i]);
+		l->any_tc |= l->plan[i].tc;
+		/* PEER_NS whatever the mode: another interface's tc program
+		 * may send here. */
+		l->iface_flags[i] = (l->plan[i].tc ? ZLB_IF_F_TC : 0) |
+				    (l->links[i].peer_other_ns ? ZLB_IF_F_PEER_NS : 0);
 	}
 	return 0;
 }
@@ -173,6 +218,12 @@ static void warn_interfaces(struct load *l)
 	bool v6 = has_family(&l->cfg, AF_INET6);
 	bool v4 = !v6 || has_family(&l->cfg, AF_INET);
 
+	bool any_xdp = false;
+
+	/* Only XDP sends frames (XDP_TX, XDP_REDIRECT) that a veth can
+	 * refuse; the tc program sends skbs. */
+	for (size_t i = 0; i < l->cfg.nifaces; i++)
+		any_xdp |= !l->plan[i].tc;
 	for (size_t i = 0; i < l->cfg.nifaces; i++) {
 		const char *name = l->cfg.ifaces[i].name;
 		struct zlb_err err;
@@ -184,12 +235,12 @@ static void warn_interfaces(struct load *l)
 			warn_forwarding(name, "ipv6");
 		if (!l->links[i].up)
 			pr_warn("%s: interface is down\n", name);
-		if (!l->links[i].is_veth)
+		if (!any_xdp || !l->links[i].is_veth)
 			continue;
 		if (zlb_nl_xdp_can_xmit(l->nl, l->ifaces[i].ifindex, &can, &err))
 			pr_warn("%s: cannot tell whether this veth can take redirected frames: %s\n", name, err.msg);
 		else if (!can)
-			pr_warn("%s: its veth peer has neither an XDP program nor GRO on, so frames redirected into %s are dropped by the kernel, uncounted: run 'ethtool -K PEER gro on' on the peer (or attach an XDP program to it)\n",
+			pr_warn("%s: its veth peer has neither an XDP program nor GRO on, so frames XDP sends into %s are dropped by the kernel, uncounted: run 'ethtool -K PEER gro on' on the peer (or attach an XDP program to it)\n",
 				name, name);
 	}
 }
@@ -381,9 +432,23 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 		zlb_err_set(err, "libxdp cannot open %s", path);
 		return -1;
 	}
-	if (zlb_object_prepare(xdp_program__bpf_obj(l->fresh), &ro, l->cfg.conntrack_size, err))
+	if (zlb_object_prepare(xdp_program__bpf_obj(l->fresh), &ro, l->cfg.conntrack_size, err) ||
+	    reuse_tx_ports(xdp_program__bpf_obj(l->fresh), pin_dir, err))
 		return -1;
-	return reuse_tx_ports(xdp_program__bpf_obj(l->fresh), pin_dir, err);
+	if (!l->any_tc)
+		return 0;
+	/* The tc build: the same maps, found by their pins (it has no
+	 * devmap: tc sends with bpf_redirect*). */
+	l->tc_obj = zlb_object_open_prog(l->tc_path, ZLB_PROG_TC_NAME, pin_dir, &ro,
+					 l->cfg.conntrack_size, err);
+	if (!l->tc_obj)
+		return -1;
+	rc = bpf_object__load(l->tc_obj);
+	if (rc) {
+		zlb_err_set(err, "cannot load BPF object %s: %s", l->tc_path, strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 static __u32 map_id(struct bpf_object *obj, const char *name)
@@ -408,6 +473,29 @@ static int program_tag(int fd, unsigned char tag[8])
 	return 0;
 }
 
+static bool xdp_is_ours(const struct zlb_xdp_state *st)
+{
+	return st->kind == ZLB_XDP_OURS_SINGLE || st->kind == ZLB_XDP_OURS_MULTI;
+}
+
+/* Take zon-lb off @ifindex, from whichever hooks it runs on, and say which:
+ * "NAME: detached WHY: XDP". */
+static int detach_iface(struct zlb_nl *nl, __u32 ifindex, const char *name, const char *why,
+			struct zlb_err *err)
+{
+	struct zlb_xdp_state xs;
+	bool xdp, tc = false;
+
+	if (zlb_xdp_query(ifindex, &xs, err))
+		return -1;
+	xdp = xdp_is_ours(&xs);
+	if ((xdp && zlb_xdp_detach(ifindex, name, err)) || zlb_tc_detach(nl, ifindex, &tc, err))
+		return -1;
+	pr_info("%s: detached%s%s%s\n", name, why, xdp || tc ? ": " : "",
+		xdp && tc ? "XDP and tc ingress" : xdp ? "XDP" : tc ? "tc ingress" : "");
+	return 0;
+}
+
 /* Detach from interfaces an older config had and this one has not. */
 static void detach_dropped(struct load *l, const __u32 *old, int nold)
 {
@@ -421,83 +509,185 @@ static void detach_dropped(struct load *l, const __u32 *old, int nold)
 		if (kept)
 			continue;
 		if_indextoname(old[i], name);
-		if (zlb_xdp_detach(old[i], name, &err))
+		if (detach_iface(l->nl, old[i], name, " (no longer configured)", &err))
 			pr_warn("%s: %s\n", name, err.msg);
-		else
-			pr_info("%s: detached (no longer configured)\n", name);
 	}
+}
+
+/* Put zon-lb on interface @i's hook and say how it runs there. */
+static int attach_one(struct load *l, size_t i, struct zlb_attacher *xa,
+		      const struct zlb_tc_attacher *ta, struct zlb_err *err)
+{
+	struct hook_plan *p = &l->plan[i];
+	const char *name = l->cfg.ifaces[i].name;
+	char how[256];
+
+	if (p->tc) {
+		if (zlb_tc_attach(ta, l->ifaces[i].ifindex, &p->tc_now, &p->changed,
+				  &p->made_qdisc, how, sizeof(how), err))
+			return -1;
+		pr_info("%s: tc ingress (clsact), %s\n", name, how);
+		return 0;
+	}
+	if (zlb_xdp_attach(xa, l->ifaces[i].ifindex, name, &p->xdp, &p->changed,
+			   how, sizeof(how), err))
+		return -1;
+	pr_info("%s: %s\n", name, how);
+	if (!p->changed && p->xdp.mode != xa->mode)
+		pr_warn("%s: keeps running in %s mode; run 'zlb-load --unload' and load again to change the mode\n",
+			name, p->xdp.mode == XDP_MODE_SKB ? "skb" : "native");
+	return 0;
+}
+
+/* Take off what this load newly put on the first @n interfaces; replaced
+ * programs stay (the old one is gone). */
+static void undo_attach(struct load *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct hook_plan *p = &l->plan[i];
+		bool was;
+
+		if (!p->changed)
+			continue;
+		if (p->tc && p->tc_now.kind == ZLB_TC_NONE) {
+			zlb_tc_detach(l->nl, l->ifaces[i].ifindex, &was, NULL);
+			if (p->made_qdisc)
+				zlb_tc_remove_qdisc(l->ifaces[i].ifindex);
+		} else if (!p->tc && !xdp_is_ours(&p->xdp)) {
+			zlb_xdp_detach(l->ifaces[i].ifindex, l->cfg.ifaces[i].name, NULL);
+		}
+	}
+}
+
+/* zon-lb runs on one hook per interface: once the new one runs, take it
+ * off the other (no packet meets the interface without zon-lb; while
+ * both run, XDP sees every frame first and the tc program none of them). */
+static void remove_other_hook(struct load *l, size_t i)
+{
+	const struct hook_plan *p = &l->plan[i];
+	const char *name = l->cfg.ifaces[i].name;
+	const char *old = p->tc ? "XDP" : "tc ingress", *now = p->tc ? "tc ingress" : "XDP";
+	struct zlb_err err;
+	bool was = false;
+	int rc = 0;
+
+	if (p->tc && xdp_is_ours(&p->xdp)) {
+		rc = zlb_xdp_detach(l->ifaces[i].ifindex, name, &err);
+		was = true;
+	} else if (!p->tc && p->tc_now.kind == ZLB_TC_OURS) {
+		rc = zlb_tc_detach(l->nl, l->ifaces[i].ifindex, &was, &err);
+	}
+	if (rc)
+		pr_warn("%s: runs %s now, but zon-lb's %s program is still attached: %s\n",
+			name, now, old, err.msg);
+	else if (was)
+		pr_info("%s: %s program removed (moved to %s)\n", name, old, now);
+}
+
+/* Once per load: the veths that run XDP, where tc would do better. */
+static void note_veth_xdp(const struct load *l)
+{
+	char names[256] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->cfg.nifaces && n < sizeof(names); i++)
+		if (!l->plan[i].tc && l->links[i].is_veth)
+			n += snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+				      l->cfg.ifaces[i].name);
+	if (n)
+		pr_info("note: %s: XDP on a veth turns TSO off on its peer and loses partial checksums; tc mode keeps both there: mode = \"tc\" (or \"auto\") in the config, see zonlb.conf(5)\n",
+			names);
 }
 
 static int attach_all(struct load *l, struct zlb_err *err)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(l->obj, ZLB_PROG_XDP_NAME);
-	struct zlb_attacher a = {
+	struct zlb_attacher xa = {
 		.fresh = l->fresh,
 		.loaded_fd = bpf_program__fd(prog),
 		.ct_map_id = map_id(l->obj, ZLB_MAP_CONNTRACK),
 		.mode = l->opt.skb_mode ? XDP_MODE_SKB : XDP_MODE_NATIVE,
 	};
-	bool *changed = calloc(l->cfg.nifaces + 1, sizeof(*changed));
+	struct zlb_tc_attacher ta = { .prog_fd = -1, .ct_map_id = xa.ct_map_id };
+	size_t i;
 
-	if (!changed || program_tag(a.loaded_fd, a.tag)) {
-		free(changed);
+	if (l->tc_obj)
+		ta.prog_fd = bpf_program__fd(bpf_object__find_program_by_name(l->tc_obj,
+									      ZLB_PROG_TC_NAME));
+	if (program_tag(xa.loaded_fd, xa.tag) || (l->tc_obj && program_tag(ta.prog_fd, ta.tag))) {
 		zlb_err_set(err, "cannot read the loaded program's tag");
 		return -1;
 	}
-	for (size_t i = 0; i < l->cfg.nifaces; i++) {
-		const char *name = l->cfg.ifaces[i].name;
-		char how[256];
-
-		if (zlb_xdp_attach(&a, l->ifaces[i].ifindex, name, &l->xdp[i], &changed[i],
-				   how, sizeof(how), err)) {
-			zlb_err_prefix(err, "%s", name);
-			/* Take off what this run newly put on; replaced
-			 * programs stay (the old one is gone). */
-			for (size_t j = 0; j < i; j++)
-				if (changed[j] && l->xdp[j].kind != ZLB_XDP_OURS_SINGLE &&
-				    l->xdp[j].kind != ZLB_XDP_OURS_MULTI)
-					zlb_xdp_detach(l->ifaces[j].ifindex, l->cfg.ifaces[j].name, NULL);
-			free(changed);
+	for (i = 0; i < l->cfg.nifaces; i++)
+		if (attach_one(l, i, &xa, &ta, err)) {
+			zlb_err_prefix(err, "%s", l->cfg.ifaces[i].name);
+			undo_attach(l, i);
 			return -1;
 		}
-		pr_info("%s: %s\n", name, how);
-		if (!changed[i] && l->xdp[i].mode != a.mode)
-			pr_warn("%s: keeps running in %s mode; run 'zlb-load --unload' and load again to change the mode\n",
-				name, l->xdp[i].mode == XDP_MODE_SKB ? "skb" : "native");
-		if (changed[i] && l->links[i].is_veth && a.mode == XDP_MODE_NATIVE)
-			pr_info("%s: note: an XDP program on a veth turns TSO off on its peer and loses partial checksums\n", name);
+	for (i = 0; i < l->cfg.nifaces; i++)
+		remove_other_hook(l, i);
+	note_veth_xdp(l);
+	return 0;
+}
+
+/* The tc object is opened (not loaded) before anything changes: one that
+ * is missing, or built without the tc program, is named on the line of
+ * the first interface that needs it. */
+static int check_tc_object(struct load *l, struct zlb_err *err)
+{
+	struct zlb_rodata ro = {};
+	struct bpf_object *obj;
+	size_t i;
+
+	for (i = 0; i < l->cfg.nifaces && !l->plan[i].tc; i++)
+		;
+	if (i == l->cfg.nifaces)
+		return 0;
+	zlb_log_libs_quiet(true);       /* the error below says it all */
+	obj = zlb_object_open_prog(l->tc_path, ZLB_PROG_TC_NAME, NULL, &ro, l->cfg.conntrack_size, err);
+	zlb_log_libs_quiet(false);
+	if (!obj) {
+		zlb_err_prefix(err, "%s:%d: interfaces: %s: tc mode", l->cfg.path,
+			       l->cfg.ifaces[i].line, l->cfg.ifaces[i].name);
+		return -1;
 	}
-	free(changed);
+	bpf_object__close(obj);
 	return 0;
 }
 
 static int check_attached(struct load *l, struct zlb_err *err)
 {
-	l->xdp = calloc(l->cfg.nifaces + 1, sizeof(*l->xdp));
-	if (!l->xdp) {
-		zlb_err_set(err, "out of memory");
-		return -1;
-	}
 	for (size_t i = 0; i < l->cfg.nifaces; i++) {
-		const char *name = l->cfg.ifaces[i].name;
+		const struct zlb_cfg_iface *ci = &l->cfg.ifaces[i];
+		struct hook_plan *p = &l->plan[i];
 		struct zlb_err e;
 		bool native;
 
-		if (zlb_xdp_query(l->ifaces[i].ifindex, &l->xdp[i], err)) {
-			zlb_err_prefix(err, "%s", name);
+		if (zlb_xdp_query(l->ifaces[i].ifindex, &p->xdp, err) ||
+		    zlb_tc_query(l->nl, l->ifaces[i].ifindex, &p->tc_now, err)) {
+			zlb_err_prefix(err, "%s", ci->name);
 			return -1;
 		}
-		if (l->xdp[i].kind == ZLB_XDP_OTHER) {
+		if (p->tc) {
+			if (p->tc_now.kind == ZLB_TC_OTHER) {
+				zlb_err_set(err, "%s:%d: interfaces: %s: %s holds zon-lb's place on its tc ingress hook (handle 0x%x, priority %u); zon-lb will not replace it",
+					    l->cfg.path, ci->line, ci->name, p->tc_now.name,
+					    ZLB_TC_HANDLE, ZLB_TC_PRIORITY);
+				return -1;
+			}
+			continue;
+		}
+		if (p->xdp.kind == ZLB_XDP_OTHER) {
 			zlb_err_set(err, "%s:%d: interfaces: %s: another XDP program ('%s') is attached without libxdp's dispatcher; zon-lb will not replace it",
-				    l->cfg.path, l->cfg.ifaces[i].line, name, l->xdp[i].name);
+				    l->cfg.path, ci->line, ci->name, p->xdp.name);
 			return -1;
 		}
 		/* Found here, not after the maps are written (lo, for one).
 		 * A kernel that cannot tell leaves it to the attach. */
-		if (l->xdp[i].kind == ZLB_XDP_NONE && !l->opt.skb_mode &&
+		if (p->xdp.kind == ZLB_XDP_NONE && !l->opt.skb_mode &&
 		    !zlb_nl_xdp_native(l->nl, l->ifaces[i].ifindex, &native, &e) && !native) {
-			zlb_err_set(err, "%s:%d: interfaces: %s: its driver cannot run XDP programs in native mode (the kernel reports no XDP features for it); load with --skb-mode, or leave it out",
-				    l->cfg.path, l->cfg.ifaces[i].line, name);
+			zlb_err_set(err, "%s:%d: interfaces: %s: its driver cannot run XDP programs in native mode (the kernel reports no XDP features for it); load with --skb-mode, give it mode = \"tc\", or leave it out",
+				    l->cfg.path, ci->line, ci->name);
 			return -1;
 		}
 	}
@@ -520,7 +710,9 @@ static int do_load(struct load *l)
 			    pin_dir, version, ZLB_ABI_VERSION);
 		goto fail;
 	}
-	if (check_conntrack_size(l, pin_dir, &err) || check_attached(l, &err))
+	bpf_tc_object_path(l->tc_path, sizeof(l->tc_path));
+	if (check_conntrack_size(l, pin_dir, &err) || check_attached(l, &err) ||
+	    check_tc_object(l, &err))
 		goto fail;
 	if (zlb_probe_fib_lookup_src(bpf_object_path(), &l->fib_src)) {
 		zlb_err_set(&err, "cannot load the BPF object %s to probe the kernel (set ZLB_BPF_OBJ?)",
@@ -540,6 +732,7 @@ static int do_load(struct load *l)
 	res.ifaces = l->ifaces;
 	res.backend_src = l->backend_src;
 	res.backend_snat = l->backend_snat;
+	res.iface_flags = l->iface_flags;
 	if (zlb_maps_apply(&maps, &l->cfg, &res, &err))
 		goto fail;
 	manage_neighbours(l, maps.fd[ZLB_M_NEIGH]);
@@ -562,6 +755,7 @@ static int do_unload(const struct options *opt)
 	__u32 ifindexes[ZLB_MAX_IFACES], version;
 	char path[PATH_MAX];
 	struct zlb_maps maps;
+	struct zlb_nl *nl;
 	struct zlb_err err;
 	int n, rc = 0, fd;
 
@@ -579,18 +773,22 @@ static int do_unload(const struct options *opt)
 	maps.fd[ZLB_M_IFACES] = fd;
 	n = fd < 0 ? 0 : zlb_maps_ifindexes(&maps, ifindexes, ZLB_MAX_IFACES);
 	zlb_maps_close(&maps);
+	nl = n ? zlb_nl_open(&err) : NULL;
+	if (n && !nl) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
 	for (int i = 0; i < n; i++) {
 		char name[IF_NAMESIZE] = "?";
 
 		if (!if_indextoname(ifindexes[i], name))
 			continue;       /* the interface is gone, and its program with it */
-		if (zlb_xdp_detach(ifindexes[i], name, &err)) {
+		if (detach_iface(nl, ifindexes[i], name, "", &err)) {
 			pr_err("%s: %s\n", name, err.msg);
 			rc = 1;
-		} else {
-			pr_info("%s: detached\n", name);
 		}
 	}
+	zlb_nl_close(nl);
 	if (rc)
 		return rc;
 	for (int i = 0; i < ZLB_M_COUNT; i++) {
@@ -680,12 +878,14 @@ static void release(struct load *l)
 {
 	xdp_program__close(l->fresh);
 	bpf_object__close(l->obj);
+	bpf_object__close(l->tc_obj);
 	zlb_nl_close(l->nl);
 	free(l->links);
 	free(l->ifaces);
+	free(l->iface_flags);
+	free(l->plan);
 	free(l->backend_src);
 	free(l->backend_snat);
-	free(l->xdp);
 	zlb_config_free(&l->cfg);
 }
 
@@ -713,6 +913,8 @@ static void *service_load(void *ctx, char *summary, size_t len)
 	l->fresh = NULL;
 	bpf_object__close(l->obj);
 	l->obj = NULL;
+	bpf_object__close(l->tc_obj);
+	l->tc_obj = NULL;
 	return l;
 }
 

@@ -45,8 +45,9 @@ static void usage(FILE *out)
 		"Usage: zlb-stat [OPTIONS]\n"
 		"       zlb-stat --reset [OPTIONS]\n"
 		"Print the counters of a running zon-lb: totals, per interface (with the\n"
-		"driver's own XDP drop and transmit error counts), per service, per backend,\n"
-		"and drops by reason. Service and backend counters count both directions.\n"
+		"hook zon-lb runs on there, xdp or tc, and the driver's own XDP drop and\n"
+		"transmit error counts), per service, per backend, and drops by reason.\n"
+		"Service and backend counters count both directions.\n"
 		"\n"
 		"  -i, --interval N    every N seconds, print rates over the last N seconds:\n"
 		"                      packets/s, bits/s, new flows/s\n"
@@ -85,6 +86,7 @@ struct if_sample {
 	__u32 ifindex;
 	char name[IF_NAMESIZE];
 	bool has_name;
+	bool tc;                         /* configured for tc ingress (ZLB_IF_F_TC) */
 	const char *mode;                /* NULL: no XDP program */
 	struct zlb_if_traffic t;
 	struct zlb_xdp_kstats k;
@@ -180,6 +182,7 @@ static int read_ifaces(struct reader *r, struct sample *s)
 			continue;       /* removed by a reload meanwhile */
 		is->ifindex = ifindexes[i];
 		is->has_name = if_indextoname(is->ifindex, is->name) != NULL;
+		is->tc = iface.flags & ZLB_IF_F_TC;
 		is->mode = xdp_mode(is->ifindex);
 		if (percpu_sum(r, r->m->fd[ZLB_M_IF_STATS], ZLB_MAP_IF_STATS, iface.slot,
 			       (__u64 *)&is->t, sizeof(is->t) / sizeof(__u64)))
@@ -370,6 +373,7 @@ static bool print_counters(const struct report *rp, bool drops)
 static const struct zlb_col if_cols[] = {
 	{ "DEV", "dev", ZLB_COL_STR, 0 },
 	{ "IFINDEX", "ifindex", ZLB_COL_U64, 0 },
+	{ "MODE", "mode", ZLB_COL_STR, 0 },
 	{ "XDP", "xdp_mode", ZLB_COL_STR, 0 },
 	{ "RX-PACKETS", "rx_packets", ZLB_COL_U64, 0 },
 	{ "RX-BYTES", "rx_bytes", ZLB_COL_U64, 0 },
@@ -383,6 +387,7 @@ static const struct zlb_col if_cols[] = {
 static const struct zlb_col if_rate_cols[] = {
 	{ "DEV", "dev", ZLB_COL_STR, 0 },
 	{ "IFINDEX", "ifindex", ZLB_COL_U64, 0 },
+	{ "MODE", "mode", ZLB_COL_STR, 0 },
 	{ "XDP", "xdp_mode", ZLB_COL_STR, 0 },
 	{ "RX-PKTS/S", "rx_packets_per_s", ZLB_COL_U64, 0 },
 	{ "RX-BITS/S", "rx_bits_per_s", ZLB_COL_U64, 0 },
@@ -415,6 +420,7 @@ static bool print_ifaces(const struct report *rp)
 		else
 			zlb_table_none(t);
 		zlb_table_u64(t, is->ifindex);
+		zlb_table_str(t, is->tc ? "tc" : "xdp");
 		if (is->mode)
 			zlb_table_str(t, is->mode);
 		else

@@ -8,16 +8,16 @@
 # that do not exist or cannot run XDP, a connection table of another size).
 # Each error names the file and, when the problem has one, its line; no run
 # leaves a sanitizer report (see configure --enable-sanitizers); the maps
-# that hold configuration and the XDP programs stay as they were. Then a
-# foreign XDP program and a pin directory that would vanish are refused too,
-# and the warnings a load gives about interfaces that would lose traffic
-# (veth peer without XDP or GRO, forwarding off).
+# that hold configuration, the XDP programs and the tc filters stay as
+# they were. Then a foreign XDP program and a pin directory that would
+# vanish are refused too, and the warnings a load gives about interfaces
+# that would lose traffic (veth peer without XDP or GRO, forwarding off).
 set -u
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 zlb_require_root
-zlb_require_cmd ip ethtool bpftool sha256sum timeout setpriv python3 truncate
+zlb_require_cmd ip tc ethtool bpftool sha256sum timeout setpriv python3 truncate
 zlb_require_built
 # In a build with --enable-sanitizers, a leak libconfig 1.5 has on some
 # syntax errors is not ours (tests/lsan.supp; make check sets this too).
@@ -58,10 +58,12 @@ le32() {
 	printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))
 }
 
-xdp_programs() {
+# The XDP programs and the tc ingress filters of both interfaces.
+programs() {
 	local i
 	for i in veth0 veth2; do
 		printf '%s: %s\n' "$i" "$(ip -n "$ZL" -d link show "$i" | grep -o 'prog/xdp id [0-9]*')"
+		tc -n "$ZL" filter show dev "$i" ingress 2>&1
 	done
 }
 
@@ -75,7 +77,7 @@ snapshot() {
 			echo "map lookup pinned $ZLB_BPFFS/zlb_backends key $(le32 "$slot")"
 		done
 	} | bpftool -p batch file - 2>&1
-	xdp_programs
+	programs
 }
 
 full_snapshot() {
@@ -90,7 +92,7 @@ full_snapshot() {
 			printf 'zlb_maglev[%d] = map %d %s\n' "0x$key" "0x$id" \
 				"$(bpftool -j map dump id "$((0x$id))" | sha256sum)"
 		done
-	xdp_programs
+	programs
 }
 
 # --- the checks -------------------------------------------------------------
@@ -122,14 +124,7 @@ refused() {
 }
 
 unchanged() {
-	local now
-	now=$(snapshot)
-	if [ "$now" = "$GOOD" ]; then
-		zlb_pass "$1: the configuration maps and programs are unchanged"
-	else
-		zlb_fail "$1: the configuration maps and programs are unchanged" \
-			"$(diff <(echo "$GOOD") <(echo "$now") | head -n 40)"
-	fi
+	zlb_check_same "$1: the configuration maps and programs are unchanged" "$GOOD" "$(snapshot)"
 }
 
 # --- configs made here --------------------------------------------------------

@@ -123,6 +123,7 @@ for p in $sbin; do
 	has_file "a tool" "/usr/sbin/$p"
 done
 has_file "the BPF object, where zlb-load looks" "/usr/lib/$MULTIARCH/zon-lb/zlb.bpf.o"
+has_file "the tc build of the BPF object, beside it" "/usr/lib/$MULTIARCH/zon-lb/zlb_tc.bpf.o"
 has_file "the configuration" /etc/zonlb.conf
 has_file "the man page" /usr/share/man/man8/zlb-load.8.gz
 has_file "the man page" /usr/share/man/man5/zonlb.conf.5.gz
@@ -173,8 +174,8 @@ fi
 
 # --- the installed zlb-load in the reference scenario ---------------------------
 
-# The installed program and object, not the build tree's.
-unset ZLB_BPF_OBJ
+# The installed program and objects, not the build tree's.
+unset ZLB_BPF_OBJ ZLB_BPF_TC_OBJ
 ZLB_LOAD=/usr/sbin/zlb-load
 CONF=$ZLB_SRCDIR/tests/configs/e2e/reference.conf
 

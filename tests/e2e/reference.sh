@@ -20,16 +20,6 @@ zlb_require_built
 
 CONF=$ZLB_SRCDIR/tests/configs/e2e/reference.conf
 
-# What the namespaces looked like, printed after a failed check.
-diag() {
-	echo "--- diagnostics ($1)"
-	ip -n "$ZL" -4 neigh show
-	ip -n "$ZL" link show
-	ip netns exec "$ZC" ss -tan
-	ip netns exec "$ZS" ss -tan
-	echo "---"
-}
-
 check_warm_neighbours() {
 	local m=$1
 	zlb_check "$m: client pings the load balancer" zlb_ping "$ZC" 10.0.0.1
@@ -84,20 +74,6 @@ load() {
 	done
 }
 
-check_tcp() {
-	zlb_check_tcp "$1" "$1: tcp" 10.0.0.1 10.2.0.2 10.2.0.1 || diag "$1 tcp"
-	zlb_kill_tracked
-}
-
-check_udp() {
-	zlb_check_udp "udp-$1" "$1: udp" 10.0.0.1 10.2.0.2 10.2.0.1 || diag "$1 udp"
-	zlb_kill_tracked
-}
-
-check_icmp() {
-	zlb_check_echo "$1: icmp" 10.0.0.1
-}
-
 # recreate: the server side's veth pair is deleted and made again (a new
 # ifindex); a reload attaches to it and fills the devmap anew.
 recreate() {
@@ -112,7 +88,7 @@ recreate() {
 	zlb_must ip netns exec "$ZL" sysctl -q -w net.ipv4.conf.veth2.forwarding=1
 	zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
 	if load "$m"; then
-		check_tcp "$m"
+		zlb_reference_tcp "$m"
 	fi
 }
 
@@ -130,9 +106,9 @@ scenario() {
 		check_cold_neighbours "$m"
 	fi
 	if load "$m"; then
-		check_tcp "$m"
-		check_udp "$m"
-		check_icmp "$m"
+		zlb_reference_tcp "$m"
+		zlb_reference_udp "$m"
+		zlb_reference_icmp "$m"
 	fi
 	[ "$m" = cold ] && recreate
 	zlb_netns_del_all

@@ -11,21 +11,6 @@ zlb_require_cmd ip ethtool nc ping python3 ss timeout awk
 zlb_require_built
 
 CONFS=$ZLB_SRCDIR/tests/configs/e2e
-OUT=""
-
-# run NAME ARGS...: zlb-load ARGS in the load balancer's namespace, a check.
-run() {
-	local name=$1
-	shift
-	OUT=$ZLB_TMP/zlb-load.out
-	if zlb_load_in_lb "$@" >"$OUT" 2>&1; then
-		zlb_pass "$name"
-		cat "$OUT"
-		return 0
-	fi
-	zlb_fail "$name" "exit $?: $(cat "$OUT")"
-	return 1
-}
 
 # exchange TAG: one line each way on the connection between cli and srv.
 exchange() {
@@ -43,7 +28,7 @@ zlb_tmpdir
 zlb_bpffs_setup
 zlb_reference_topology
 
-run "zlb-load loads reference.conf" "$CONFS/reference.conf" || zlb_summary
+zlb_check_load "zlb-load loads reference.conf" "$CONFS/reference.conf" || zlb_summary
 
 zlb_nc_server "$ZS" 10.2.0.2 223 srv
 srv_pid=$ZLB_NC_PID
@@ -60,7 +45,7 @@ exchange "before reload"
 
 zlb_resets_mark
 
-run "zlb-load reloads with reload.conf (one more service)" "$CONFS/reload.conf"
+zlb_check_load "zlb-load reloads with reload.conf (one more service)" "$CONFS/reload.conf"
 
 zlb_udp_echo_server "$ZS" 10.2.0.2 9999 extra
 reply=$(zlb_udp_ask "$ZC" 10.0.0.1 9999 "new service")
@@ -80,12 +65,12 @@ prog_id() {
 }
 old_id=$(prog_id veth0)
 ZLB_BPF_OBJ=${ZLB_TEST_BPF_DIR:-$ZLB_BUILDDIR/tests/bpf}/zlb_upgrade.bpf.o \
-	run "zlb-load with another build of the program" "$CONFS/reload.conf"
-if grep -q "veth0: replaced an older zon-lb program atomically" "$OUT" &&
-	grep -q "veth2: replaced an older zon-lb program atomically" "$OUT"; then
+	zlb_check_load "zlb-load with another build of the program" "$CONFS/reload.conf"
+if grep -q "veth0: replaced an older zon-lb program atomically" "$ZLB_LOAD_OUT" &&
+	grep -q "veth2: replaced an older zon-lb program atomically" "$ZLB_LOAD_OUT"; then
 	zlb_pass "the older program is replaced atomically on both interfaces"
 else
-	zlb_fail "the older program is replaced atomically on both interfaces" "$(cat "$OUT")"
+	zlb_fail "the older program is replaced atomically on both interfaces" "$(cat "$ZLB_LOAD_OUT")"
 fi
 new_id=$(prog_id veth0)
 if [ -n "$new_id" ] && [ "$new_id" != "$old_id" ]; then
@@ -112,7 +97,7 @@ zlb_check_same_connection "$client_port"
 zlb_check_no_resets
 zlb_kill_tracked
 
-run "zlb-load --unload" --unload
+zlb_check_load "zlb-load --unload" --unload
 pins=""
 [ -d "$ZLB_BPFFS" ] && pins=$(find "$ZLB_BPFFS" -mindepth 1 2>/dev/null)
 if [ -z "$pins" ]; then

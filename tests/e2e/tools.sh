@@ -112,29 +112,6 @@ usage_error() {
 
 # --- traffic ------------------------------------------------------------------
 
-# udp_exchange SPORT N [CLIENT SERVICE]: from the client (10.0.0.2), N
-# datagrams to the service address (10.0.0.1) port 5353 from source port
-# SPORT (0: any), one at a time, each waiting for its answer; prints how
-# many were answered.
-udp_exchange() {
-	timeout 60 ip netns exec "$ZC" python3 -c '
-import socket, sys
-client, service = sys.argv[3:5]
-s = socket.socket(socket.AF_INET6 if ":" in client else socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((client, int(sys.argv[1])))
-s.settimeout(2)
-answered = 0
-for i in range(int(sys.argv[2])):
-    s.sendto(b"n%d" % i, (service, 5353))
-    try:
-        s.recvfrom(2048)
-        answered += 1
-    except socket.timeout:
-        pass
-print(answered)
-' "$1" "$2" "${3:-10.0.0.2}" "${4:-10.0.0.1}"
-}
-
 # udp_stream SECONDS: one datagram every 40 ms (answers not awaited).
 udp_stream() {
 	timeout 60 ip netns exec "$ZC" python3 -c '
@@ -273,7 +250,7 @@ run "$STAT" -j
 expect "zlb-stat -j parses, with totals, drops, interfaces, services and backends" \
 	json "all(k in d for k in ('totals', 'drops', 'interfaces', 'services', 'backends'))"
 cp "$ZLB_TMP/out" "$ZLB_TMP/stat-before.json"
-answered=$(udp_exchange 0 "$N")
+answered=$(zlb_udp_exchange 0 "$N")
 expect "udp: the client gets all $N answers" eval '[ "$answered" = "$N" ]'
 run "$STAT" -j
 cp "$ZLB_TMP/out" "$ZLB_TMP/stat-after.json"
@@ -357,7 +334,7 @@ expect "zlb-stat after --reset: service, backend and forward counters are 0" \
 # an ICMP echo flow.
 run "$CT" flush
 for p in 40001 40002; do
-	a=$(udp_exchange "$p" 1)
+	a=$(zlb_udp_exchange "$p" 1)
 	[ "$a" = 1 ] || zlb_die "no answer to a datagram from port $p"
 done
 zlb_ping "$ZC" 10.0.0.1 || zlb_die "the client cannot ping 10.0.0.1"
@@ -486,7 +463,7 @@ zlb_load_in_lb "$ZLB_SRCDIR/tests/configs/e2e/dual-stack.conf" >"$out" 2>&1 ||
 
 run "$CT" flush
 zlb_udp_echo_server "$ZS" fd00:2::2 5300 echo6
-a=$(udp_exchange 40003 "$N" fd00::2 fd00::1)
+a=$(zlb_udp_exchange 40003 "$N" fd00::2 fd00::1)
 expect "udp over IPv6: the client gets all $N answers" eval '[ "$a" = "$N" ]'
 zlb_ping "$ZC" fd00::1 || zlb_die "the client cannot ping fd00::1"
 tcp_connect fd00::1 fd00:2::2 6

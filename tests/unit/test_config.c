@@ -102,6 +102,7 @@ struct want_service {
 struct want_iface {
 	const char *name;
 	int line;
+	enum zlb_if_mode mode;	/* 0: ZLB_IF_MODE_XDP, the default */
 };
 
 struct want_config {
@@ -110,10 +111,11 @@ struct want_config {
 	size_t nservices;
 	struct want_service services[5];
 	size_t nifaces;
-	struct want_iface ifaces[2];
+	struct want_iface ifaces[4];
 	uint32_t conntrack_size;		/* 0: ZLB_CONNTRACK_SIZE */
 	uint16_t snat_port_min, snat_port_max;	/* 0: ZLB_SNAT_PORT_MIN/MAX */
 	uint32_t timeout_s[ZLB_CT_STATE_MAX];	/* 0: ZLB_TIMEOUT_* */
+	enum zlb_if_mode mode;			/* settings.mode; 0: xdp */
 };
 
 static const uint32_t default_timeouts[ZLB_CT_STATE_MAX] = {
@@ -271,6 +273,29 @@ static const struct want_config good_configs[] = {
 			[ZLB_CT_ICMP] = 1,
 		},
 	},
+	{
+		/* settings.mode for names alone and for a group without a
+		 * mode; a group's own mode wherever its key stands. */
+		.file = "modes.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+		.nservices = 1,
+		.services = {
+			{ "telnet", "10.0.0.1", IPPROTO_TCP, 23, -1, true, 7, 1,
+			  { { "10.2.0.2", 223, NULL, 8 } } },
+		},
+		.nifaces = 4,
+		.ifaces = { { "veth0", 11, ZLB_IF_MODE_AUTO }, { "veth2", 12, ZLB_IF_MODE_TC },
+			    { "eth0", 13, ZLB_IF_MODE_XDP }, { "eth1", 14, ZLB_IF_MODE_AUTO } },
+		.mode = ZLB_IF_MODE_AUTO,
+	},
+	{
+		.file = "mode-tc.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+		.nifaces = 3,
+		.ifaces = { { "veth0", 3, ZLB_IF_MODE_TC }, { "eth0", 3, ZLB_IF_MODE_XDP },
+			    { "veth2", 3, ZLB_IF_MODE_TC } },
+		.mode = ZLB_IF_MODE_TC,
+	},
 };
 
 static bool check_backend(const struct zlb_cfg_backend *be,
@@ -372,7 +397,13 @@ static bool check_model(const struct zlb_config *cfg, const struct want_config *
 		CHECK(cfg->ifaces[i].line == w->ifaces[i].line,
 		      "interfaces[%zu] line %d, want %d", i,
 		      cfg->ifaces[i].line, w->ifaces[i].line);
+		CHECK(cfg->ifaces[i].mode == w->ifaces[i].mode,
+		      "interfaces[%zu] mode %s, want %s", i,
+		      zlb_if_mode_name(cfg->ifaces[i].mode),
+		      zlb_if_mode_name(w->ifaces[i].mode));
 	}
+	CHECK(cfg->mode == w->mode, "settings.mode %s, want %s",
+	      zlb_if_mode_name(cfg->mode), zlb_if_mode_name(w->mode));
 	return true;
 }
 
@@ -441,8 +472,8 @@ static const struct bad_case bad_cases[] = {
 	{ "iface-space.conf", 2, "interfaces[1]: \"veth 2\" is not an interface name" },
 	{ "iface-empty.conf", 2, "interfaces[0]: must not be empty" },
 	{ "iface-duplicate.conf", 5, "interfaces[2]: \"veth0\" is already interfaces[0] (line 3)" },
-	{ "iface-not-string.conf", 2, "interfaces[1]: expected a string, got an integer" },
-	{ "interfaces-string.conf", 2, "interfaces: expected a list of strings" },
+	{ "iface-not-string.conf", 2, "interfaces[1]: expected an interface name or a group { name = ...; mode = ...; }, got an integer" },
+	{ "interfaces-string.conf", 2, "interfaces: expected a list of interfaces" },
 	{ "table-size-not-prime.conf", 4, "services[0].table_size: 65536 is not a prime; the nearest primes are 65521 and 65537" },
 	{ "table-size-too-small.conf", 4, "services[0].table_size: 13 is out of range (251..1048573)" },
 	{ "table-size-too-large.conf", 4, "services[0].table_size: 1048583 is out of range (251..1048573)" },
@@ -487,11 +518,11 @@ static const struct bad_case bad_cases[] = {
 	{ "icmp-echo-int.conf", 4, "services[0].icmp_echo: expected a boolean (true or false), got an integer" },
 	{ "iface-alias.conf", 3, "interfaces[0]: \"veth0:1\" is not an interface name (no '/', ':' or whitespace)" },
 	{ "iface-dotdot.conf", 2, "interfaces[1]: \"..\" is not an interface name" },
-	{ "iface-nested-list.conf", 2, "interfaces[1]: expected a string, got a list" },
+	{ "iface-nested-list.conf", 2, "interfaces[1]: expected an interface name or a group { name = ...; mode = ...; }, got a list" },
 	{ "include-device.conf", 3, "@include: /dev/zero: is not a regular file" },
 	{ "include-directory.conf", 3, "@include: /: is a directory, not a config file" },
 	{ "include-missing.conf", 3, "@include: /nonexistent/zon-lb/zonlb-missing.conf: cannot open: No such file or directory" },
-	{ "interfaces-group.conf", 2, "interfaces: expected a list of strings ( \"eth0\", ... ), got a group" },
+	{ "interfaces-group.conf", 2, "interfaces: expected a list of interfaces ( \"eth0\", { name = \"veth0\"; mode = \"tc\"; }, ... ), got a group" },
 	{ "interfaces-too-many.conf", 2, "interfaces: 65 interfaces, at most 64 are supported" },
 	{ "name-non-ascii.conf", 3, "services[0].name: \"t\xc3\xablnet\" contains '?' (0xc3)" },
 	{ "port-bool.conf", 3, "services[0].port: expected an integer, got a boolean" },
@@ -529,8 +560,18 @@ static const struct bad_case bad_cases[] = {
 	{ "timeouts-list.conf", 3, "settings.timeouts: expected a group { tcp_established = ...; ... }, got a list" },
 	{ "unknown-backend-key-typo.conf", 5, "services[0].backends[0].wieght: unknown key; expected one of: address, port, weight, source" },
 	{ "unknown-key-case.conf", 3, "services[0].Name: unknown key; expected one of: name, address, protocol, port, icmp_echo, table_size, backends" },
-	{ "unknown-settings-key-singular.conf", 4, "settings.timeout: unknown key; expected one of: fib_cache_ms, conntrack_size, snat_ports, timeouts" },
+	{ "unknown-settings-key-singular.conf", 4, "settings.timeout: unknown key; expected one of: fib_cache_ms, conntrack_size, snat_ports, timeouts, mode" },
 	{ "weight-int64.conf", 4, "services[0].backends[0].weight: 1000000000000 is out of range (0..1000)" },
+	{ "mode-unknown.conf", 3, "settings.mode: \"ebpf\" is not a mode; use \"xdp\", \"tc\" or \"auto\"" },
+	{ "mode-int.conf", 3, "settings.mode: expected a string, got an integer" },
+	{ "mode-in-service.conf", 4, "services[0].mode: unknown key; expected one of: name, address" },
+	{ "iface-mode-upper.conf", 4, "interfaces[1].mode: \"TC\" is not a mode; use \"xdp\", \"tc\" or \"auto\"" },
+	{ "iface-mode-bool.conf", 3, "interfaces[0].mode: expected a string, got a boolean" },
+	{ "iface-group-no-name.conf", 4, "interfaces[1]: missing required key 'name'" },
+	{ "iface-group-unknown-key.conf", 4, "interfaces[0].hook: unknown key; expected one of: name, mode" },
+	{ "iface-group-name-int.conf", 2, "interfaces[0].name: expected a string, got an integer" },
+	{ "iface-group-duplicate.conf", 5, "interfaces[2].name: \"veth0\" is already interfaces[0] (line 3)" },
+	{ "iface-group-name-slash.conf", 3, "interfaces[0].name: \"veth/0\" is not an interface name" },
 };
 
 /* A failed load must say @expect, leave the config empty and, when @line
@@ -855,6 +896,42 @@ static bool test_string_bad(void)
 			      "interfaces[1]: \"veth0\" is already interfaces[0] (line 3)");
 }
 
+/* Every mode by its name, as settings.mode (for a name alone) and as an
+ * interface's own (over another settings.mode); settings may come after
+ * interfaces in the file. */
+static bool test_modes(void)
+{
+	static const enum zlb_if_mode modes[] = {
+		ZLB_IF_MODE_XDP, ZLB_IF_MODE_TC, ZLB_IF_MODE_AUTO
+	};
+	struct zlb_config cfg;
+	struct zlb_err err = { "" };
+	char text[300];
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		const char *name = zlb_if_mode_name(modes[i]);
+		enum zlb_if_mode other = modes[(i + 1) % ARRAY_SIZE(modes)];
+
+		snprintf(text, sizeof(text),
+			 "interfaces = ( \"a\", { name = \"b\"; mode = \"%s\"; } );\n"
+			 "settings = { mode = \"%s\"; };\n",
+			 zlb_if_mode_name(other), name);
+		CHECK(zlb_config_load_string(text, "inline", &cfg, &err) == 0,
+		      "mode %s: load failed: %s", name, err.msg);
+		ok = cfg.mode == modes[i] && cfg.nifaces == 2 &&
+		     cfg.ifaces[0].mode == modes[i] && cfg.ifaces[1].mode == other;
+		zlb_config_free(&cfg);
+		CHECK(ok, "mode %s: settings.mode or an interface's mode was not taken", name);
+	}
+	CHECK(!strcmp(zlb_if_mode_name(ZLB_IF_MODE_XDP), "xdp") &&
+	      !strcmp(zlb_if_mode_name(ZLB_IF_MODE_TC), "tc") &&
+	      !strcmp(zlb_if_mode_name(ZLB_IF_MODE_AUTO), "auto"),
+	      "zlb_if_mode_name");
+	return true;
+}
+
 /* A non-prime table size names the primes on either side, down to the
  * smallest size and up to the largest. */
 static bool test_table_size_primes(void)
@@ -1051,6 +1128,7 @@ int main(void)
 	report("load_string: empty", test_string_empty());
 	report("load_string: error", test_string_bad());
 	report("table_size: nearest primes", test_table_size_primes());
+	report("modes: settings.mode and each interface's own", test_modes());
 	report("1024 services", test_max_services());
 	report("1025 services", test_too_many_services());
 	report("64 backends", test_max_backends());
