@@ -58,11 +58,17 @@ TCP, EST = 6, 1            # IPPROTO_TCP, ZLB_CT_TCP_ESTABLISHED
 VIP, BACKEND = 0x0A000001, 0x0A020002
 now = time.monotonic_ns()
 
+# Addresses as the maps hold them: union zlb_addr, IPv4 kept IPv4-mapped.
+def addr(v4):
+    return b"\0" * 10 + b"\xff\xff" + struct.pack("!I", v4)
+
+KEY = "!16s16sHHB3x"
+
 def key(saddr, daddr, sport, dport):
-    return struct.pack("!IIHHB3x", saddr, daddr, sport, dport, TCP)
+    return struct.pack(KEY, addr(saddr), addr(daddr), sport, dport, TCP)
 
 def entry(saddr, daddr, sport, dport, direction):
-    e = struct.pack("!IIHH", saddr, daddr, sport, dport)
+    e = struct.pack("!16s16sHH", addr(saddr), addr(daddr), sport, dport)
     e += struct.pack("<BBBxIIQQQQ", direction, EST, 0, 0, 0, now, now, 1, 60)
     return e.ljust(value_size, b"\0")
 
@@ -77,7 +83,7 @@ for base in range(0, flows, chunk // 2):
         vals += entry(src, BACKEND, sport, 223, 0)
         keys += key(BACKEND, src, 223, sport)
         vals += entry(VIP, client, 23, cport, 1)
-    n = ctypes.c_uint32(len(keys) // 16)
+    n = ctypes.c_uint32(len(keys) // struct.calcsize(KEY))
     kb = (ctypes.c_char * len(keys)).from_buffer(keys)
     vb = (ctypes.c_char * len(vals)).from_buffer(vals)
     if bpf.bpf_map_update_batch(fd, kb, vb, ctypes.byref(n), ctypes.byref(opts)):
