@@ -38,7 +38,8 @@
 
 /* ---- the configs ------------------------------------------------------- */
 
-/* The services of test_packets.c's main_conf at IPv6 addresses. */
+/* The services of test_packets.c's main_conf at IPv6 addresses, and one
+ * IPv4 service beside them: a dual-stack config. */
 static const char main6_conf[] =
 	"settings = { fib_cache_ms = 3600000; };\n"
 	"services = (\n"
@@ -61,7 +62,9 @@ static const char main6_conf[] =
 	"  { name = \"weighted\"; address = \"fd00::1\"; protocol = \"tcp\"; port = 26;\n"
 	"    backends = ( { address = \"fd00:2::11\"; port = 2626; weight = 1; },\n"
 	"                 { address = \"fd00:2::12\"; port = 2626; weight = 1; },\n"
-	"                 { address = \"fd00:2::13\"; port = 2626; weight = 2; } ); }\n"
+	"                 { address = \"fd00:2::13\"; port = 2626; weight = 2; } ); },\n"
+	"  { name = \"telnet4\"; address = \"10.0.0.1\"; protocol = \"tcp\"; port = 23;\n"
+	"    backends = ( { address = \"10.2.0.2\"; port = 223; } ); }\n"
 	");\n"
 	"interfaces = ( \"veth0\", \"veth2\" );\n";
 
@@ -627,8 +630,6 @@ static void test_not_ours(const struct lb *lb)
 			   IP6(0xff02, 0, 0, 0, 0, 1, 0xff00, 1), VIP);
 	struct pkt na = nd(VETH2, backend_mac, 136, BACKEND, LB_SRC, BACKEND);
 	struct pkt ns_src = nd(VETH2, backend_mac, 135, BACKEND, LB_SRC, LB_SRC);
-	struct pkt v4mapped = from_client(IPPROTO_TCP, 40505,
-					  IP6(0, 0, 0, 0, 0, 0xffff, 0x0a00, 0x0001), 23);
 
 	tcp_seg(&port80, PKT_SYN, 1, 0);
 	expect(lb, "ipv6 pass: TCP to another port of the service address",
@@ -659,10 +660,6 @@ static void test_not_ours(const struct lb *lb)
 	expect(lb, "ipv6 pass: a VLAN-tagged frame to another port",
 	       &tagged, VETH0, XDP_PASS, NULL, PASSED);
 
-	tcp_seg(&v4mapped, PKT_SYN, 1, 0);
-	expect(lb, "ipv6 pass: TCP to ::ffff:10.0.0.1 (the IPv4 service's mapped address), "
-	       "port 23, is no service", &v4mapped, VETH0, XDP_PASS, NULL, PASSED);
-
 	/* Neighbour discovery is the kernel's, always. */
 	memcpy(ns.dmac, solicited_mac, 6);
 	expect(lb, "ipv6 nd: a neighbour solicitation for the service address goes to the stack "
@@ -671,6 +668,76 @@ static void test_not_ours(const struct lb *lb)
 	       &na, VETH2, XDP_PASS, NULL, PASSED);
 	expect(lb, "ipv6 nd: a solicitation for the source address goes to the stack untouched",
 	       &ns_src, VETH2, XDP_PASS, NULL, PASSED);
+}
+
+/* ---- cases: both families at once ------------------------------------- */
+
+/* ::ffff:a.b.c.d */
+#define MAPPED(a, b, c, d) IP6(0, 0, 0, 0, 0, 0xffff, (a) << 8 | (b), (c) << 8 | (d))
+
+/* Run @in on @port: it must not be translated -- left to the stack
+ * untouched or dropped, opening and hitting no flow. */
+static void check_not_translated(const struct lb *lb, const char *name, const struct pkt *in,
+				 int port)
+{
+	struct problems p = {};
+	struct frame f;
+	struct result r;
+
+	if (run(lb, in, port, &r)) {
+		fail(name, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+		return;
+	}
+	build(&f, in);
+	if (r.verdict == hook_verdict(XDP_PASS)) {
+		if (r.out.len != f.len || memcmp(r.out.data, f.data, f.len))
+			add(&p, "passed modified");
+	} else if (r.verdict != hook_verdict(XDP_DROP)) {
+		add(&p, "verdict %s", verdict_name(r.verdict));
+	}
+	if (r.delta[ZLB_C_NEW_FLOW] || r.delta[ZLB_C_CT_HIT] || r.delta[ZLB_C_FORWARD])
+		add(&p, "new_flow %+lld, ct_hit %+lld, forward %+lld", r.delta[ZLB_C_NEW_FLOW],
+		    r.delta[ZLB_C_CT_HIT], r.delta[ZLB_C_FORWARD]);
+	report(name, p.n ? p.text : NULL);
+	if (r.verdict != hook_verdict(XDP_DROP) && p.n)
+		frame_diff(stdout, "#   ", f.data, f.len, r.out.data, r.out.len);
+}
+
+/*
+ * The maps hold IPv4 addresses IPv4-mapped; an IPv6 packet whose address
+ * is IPv4-mapped (RFC 4291 2.5.5.2: not on the wire) is still no IPv4
+ * packet: it must neither open a flow of the IPv4 service 10.0.0.1:23 nor
+ * ride an IPv4 flow, or it would leave as IPv6 between IPv4-mapped
+ * addresses.
+ */
+static void test_mapped(const struct lb *lb)
+{
+	uint32_t span = ZLB_SNAT_PORT_MAX - ZLB_SNAT_PORT_MIN + 1;
+	uint16_t sport4 = ZLB_SNAT_PORT_MIN +
+			  zlb_flow_hash(htonl(IP4(10, 0, 0, 2)), htons(47000), IPPROTO_TCP) % span;
+	struct pkt syn4 = arriving_l4(VETH0, client_mac, IPPROTO_TCP, 47000, 23), out4;
+	struct pkt syn6 = from_client(IPPROTO_TCP, 47001, MAPPED(10, 0, 0, 1), 23);
+	struct pkt answer = arriving(VETH2, backend_mac, IPPROTO_TCP, MAPPED(10, 2, 0, 2), 223,
+				     MAPPED(10, 2, 0, 1), sport4);
+
+	syn4.kind = PKT_IPV4;
+	syn4.frag = PKT_DF;
+	syn4.saddr = IP4(10, 0, 0, 2);
+	syn4.daddr = IP4(10, 0, 0, 1);
+	tcp_seg(&syn4, PKT_SYN, 1, 0);
+	out4 = sent_on(&syn4, VETH2, backend_mac, sport4, 223);
+	out4.saddr = IP4(10, 2, 0, 1);
+	out4.daddr = IP4(10, 2, 0, 2);
+	expect(lb, "dual stack: an IPv4 SYN to 10.0.0.1:23 beside the IPv6 services is translated",
+	       &syn4, VETH0, XDP_REDIRECT, &out4, FLOW_NEW, ROUTED, REDIRECTED, ZLB_C_NEIGH_LEARNED);
+
+	tcp_seg(&syn6, PKT_SYN, 1, 0);
+	check_not_translated(lb, "dual stack: an IPv6 SYN to [::ffff:10.0.0.1]:23 opens no flow of "
+			     "the IPv4 service", &syn6, VETH0);
+
+	tcp_seg(&answer, PKT_SYN | PKT_ACK, 9, 2);
+	check_not_translated(lb, "dual stack: an IPv6 SYN-ACK from [::ffff:10.2.0.2]:223 to the "
+			     "IPv4 flow's tuple does not ride that flow", &answer, VETH2);
 }
 
 /* ---- cases: frames with more in them ----------------------------------- */
@@ -1151,6 +1218,7 @@ void test_ipv6(const char *path)
 	test_partial_csum(&main6);
 	test_traffic_counters(&main6);
 	test_maglev(&main6);
+	test_mapped(&main6);
 	lb_close(&main6);
 
 	if (lb_open(&nofibsrc6, path, false, nofibsrc6_conf, &err))
