@@ -115,6 +115,11 @@ static __always_inline __s64 csum_bytes(void *p, void *end, __u32 len)
 	__u64 sum = 0;
 	__s64 r;
 
+	/* what the loops below can cover; the bound also keeps every offset
+	 * small for the verifier, whatever the compiler makes of them */
+	if (len > ZLB_CSUM_MAX_CHUNKS * ZLB_CSUM_CHUNK + ZLB_CSUM_CHUNK + 1)
+		return -1;
+
 	for (i = 0; i < ZLB_CSUM_MAX_CHUNKS; i++) {
 		if (off + ZLB_CSUM_CHUNK > len)
 			break;

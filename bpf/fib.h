@@ -63,6 +63,7 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 	__u32 flags = zlb_rodata.fib_lookup_src ? ZLB_FIB_LOOKUP_SRC : 0;
 	struct bpf_fib_lookup p = {};
 	struct zlb_fib_entry *cached;
+	struct zlb_iface *ifc;
 	__u64 now = bpf_ktime_get_ns();
 	long rc;
 
@@ -97,6 +98,8 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 		zlb_addr_set_v4(&out->src, p.ipv4_src);
 	else if (flags)
 		__builtin_memcpy(&out->src, p.ipv6_src, 16);
+	ifc = bpf_map_lookup_elem(&zlb_ifaces, &p.ifindex);
+	out->if_slot = ifc ? ifc->slot + 1 : 0;
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		__builtin_memcpy(out->smac, p.smac, ETH_ALEN);

@@ -341,6 +341,11 @@ static __always_inline int parse_ipv6(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 
 	if ((void *)(ip6 + 1) > end || ip6->version != 6)
 		return -1;
+	/* IPv4-mapped addresses never travel in IPv6 (RFC 4291 2.5.5.2);
+	 * ours stand for IPv4 addresses, which such a packet must not reach */
+	if (zlb_addr_is_v4((const union zlb_addr *)&ip6->saddr) ||
+	    zlb_addr_is_v4((const union zlb_addr *)&ip6->daddr))
+		return -1;
 	r = zlb_ipv6_ext(ctx, (void *)ip6 - data);
 	if (r < 0)
 		return -1;

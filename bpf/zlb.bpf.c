@@ -79,7 +79,7 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	count(back ? ZLB_C_TX : ZLB_C_REDIRECT);
 	traffic_add(&zlb_svc_stats, to->service_id, len, new_flow);
 	traffic_add(&zlb_be_stats, to->backend_id, len, new_flow);
-	out = iface_stats(route->ifindex);
+	out = route_if_stats(route);
 	if (out) {
 		out->fwd_packets++;
 		out->fwd_bytes += len;

@@ -186,7 +186,7 @@ struct zlb_ct_entry {
  * NAT. */
 struct zlb_fib_entry {
 	__u32 ifindex;           /* egress */
-	__u32 pad;
+	__u32 if_slot;           /* its zlb_if_stats key + 1; 0: not configured */
 	union zlb_addr src;      /* FIB's source address (zeros when unknown) */
 	__u8 smac[6];
 	__u8 dmac[6];

@@ -570,3 +570,103 @@ for _ in range(3):
 sys.exit(1)
 ' "$2" "$3" "$4"
 }
+
+# --- the reference checks, for either family --------------------------------
+
+# zlb_check_tcp TAG NAME SERVICE BACKEND SOURCE: nc in ZC to SERVICE:23
+# reaches nc on BACKEND:223 in ZS, which sees the connection from SOURCE;
+# a line crosses each way. The two nc (tags srv-TAG, cli-TAG) keep running.
+# Each check is named "NAME: ..."; non-zero when one failed.
+zlb_check_tcp() {
+	local tag=$1 name=$2 svc=$3 be=$4 src=$5 ok=0
+	local srv=srv-$tag cli=cli-$tag to
+	to=$(zlb_addr_port "$svc" 23)
+	zlb_nc_server "$ZS" "$be" 223 "$srv"
+	zlb_nc_client "$ZC" "$svc" 23 "$cli"
+
+	# 10 s: room for one SYN retransmission.
+	if zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 "$src"; then
+		zlb_pass "$name: server sees a connection from $src"
+	else
+		zlb_fail "$name: server sees a connection from $src" \
+			"$(ip netns exec "$ZS" ss -tan; cat "$ZLB_TMP/$srv.err" "$ZLB_TMP/$cli.err")"
+		ok=1
+	fi
+	if zlb_wait_for zlb_file_has "$ZLB_TMP/$srv.err" "Connection received on $src "; then
+		zlb_pass "$name: server nc reports the peer $src"
+	else
+		zlb_fail "$name: server nc reports the peer $src" "$(cat "$ZLB_TMP/$srv.err")"
+	fi
+	if zlb_wait_for zlb_tcp_connected "$ZC" "$svc" 23; then
+		zlb_pass "$name: client is connected to $to"
+	else
+		zlb_fail "$name: client is connected to $to" \
+			"$(ip netns exec "$ZC" ss -tan; cat "$ZLB_TMP/$cli.err")"
+		ok=1
+	fi
+	zlb_line_crosses "$name: a line from the client reaches the server" \
+		"$cli" "$ZLB_TMP/$srv.out" "client to server $tag $ZLB_SUFFIX" || ok=1
+	zlb_line_crosses "$name: a line from the server reaches the client" \
+		"$srv" "$ZLB_TMP/$cli.out" "server to client $tag $ZLB_SUFFIX" || ok=1
+	return $ok
+}
+
+# zlb_check_udp TAG NAME SERVICE BACKEND SOURCE: a datagram from ZC to
+# SERVICE:5353 is answered from there by an echo server on BACKEND:5300 in
+# ZS (tag TAG, left running), which sees it from SOURCE. Non-zero when a
+# check failed.
+zlb_check_udp() {
+	local tag=$1 name=$2 svc=$3 be=$4 src=$5 reply first ok=0 from
+	from=$(zlb_addr_port "$svc" 5353)
+	zlb_udp_echo_server "$ZS" "$be" 5300 "$tag"
+	reply=$(zlb_udp_ask "$ZC" "$svc" 5353 "hello $tag")
+	if [ "$reply" = "$svc 5353 echo:hello $tag" ]; then
+		zlb_pass "$name: client gets the reply from $from"
+	else
+		zlb_fail "$name: client gets the reply from $from" \
+			"got '$reply' (source address, port, payload)"
+		ok=1
+	fi
+	first=$(head -n 1 "$ZLB_TMP/$tag.log")
+	if [ "${first%% *}" = "$src" ]; then
+		zlb_pass "$name: server sees the datagram from $src"
+	else
+		zlb_fail "$name: server sees the datagram from $src" "server log: '$first'"
+		ok=1
+	fi
+	return $ok
+}
+
+# zlb_echoes NS ADDR: the echo requests NS's kernel has taken in, of
+# ADDR's family (Icmp InEchos, Icmp6InEchos).
+zlb_echoes() {
+	case $2 in
+	*:*) zlb_snmp6 "$1" Icmp6InEchos ;;
+	*) zlb_snmp "$1" Icmp InEchos ;;
+	esac
+}
+
+# zlb_check_echo NAME SERVICE: 3 echoes from ZC to SERVICE are answered
+# by the server in ZS; the load balancer's kernel (ZL) sees none.
+zlb_check_echo() {
+	local name=$1 svc=$2 s0 s1 l0 l1
+	s0=$(zlb_echoes "$ZS" "$svc") || zlb_die "cannot read the echo counter in $ZS"
+	l0=$(zlb_echoes "$ZL" "$svc") || zlb_die "cannot read the echo counter in $ZL"
+	if ip netns exec "$ZC" ping -n -c 3 -W 1 "$svc"; then
+		zlb_pass "$name: client pings $svc"
+	else
+		zlb_fail "$name: client pings $svc" "ping failed"
+	fi
+	s1=$(zlb_echoes "$ZS" "$svc")
+	l1=$(zlb_echoes "$ZL" "$svc")
+	if [ $((s1 - s0)) -eq 3 ]; then
+		zlb_pass "$name: the server answers the 3 echoes"
+	else
+		zlb_fail "$name: the server answers the 3 echoes" "server echoes in $s0 -> $s1"
+	fi
+	if [ "$l1" -eq "$l0" ]; then
+		zlb_pass "$name: the load balancer's kernel sees no echo"
+	else
+		zlb_fail "$name: the load balancer's kernel sees no echo" "LB echoes in $l0 -> $l1"
+	fi
+}

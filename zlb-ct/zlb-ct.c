@@ -282,7 +282,7 @@ static int list_flow(struct walk *w, const struct zlb_ct_key *k, const struct zl
 }
 
 static const struct zlb_col list_cols[] = {
-	{ "PROTO", "proto", ZLB_COL_STR, 5 },
+	{ "PROTO", "proto", ZLB_COL_STR, 6 },	/* "icmpv6" */
 	{ "CLIENT", "client", ZLB_COL_STR, 21 },
 	{ "SERVICE", "service", ZLB_COL_STR, 21 },
 	{ "SOURCE", "source", ZLB_COL_STR, 21 },

@@ -48,45 +48,18 @@ load() {
 	return 1
 }
 
-# check_tcp NAME SERVICE BACKEND SOURCE: nc from the client to SERVICE:23
-# reaches nc on BACKEND:223, which sees the connection from SOURCE; a line
-# crosses each way; zlb-ct lists the flow with the four addresses. The
-# connection is left open (the caller stops it with zlb_kill_tracked).
+# check_tcp NAME SERVICE BACKEND SOURCE: TCP from the client through
+# SERVICE:23 to BACKEND:223, seen from SOURCE (zlb_check_tcp), and zlb-ct
+# lists the flow with its four addresses. The connection is left open
+# (nc tags srv-NAME-SERVICE, cli-NAME-SERVICE).
 check_tcp() {
-	local m=$1 svc=$2 be=$3 src=$4 srv=srv-$1-$2 cli=cli-$1-$2 ok=1 client
-	zlb_nc_server "$ZS" "$be" 223 "$srv"
-	zlb_nc_client "$ZC" "$svc" 23 "$cli"
-
-	# 10 s: room for one SYN retransmission.
-	if zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 "$src"; then
-		zlb_pass "$m: tcp $svc: server sees a connection from $src"
-	else
-		zlb_fail "$m: tcp $svc: server sees a connection from $src" \
-			"$(ip netns exec "$ZS" ss -tan; cat "$ZLB_TMP/$srv.err" "$ZLB_TMP/$cli.err")"
-		ok=0
-	fi
-	if zlb_wait_for zlb_file_has "$ZLB_TMP/$srv.err" "Connection received on $src "; then
-		zlb_pass "$m: tcp $svc: server nc reports the peer $src"
-	else
-		zlb_fail "$m: tcp $svc: server nc reports the peer $src" "$(cat "$ZLB_TMP/$srv.err")"
-	fi
-	if zlb_wait_for zlb_tcp_connected "$ZC" "$svc" 23; then
-		zlb_pass "$m: tcp $svc: client is connected to $(zlb_addr_port "$svc" 23)"
-	else
-		zlb_fail "$m: tcp $svc: client is connected to $(zlb_addr_port "$svc" 23)" \
-			"$(ip netns exec "$ZC" ss -tan; cat "$ZLB_TMP/$cli.err")"
-		ok=0
-	fi
-	zlb_line_crosses "$m: tcp $svc: a line from the client reaches the server" \
-		"$cli" "$ZLB_TMP/$srv.out" "client to server $m $svc $ZLB_SUFFIX" || ok=0
-	zlb_line_crosses "$m: tcp $svc: a line from the server reaches the client" \
-		"$srv" "$ZLB_TMP/$cli.out" "server to client $m $svc $ZLB_SUFFIX" || ok=0
-
+	local m=$1 svc=$2 be=$3 src=$4 ok=0 client
+	zlb_check_tcp "$m-$svc" "$m: tcp $svc" "$svc" "$be" "$src" || ok=1
 	client=$(ip netns exec "$ZC" ss -Htn state established "( dport = :23 )" |
 		awk -v s="$(zlb_addr_port "$svc" 23)" '$4 == s { print $3; exit }')
 	check_ct_flow "$m" tcp "$client" "$(zlb_addr_port "$svc" 23)" "$src" \
-		"$(zlb_addr_port "$be" 223)" established || ok=0
-	[ "$ok" -eq 1 ] || diag "$m tcp $svc"
+		"$(zlb_addr_port "$be" 223)" established || ok=1
+	[ "$ok" -eq 0 ] || diag "$m tcp $svc"
 }
 
 # check_ct_flow NAME PROTO CLIENT SERVICE SOURCE_ADDR BACKEND STATE: zlb-ct
@@ -113,62 +86,6 @@ sys.exit(0 if ok else 1)' "$proto" "$client" "$svc" "$src" "$be" "$state"; then
 	else
 		zlb_fail "$m: zlb-ct list prints the $proto flow as $client $svc ... $be" "$text"
 		return 1
-	fi
-}
-
-# check_udp NAME SERVICE BACKEND SOURCE: a datagram to SERVICE:5353 is
-# answered from there by the echo server on BACKEND:5300, which sees it
-# from SOURCE.
-check_udp() {
-	local m=$1 svc=$2 be=$3 src=$4 tag=udp-$1-$2 reply first
-	zlb_udp_echo_server "$ZS" "$be" 5300 "$tag"
-	reply=$(zlb_udp_ask "$ZC" "$svc" 5353 "hello $m")
-	if [ "$reply" = "$svc 5353 echo:hello $m" ]; then
-		zlb_pass "$m: udp $svc: client gets the reply from $(zlb_addr_port "$svc" 5353)"
-	else
-		zlb_fail "$m: udp $svc: client gets the reply from $(zlb_addr_port "$svc" 5353)" \
-			"got '$reply' (source address, port, payload)"
-		diag "$m udp $svc"
-	fi
-	first=$(head -n 1 "$ZLB_TMP/$tag.log")
-	if [ "${first%% *}" = "$src" ]; then
-		zlb_pass "$m: udp $svc: server sees the datagram from $src"
-	else
-		zlb_fail "$m: udp $svc: server sees the datagram from $src" "server log: '$first'"
-	fi
-}
-
-# echoes NS ADDR: the echo requests NS's kernel has taken in, of ADDR's
-# family.
-echoes() {
-	case $2 in
-	*:*) zlb_snmp6 "$1" Icmp6InEchos ;;
-	*) zlb_snmp "$1" Icmp InEchos ;;
-	esac
-}
-
-# check_icmp NAME SERVICE: 3 echoes to SERVICE are answered by the server;
-# the load balancer's kernel sees none.
-check_icmp() {
-	local m=$1 svc=$2 s0 s1 l0 l1
-	s0=$(echoes "$ZS" "$svc") || zlb_die "cannot read the echo counter in $ZS"
-	l0=$(echoes "$ZL" "$svc") || zlb_die "cannot read the echo counter in $ZL"
-	if ip netns exec "$ZC" ping -n -c 3 -W 1 "$svc"; then
-		zlb_pass "$m: icmp: client pings $svc"
-	else
-		zlb_fail "$m: icmp: client pings $svc" "ping failed"
-	fi
-	s1=$(echoes "$ZS" "$svc")
-	l1=$(echoes "$ZL" "$svc")
-	if [ $((s1 - s0)) -eq 3 ]; then
-		zlb_pass "$m: icmp: the server answers the 3 echoes to $svc"
-	else
-		zlb_fail "$m: icmp: the server answers the 3 echoes to $svc" "server echoes in $s0 -> $s1"
-	fi
-	if [ "$l1" -eq "$l0" ]; then
-		zlb_pass "$m: icmp: the load balancer's kernel sees no echo to $svc"
-	else
-		zlb_fail "$m: icmp: the load balancer's kernel sees no echo to $svc" "LB echoes in $l0 -> $l1"
 	fi
 }
 
@@ -233,9 +150,10 @@ ipv6() {
 		check_warnings "$m" "-forwarding is off"
 		check_tcp "$m" fd00::1 fd00:2::2 fd00:2::1
 		zlb_kill_tracked
-		check_udp "$m" fd00::1 fd00:2::2 fd00:2::1
+		zlb_check_udp "udp-$m" "$m: udp fd00::1" fd00::1 fd00:2::2 fd00:2::1 ||
+			diag "$m udp"
 		zlb_kill_tracked
-		check_icmp "$m" fd00::1
+		zlb_check_echo "$m: icmp fd00::1" fd00::1
 	fi
 	zlb_netns_del_all
 	zlb_bpffs_teardown
@@ -253,13 +171,15 @@ dual() {
 		check_tcp "$m" 10.0.0.1 10.2.0.2 10.2.0.1
 		check_tcp "$m" fd00::1 fd00:2::2 fd00:2::1
 		zlb_line_crosses "$m: tcp 10.0.0.1: the IPv4 connection still carries a line" \
-			cli-$m-10.0.0.1 "$ZLB_TMP/srv-$m-10.0.0.1.out" "still here $m $ZLB_SUFFIX"
+			"cli-$m-10.0.0.1" "$ZLB_TMP/srv-$m-10.0.0.1.out" "still here $m $ZLB_SUFFIX"
 		zlb_kill_tracked
-		check_udp "$m" 10.0.0.1 10.2.0.2 10.2.0.1
-		check_udp "$m" fd00::1 fd00:2::2 fd00:2::1
+		zlb_check_udp "udp4-$m" "$m: udp 10.0.0.1" 10.0.0.1 10.2.0.2 10.2.0.1 ||
+			diag "$m udp 10.0.0.1"
+		zlb_check_udp "udp6-$m" "$m: udp fd00::1" fd00::1 fd00:2::2 fd00:2::1 ||
+			diag "$m udp fd00::1"
 		zlb_kill_tracked
-		check_icmp "$m" 10.0.0.1
-		check_icmp "$m" fd00::1
+		zlb_check_echo "$m: icmp 10.0.0.1" 10.0.0.1
+		zlb_check_echo "$m: icmp fd00::1" fd00::1
 	fi
 	zlb_netns_del_all
 	zlb_bpffs_teardown

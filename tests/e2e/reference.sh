@@ -85,80 +85,17 @@ load() {
 }
 
 check_tcp() {
-	local m=$1 srv=srv-$1 cli=cli-$1 ok=1
-	zlb_nc_server "$ZS" 10.2.0.2 223 "$srv"
-	zlb_nc_client "$ZC" 10.0.0.1 23 "$cli"
-
-	# 10 s: room for one SYN retransmission.
-	if zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1; then
-		zlb_pass "$m: tcp: server sees a connection from 10.2.0.1"
-	else
-		zlb_fail "$m: tcp: server sees a connection from 10.2.0.1" \
-			"$(ip netns exec "$ZS" ss -tan; cat "$ZLB_TMP/$srv.err" "$ZLB_TMP/$cli.err")"
-		ok=0
-	fi
-	if zlb_wait_for zlb_file_has "$ZLB_TMP/$srv.err" "Connection received on 10.2.0.1 "; then
-		zlb_pass "$m: tcp: server nc reports the peer 10.2.0.1"
-	else
-		zlb_fail "$m: tcp: server nc reports the peer 10.2.0.1" "$(cat "$ZLB_TMP/$srv.err")"
-	fi
-	if zlb_wait_for zlb_tcp_connected "$ZC" 10.0.0.1 23; then
-		zlb_pass "$m: tcp: client is connected to 10.0.0.1:23"
-	else
-		zlb_fail "$m: tcp: client is connected to 10.0.0.1:23" \
-			"$(ip netns exec "$ZC" ss -tan; cat "$ZLB_TMP/$cli.err")"
-		ok=0
-	fi
-
-	zlb_line_crosses "$m: tcp: a line from the client reaches the server" \
-		"$cli" "$ZLB_TMP/$srv.out" "client to server $m $ZLB_SUFFIX" || ok=0
-	zlb_line_crosses "$m: tcp: a line from the server reaches the client" \
-		"$srv" "$ZLB_TMP/$cli.out" "server to client $m $ZLB_SUFFIX" || ok=0
-	[ "$ok" -eq 1 ] || diag "$m tcp"
+	zlb_check_tcp "$1" "$1: tcp" 10.0.0.1 10.2.0.2 10.2.0.1 || diag "$1 tcp"
 	zlb_kill_tracked
 }
 
 check_udp() {
-	local m=$1 tag=udp-$1 reply first
-	zlb_udp_echo_server "$ZS" 10.2.0.2 5300 "$tag"
-	reply=$(zlb_udp_ask "$ZC" 10.0.0.1 5353 "hello $m")
-	if [ "$reply" = "10.0.0.1 5353 echo:hello $m" ]; then
-		zlb_pass "$m: udp: client gets the reply from 10.0.0.1:5353"
-	else
-		zlb_fail "$m: udp: client gets the reply from 10.0.0.1:5353" \
-			"got '$reply' (source address, port, payload)"
-		diag "$m udp"
-	fi
-	first=$(head -n 1 "$ZLB_TMP/$tag.log")
-	if [ "${first%% *}" = 10.2.0.1 ]; then
-		zlb_pass "$m: udp: server sees the datagram from 10.2.0.1"
-	else
-		zlb_fail "$m: udp: server sees the datagram from 10.2.0.1" "server log: '$first'"
-	fi
+	zlb_check_udp "udp-$1" "$1: udp" 10.0.0.1 10.2.0.2 10.2.0.1 || diag "$1 udp"
 	zlb_kill_tracked
 }
 
 check_icmp() {
-	local m=$1 s0 s1 l0 l1
-	s0=$(zlb_snmp "$ZS" Icmp InEchos) || zlb_die "cannot read Icmp InEchos in $ZS"
-	l0=$(zlb_snmp "$ZL" Icmp InEchos) || zlb_die "cannot read Icmp InEchos in $ZL"
-	if ip netns exec "$ZC" ping -n -c 3 -W 1 10.0.0.1; then
-		zlb_pass "$m: icmp: client pings 10.0.0.1"
-	else
-		zlb_fail "$m: icmp: client pings 10.0.0.1" "ping failed"
-	fi
-	s1=$(zlb_snmp "$ZS" Icmp InEchos)
-	l1=$(zlb_snmp "$ZL" Icmp InEchos)
-	if [ $((s1 - s0)) -eq 3 ]; then
-		zlb_pass "$m: icmp: the server answers the 3 echoes"
-	else
-		zlb_fail "$m: icmp: the server answers the 3 echoes" "server InEchos $s0 -> $s1"
-	fi
-	if [ "$l1" -eq "$l0" ]; then
-		zlb_pass "$m: icmp: the load balancer's kernel sees no echo"
-	else
-		zlb_fail "$m: icmp: the load balancer's kernel sees no echo" "LB InEchos $l0 -> $l1"
-	fi
+	zlb_check_echo "$1: icmp" 10.0.0.1
 }
 
 # recreate: the server side's veth pair is deleted and made again (a new

@@ -157,21 +157,21 @@ xdp_prog() {
 	ip -n "$ZL" -d link show "$1" | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -n 1
 }
 
-# runs_on_pins IFACE: zon-lb's program runs on IFACE, and every map it uses
-# whose name is pinned is the pinned map of that name (its private maps,
-# such as its per-CPU scratch, are not pinned).
+# runs_on_pins IFACE: zon-lb's program runs on IFACE, and every zlb_* map
+# it uses is the pinned map of that name.
 runs_on_pins() {
 	local id
 	id=$(xdp_prog "$1")
 	[ -n "$id" ] || return 1
 	python3 -c '
-import json, os, subprocess, sys
+import json, subprocess, sys
 pin, id = sys.argv[1], sys.argv[2]
 run = lambda *a: json.loads(subprocess.check_output(("bpftool", "-j") + a))
 prog = run("prog", "show", "id", id)
 maps = [run("map", "show", "id", str(m)) for m in prog["map_ids"]]
-names = set(os.listdir(pin))
-ours = {m["name"]: m["id"] for m in maps if m["name"] in names}
+# zlb_scratch: per-CPU room of each program, never pinned
+ours = {m["name"]: m["id"] for m in maps
+        if m["name"].startswith("zlb_") and m["name"] != "zlb_scratch"}
 pinned = {n: run("map", "show", "pinned", pin + "/" + n)["id"] for n in ours}
 sys.exit(not (prog["name"] == "zlb_xdp" and len(ours) >= 10 and ours == pinned))
 ' "$ZLB_BPFFS" "$id"

@@ -147,20 +147,16 @@ zlb_pass "the service stays"
 # zlb-load makes managed entries (the data plane's ARP learning could fill
 # zlb_neigh too).
 NEIGH=$ZLB_BPFFS/zlb_neigh
-# 10.2.0.2 as zlb_neigh's key holds it: union zlb_addr, IPv4-mapped.
-SERVER_KEY="0 0 0 0 0 0 0 0 0 0 255 255 10 2 0 2"
 managed_neigh() {
 	ip -n "$ZL" neigh show 10.2.0.2 dev veth2 | grep -q 'lladdr .* managed'
 }
 has_server_neigh() {
-	# shellcheck disable=SC2086 # bytes as separate words
-	bpftool map lookup pinned "$NEIGH" key $SERVER_KEY >/dev/null 2>&1
+	bpftool map lookup pinned "$NEIGH" key 0 0 0 0 0 0 0 0 0 0 255 255 10 2 0 2 >/dev/null 2>&1
 }
 zlb_check "the load made the server a managed neighbour" managed_neigh
 zlb_check "the load put the server's MAC into zlb_neigh" has_server_neigh
 zlb_must ip -n "$ZL" neigh del 10.2.0.2 dev veth2
-# shellcheck disable=SC2086
-zlb_must bpftool map delete pinned "$NEIGH" key $SERVER_KEY
+zlb_must bpftool map delete pinned "$NEIGH" key 0 0 0 0 0 0 0 0 0 0 255 255 10 2 0 2
 if zlb_wait_for -t 15 managed_neigh && zlb_wait_for -t 5 has_server_neigh; then
 	zlb_pass "the service resolves the server's next hop again, into zlb_neigh"
 else

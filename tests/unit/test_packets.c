@@ -2042,15 +2042,16 @@ static void test_maglev(struct lb *lb)
 		     drain_sport);
 	tcp_seg(&p, PKT_SYN | PKT_ACK, 77, 8);
 	out = sent(&p, VETH0, client_mac, VIP, 26, CLIENT, drain_port);
+	/* a load empties the route cache: routed anew */
 	expect(lb, "maglev: drain: after a reload that sets 10.2.0.13's weight to 0, its flow's "
 	       "SYN-ACK still reaches the client", &p, VETH2, XDP_REDIRECT, &out,
-	       FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	       FLOW_HIT, ROUTED, REDIRECTED);
 	p = from_client(IPPROTO_TCP, drain_port, VIP, 26);
 	tcp_seg(&p, PKT_ACK, 8, 78);
 	with_data(&p, "still here");
 	out = sent(&p, VETH2, weighted_mac[2], LB_SRC, drain_sport, weighted_addr[2], 2626);
 	expect(lb, "maglev: drain: ... and the client's data still goes to 10.2.0.13", &p,
-	       VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	       VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTED, REDIRECTED);
 	if (traffic_get(lb, ZLB_M_BE_STATS, BE_ID(SVC_WEIGHTED, 2), &before[2])) {
 		fail("maglev: setup", "zlb_be_stats: %s", strerror(errno));
 		return;
