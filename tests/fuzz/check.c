@@ -212,7 +212,7 @@ static const char *for_nobody(const struct checker *c, const struct view *v, cha
 
 	if (v->ethertype != ETHERTYPE_IPV4 && v->ethertype != ETHERTYPE_IPV6)
 		return "neither IPv4 nor IPv6";
-	if (!v->ip.ok)
+	if (!v->ip.hdr)
 		return "no complete IP header";
 	if (!v->ip.v6 && v->ip.later)
 		return "a later fragment";
@@ -222,7 +222,9 @@ static const char *for_nobody(const struct checker *c, const struct view *v, cha
 			zlb_fmt_addr(a, &v->ip.daddr));
 		return buf;
 	}
-	if (v->ip.v6 && (v->ip.later || v->ip.next > 4))
+	/* IPv6 to a service address that the data plane cannot match is
+	 * dropped; to a source address it goes up. */
+	if (v->ip.v6 && (!v->ip.ok || v->ip.later || v->ip.next > 4))
 		return NULL;
 	if (v->ip.proto != IPPROTO_TCP && v->ip.proto != IPPROTO_UDP && v->ip.proto != icmp)
 		return v->ip.v6 ? NULL : "neither TCP, UDP nor ICMP";

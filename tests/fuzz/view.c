@@ -51,7 +51,7 @@ static void view_ipv4(struct ip_view *ip, const uint8_t *d, size_t len, size_t l
 	ihl = (h[0] & 0xf) * 4;
 	if (len < l3 + ihl)
 		return;
-	ip->ok = true;
+	ip->ok = ip->hdr = true;
 	ip->l3 = l3;
 	ip->l4 = l3 + ihl;
 	tot = ip->tot_len = get16(h + 2);
@@ -73,7 +73,8 @@ static bool is_ext(uint8_t type)
 }
 
 /* The fixed header and up to 8 hop-by-hop, routing, destination-options
- * and fragment headers, all in the frame and within the payload length. */
+ * and fragment headers, all in the frame and within the payload length;
+ * after a later fragment's header comes payload, not headers. */
 static void view_ipv6(struct ip_view *ip, const uint8_t *d, size_t len, size_t l3)
 {
 	const uint8_t *h = d + l3;
@@ -84,6 +85,7 @@ static void view_ipv6(struct ip_view *ip, const uint8_t *d, size_t len, size_t l
 	if (len < l3 + 40 || h[0] >> 4 != 6)
 		return;
 	ip->v6 = true;
+	ip->hdr = true;
 	ip->l3 = l3;
 	ip->tot_len = 40 + get16(h + 4);
 	ip->ttl = h[7];
@@ -104,6 +106,10 @@ static void view_ipv6(struct ip_view *ip, const uint8_t *d, size_t len, size_t l
 		}
 		next = d[at];
 		at += hlen;
+		if (ip->later) {
+			ip->next++;
+			break;
+		}
 	}
 	ip->ok = true;
 	ip->l4 = at;

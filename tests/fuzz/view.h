@@ -35,6 +35,8 @@ struct ip_view {
 				 * IPv6: version 6, the fixed header and the extension
 				 * headers walked in the frame and its payload */
 	bool v6;
+	bool hdr;               /* IPv4: as ok; IPv6: the fixed header (its addresses) is
+				 * in the frame, though ok may not be */
 	size_t l3, l4;          /* header and payload (after IPv6 extension headers) */
 	size_t tot_len;         /* IPv4's total length; IPv6: 40 + payload length */
 	size_t end;             /* l3 + tot_len; 0 when the frame ends before it or
