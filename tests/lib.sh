@@ -383,8 +383,9 @@ zlb_addr_port() {
 
 # zlb_packet_ns NAME: the one namespace of the BPF_PROG_TEST_RUN tests (packet
 # tests, fuzzer), left in NS: veth0<->veth1 and veth2<->veth3, MACs
-# 02:00:00:00:00:0N, veth0 10.0.0.1/24 and veth2 10.2.0.1/24, forwarding on.
-# The caller adds the neighbours and routes its frames need.
+# 02:00:00:00:00:0N, veth0 10.0.0.1/24 and fd00::1/64, veth2 10.2.0.1/24 and
+# fd00:2::1/64, forwarding on for both families. The caller adds the
+# neighbours and routes its frames need.
 zlb_packet_ns() {
 	local i
 	zlb_netns_add "$1"
@@ -397,9 +398,12 @@ zlb_packet_ns() {
 	done
 	zlb_must ip -n "$NS" addr add 10.0.0.1/24 dev veth0
 	zlb_must ip -n "$NS" addr add 10.2.0.1/24 dev veth2
+	zlb_must ip -n "$NS" addr add fd00::1/64 dev veth0 nodad
+	zlb_must ip -n "$NS" addr add fd00:2::1/64 dev veth2 nodad
 	zlb_must ip netns exec "$NS" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
 		net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth1.forwarding=1 \
-		net.ipv4.conf.veth2.forwarding=1 net.ipv4.conf.veth3.forwarding=1
+		net.ipv4.conf.veth2.forwarding=1 net.ipv4.conf.veth3.forwarding=1 \
+		net.ipv6.conf.all.forwarding=1
 }
 
 # zlb_load_in_lb ARGS...: run zlb-load inside the load balancer's namespace

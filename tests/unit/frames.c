@@ -613,8 +613,12 @@ static void describe_l4(struct out *o, const struct view *v)
 		for (int i = 0; i < 8; i++)
 			if (l4[13] & 1 << i)
 				say(o, "%c", flag_chars[i]);
-		say(o, "] seq %u ack %u len %zu csum 0x%04x %s", get32(l4 + 4), get32(l4 + 8),
-		    v->l4len - (l4[12] >> 4) * 4, get16(l4 + 16), csum_word(sum_ok));
+		say(o, "] seq %u ack %u", get32(l4 + 4), get32(l4 + 8));
+		if ((size_t)(l4[12] >> 4) * 4 <= v->l4len)
+			say(o, " len %zu", v->l4len - (l4[12] >> 4) * 4);
+		else
+			say(o, " data offset %u beyond the segment", (l4[12] >> 4) * 4);
+		say(o, " csum 0x%04x %s", get16(l4 + 16), csum_word(sum_ok));
 		return;
 	case IPPROTO_UDP:
 		if (v->l4len < 8)

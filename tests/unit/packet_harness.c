@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The harness of the packet tests: loading, running, judging
  * (packet_harness.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,6 +313,52 @@ bool check(const struct lb *lb, const char *name, const struct pkt *in, int port
 	return judge(name, &r, verdict, out ? out : in, counters);
 }
 
+/* ---- frames ------------------------------------------------------------ */
+
+struct pkt arriving_l4(int port, const uint8_t *smac, uint8_t proto, uint16_t sport,
+		       uint16_t dport)
+{
+	struct pkt p = { .proto = proto, .ttl = 64, .sport = sport, .dport = dport,
+			 .window = 64240 };
+
+	memcpy(p.smac, smac, 6);
+	memcpy(p.dmac, ports[port].mac, 6);
+	return p;
+}
+
+struct pkt sent_on(const struct pkt *p, int port, const uint8_t *dmac, uint16_t sport,
+		   uint16_t dport)
+{
+	struct pkt o = *p;
+
+	memcpy(o.smac, ports[port].mac, 6);
+	memcpy(o.dmac, dmac, 6);
+	o.sport = sport;
+	o.dport = dport;
+	o.ttl--;
+	return o;
+}
+
+void tcp_seg(struct pkt *p, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	p->tcp_flags = flags;
+	p->seq = seq;
+	p->ack = ack;
+}
+
+void with_data(struct pkt *p, const char *text)
+{
+	pkt_set_payload(p, text, strlen(text));
+}
+
+void echo(struct pkt *p, uint8_t type, uint16_t id, uint16_t seq)
+{
+	p->icmp_type = type;
+	p->icmp_id = id;
+	p->icmp_seq = seq;
+	with_data(p, "zon-lb ping");    /* odd length: the sum pads it */
+}
+
 /* Choose the last two payload bytes of @aim and @other (its translation or
  * origin) so that the L4 checksum computed over @aim is 0 (UDP: sent as
  * 0xffff): the bytes of the checksum computed with them zero make the sum
@@ -373,6 +420,31 @@ void check_neigh(const struct lb *lb, const char *name, union zlb_addr addr,
 		     ZLB_NEIGH_F_LEARNED);
 	else
 		report(name, NULL);
+}
+
+int maglev_open(const struct lb *lb, union zlb_addr vip, uint16_t vport, struct maglev_view *t)
+{
+	struct zlb_svc_key k = { .addr = vip, .port = htons(vport), .proto = IPPROTO_TCP };
+	struct zlb_service s;
+	__u32 id;
+
+	if (bpf_map_lookup_elem(lb->maps.fd[ZLB_M_SERVICES], &k, &s) ||
+	    bpf_map_lookup_elem(lb->maps.fd[ZLB_M_MAGLEV], &s.maglev_key, &id))
+		return -1;
+	t->fd = bpf_map_get_fd_by_id(id);
+	t->size = s.maglev_size;
+	return t->fd < 0 || !t->size ? -1 : 0;
+}
+
+int maglev_backend(const struct lb *lb, const struct maglev_view *t, __u32 hash,
+		   struct zlb_backend *be)
+{
+	__u32 idx = hash % t->size, slot;
+
+	if (bpf_map_lookup_elem(t->fd, &idx, &slot) || slot == ZLB_MAGLEV_NONE ||
+	    bpf_map_lookup_elem(lb->maps.fd[ZLB_M_BACKENDS], &slot, be))
+		return -1;
+	return 0;
 }
 
 __u64 monotonic_ns(void)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The harness of the packet tests (test_packets.c): a data plane loaded from a config as zlb-load
+ * The harness of the packet tests (test_packets.c: IPv4 and main,
+ * test_packets6.c: IPv6): a data plane loaded from a config as zlb-load
  * loads it, frames run through it with BPF_PROG_TEST_RUN, and each run
  * judged three ways -- the verdict, the exact bytes that leave (against a
  * frame built by frames.c) and the change of every counter.
@@ -143,6 +144,25 @@ bool check(const struct lb *lb, const char *name, const struct pkt *in, int port
 #define expect(lb, name, in, port, verdict, out, ...) \
 	check(lb, name, in, port, verdict, out, COUNTERS(__VA_ARGS__))
 
+/* ---- frames ------------------------------------------------------------ */
+
+/* A packet of @proto from @smac, as it arrives on @port: TTL (hop limit)
+ * 64, ports @sport and @dport, a TCP window; the family and addresses are
+ * the caller's to set. */
+struct pkt arriving_l4(int port, const uint8_t *smac, uint8_t proto, uint16_t sport,
+		       uint16_t dport);
+/* @p as the load balancer sends it on out of @port to @dmac: TTL (hop
+ * limit) one less, ports @sport and @dport (ICMP echo keeps its id);
+ * everything else as it came, the addresses the caller's to set. */
+struct pkt sent_on(const struct pkt *p, int port, const uint8_t *dmac, uint16_t sport,
+		   uint16_t dport);
+
+void tcp_seg(struct pkt *p, uint8_t flags, uint32_t seq, uint32_t ack);
+void with_data(struct pkt *p, const char *text);
+/* An echo request or reply (ICMP or ICMPv6 @type) with a payload of odd
+ * length. */
+void echo(struct pkt *p, uint8_t type, uint16_t id, uint16_t seq);
+
 /* ---- checksums aimed at their edges ------------------------------------ */
 
 /* Choose the last two payload bytes of @aim and @other (its translation or
@@ -151,6 +171,11 @@ bool check(const struct lb *lb, const char *name, const struct pkt *in, int port
 void aim_csum_at_zero(struct pkt *aim, struct pkt *other);
 bool l4_csum_is(const struct pkt *p, uint16_t want);
 
+/* ---- the IPv6 cases (test_packets6.c) ---------------------------------- */
+
+/* Run every IPv6 case against the program in @path. */
+void test_ipv6(const char *path);
+
 /* ---- maps -------------------------------------------------------------- */
 
 /* A static zlb_neigh entry, as zlb-arp or zlb-load writes it. */
@@ -158,6 +183,17 @@ int neigh_add(const struct lb *lb, union zlb_addr addr, const uint8_t *mac, int 
 /* zlb_neigh has learned @addr at @mac on @port (@mac NULL: has no entry). */
 void check_neigh(const struct lb *lb, const char *name, union zlb_addr addr,
 		 const uint8_t *mac, int port);
+
+/* The Maglev table of a TCP service. */
+struct maglev_view {
+	int fd;
+	__u32 size;
+};
+
+int maglev_open(const struct lb *lb, union zlb_addr vip, uint16_t vport, struct maglev_view *t);
+/* The backend the table gives a flow of hash @hash: 0, or -1 for none. */
+int maglev_backend(const struct lb *lb, const struct maglev_view *t, __u32 hash,
+		   struct zlb_backend *be);
 
 #define SEC_NS 1000000000ULL
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Packet tests of the data plane. Each case builds a frame, runs it
- * through the program with BPF_PROG_TEST_RUN and checks three things: the
+ * Packet tests of the data plane, IPv4, and the main of the packet tests
+ * (IPv6: test_packets6.c). Each case builds a frame, runs it through the
+ * program with BPF_PROG_TEST_RUN and checks three things: the
  * verdict, the exact bytes that leave (against a frame built by frames.c,
  * checksums computed from scratch), and the change of every counter
  * (packet_harness.h).
@@ -109,14 +110,13 @@ static struct pkt arriving(int port, const uint8_t *smac, uint8_t proto, uint32_
 			   uint16_t sport, uint32_t daddr, uint16_t dport)
 {
 	static uint16_t ip_id = 0x1000;
-	struct pkt p = {
-		.kind = PKT_IPV4, .proto = proto, .ttl = 64, .ip_id = ip_id++, .frag = PKT_DF,
-		.saddr = saddr, .daddr = daddr, .sport = sport, .dport = dport,
-		.window = 64240,
-	};
+	struct pkt p = arriving_l4(port, smac, proto, sport, dport);
 
-	memcpy(p.smac, smac, 6);
-	memcpy(p.dmac, ports[port].mac, 6);
+	p.kind = PKT_IPV4;
+	p.ip_id = ip_id++;
+	p.frag = PKT_DF;
+	p.saddr = saddr;
+	p.daddr = daddr;
 	return p;
 }
 
@@ -149,40 +149,15 @@ static struct pkt from_backend(uint8_t proto, uint16_t sport, uint32_t daddr, ui
 	return p;
 }
 
-static void tcp_seg(struct pkt *p, uint8_t flags, uint32_t seq, uint32_t ack)
-{
-	p->tcp_flags = flags;
-	p->seq = seq;
-	p->ack = ack;
-}
-
-static void with_data(struct pkt *p, const char *text)
-{
-	pkt_set_payload(p, text, strlen(text));
-}
-
-static void echo(struct pkt *p, uint8_t type, uint16_t id, uint16_t seq)
-{
-	p->icmp_type = type;
-	p->icmp_id = id;
-	p->icmp_seq = seq;
-	with_data(p, "zon-lb ping");    /* odd length: the sum pads it */
-}
-
 /* @p as the load balancer sends it on: the new tuple (ICMP keeps its id),
  * TTL one less, from @port's MAC to @dmac. Everything else as it came. */
 static struct pkt sent(const struct pkt *p, int port, const uint8_t *dmac, uint32_t saddr,
 		       uint16_t sport, uint32_t daddr, uint16_t dport)
 {
-	struct pkt o = *p;
+	struct pkt o = sent_on(p, port, dmac, sport, dport);
 
-	memcpy(o.smac, ports[port].mac, 6);
-	memcpy(o.dmac, dmac, 6);
 	o.saddr = saddr;
 	o.daddr = daddr;
-	o.sport = sport;
-	o.dport = dport;
-	o.ttl--;
 	return o;
 }
 
@@ -1864,35 +1839,13 @@ static void test_traffic_counters(const struct lb *lb)
 
 /* ---- cases: Maglev ----------------------------------------------------- */
 
-struct maglev_view {
-	int fd;
-	__u32 size;
-};
-
-static int maglev_open(const struct lb *lb, uint16_t vport, struct maglev_view *t)
-{
-	struct zlb_svc_key k = { .addr = a4(VIP), .port = htons(vport),
-				 .proto = IPPROTO_TCP };
-	struct zlb_service s;
-	__u32 id;
-
-	if (bpf_map_lookup_elem(lb->maps.fd[ZLB_M_SERVICES], &k, &s) ||
-	    bpf_map_lookup_elem(lb->maps.fd[ZLB_M_MAGLEV], &s.maglev_key, &id))
-		return -1;
-	t->fd = bpf_map_get_fd_by_id(id);
-	t->size = s.maglev_size;
-	return t->fd < 0 || !t->size ? -1 : 0;
-}
-
-/* The backend address (host order) the table gives client port @cport; 0:
- * none. */
+/* The backend address (host order) the table of 10.0.0.1:@vport gives
+ * client port @cport; 0: none. */
 static uint32_t maglev_pick(const struct lb *lb, const struct maglev_view *t, uint16_t cport)
 {
-	__u32 idx = zlb_flow_hash(htonl(CLIENT), htons(cport), IPPROTO_TCP) % t->size, slot;
 	struct zlb_backend be;
 
-	if (bpf_map_lookup_elem(t->fd, &idx, &slot) || slot == ZLB_MAGLEV_NONE ||
-	    bpf_map_lookup_elem(lb->maps.fd[ZLB_M_BACKENDS], &slot, &be))
+	if (maglev_backend(lb, t, zlb_flow_hash(htonl(CLIENT), htons(cport), IPPROTO_TCP), &be))
 		return 0;
 	return zlb_addr_is_v4(&be.addr) ? ntohl(be.addr.v4) : 0;
 }
@@ -1922,7 +1875,7 @@ static void spread_syns(const struct lb *lb, uint16_t vport, uint16_t bport, uin
 			unsigned int count, struct spread *s)
 {
 	struct maglev_view t = { .fd = -1 };
-	bool have_table = !maglev_open(lb, vport, &t);
+	bool have_table = !maglev_open(lb, a4(VIP), vport, &t);
 
 	memset(s, 0, sizeof(*s));
 	if (!have_table)
@@ -2256,6 +2209,7 @@ int main(int argc, char **argv)
 	test_depth(&depth_lb);
 	test_full_table(&small_lb);
 	test_self_collision(&self_lb);
+	test_ipv6(argv[1]);
 
 	lb_close(&self_lb);
 	lb_close(&small_lb);
