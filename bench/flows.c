@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "flows.h"
+#include "zlb_addr.h"
 
 #define ETH_LEN 14
 #define IP_LEN 20
@@ -148,14 +149,14 @@ void bench_flow_entries(const struct bench_flowset *fs, uint32_t f, uint32_t n,
 			uint64_t now_ns, struct zlb_ct_key key[2], struct zlb_ct_entry val[2])
 {
 	uint32_t hi, lo;
-	__be32 vip = htonl(fs->vip), lb_src = htonl(fs->lb_src), backend = htonl(fs->backend);
+	union zlb_addr vip = zlb_addr_v4(htonl(fs->vip)), lb_src = zlb_addr_v4(htonl(fs->lb_src));
+	union zlb_addr backend = zlb_addr_v4(htonl(fs->backend)), client;
 	__be16 vport = htons(fs->vport);
 	uint8_t state = fs->proto == IPPROTO_TCP ? ZLB_CT_TCP_ESTABLISHED : ZLB_CT_UDP;
-	__be32 client;
 	__be16 cport, be_port;
 
 	bench_flow_split(f, n, &hi, &lo);
-	client = htonl(fs->client_base + hi);
+	client = zlb_addr_v4(htonl(fs->client_base + hi));
 	cport = htons(fs->port_base + lo);
 	be_port = htons(fs->be_port_base + hi);
 

@@ -200,7 +200,7 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 	struct zlb_rodata ro = { .fib_lookup_src = fib_src };
 	struct zlb_iface_info ifaces[2];
 	__u16 iface_flags[2];
-	__be32 *backend_src = NULL, *backend_snat = NULL;
+	union zlb_addr *backend_src = NULL, *backend_snat = NULL;
 	struct zlb_resolved res = { .ifaces = ifaces, .iface_flags = iface_flags };
 	struct zlb_nl *nl = NULL;
 	char *conf;
@@ -235,8 +235,8 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 	free(conf);
 	if (rc)
 		return -1;
-	res.backend_src = backend_src = calloc(zlb_config_backend_count(&lb->cfg), sizeof(__be32));
-	res.backend_snat = backend_snat = calloc(zlb_config_backend_count(&lb->cfg), sizeof(__be32));
+	res.backend_src = backend_src = calloc(zlb_config_backend_count(&lb->cfg), sizeof(*backend_src));
+	res.backend_snat = backend_snat = calloc(zlb_config_backend_count(&lb->cfg), sizeof(*backend_snat));
 	if (!backend_src || !backend_snat) {
 		zlb_err_set(err, "out of memory");
 		goto out;

@@ -12,8 +12,7 @@
 
 static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zlb_ct_key *key)
 {
-	key->saddr = pkt->iph->saddr;
-	key->daddr = pkt->iph->daddr;
+	pkt_addrs(pkt, &key->saddr, &key->daddr);
 	key->sport = pkt->sport;
 	key->dport = pkt->dport;
 	key->proto = pkt->proto;
@@ -41,22 +40,31 @@ static __always_inline int ct_idle_out(const struct zlb_ct_entry *e, const struc
 	return now - e->last_seen_ns > meta->timeout_ns[state];
 }
 
-/* Whether the flow of entry @e is gone: @e idle past its timeout and its
- * partner too, or missing (then *@evicted is set). */
-static __always_inline int ct_flow_gone(const struct zlb_ct_entry *e, __u8 proto,
-					const struct zlb_meta *meta, __u64 now, int *evicted)
+/* The flow of @key, whose entry is idle past its timeout: gone when its
+ * partner is idle too, or missing (evicted). A gone flow's entries are
+ * removed and, when @counted, counted (expired or evicted). Returns 1 when
+ * the flow was gone. A function of its own: the verifier checks it once,
+ * not on every path that leads here. */
+__attribute__((noinline))
+int zlb_ct_reap(const struct zlb_ct_key *key, const struct zlb_meta *meta, __u64 now,
+		int counted)
 {
-	struct zlb_ct_entry *partner;
+	struct zlb_ct_entry *e, *partner;
 	struct zlb_ct_key pkey;
 
-	*evicted = 0;
-	if (!ct_idle_out(e, meta, now))
+	if (!key || !meta)
 		return 0;
-	ct_partner_key(e, proto, &pkey);
+	e = bpf_map_lookup_elem(&zlb_conntrack, key);
+	if (!e || !ct_idle_out(e, meta, now))
+		return 0;
+	ct_partner_key(e, key->proto, &pkey);
 	partner = bpf_map_lookup_elem(&zlb_conntrack, &pkey);
 	if (partner && !ct_idle_out(partner, meta, now))
 		return 0;
-	*evicted = !partner;
+	if (counted)
+		count(partner ? ZLB_C_CT_EXPIRED : ZLB_C_CT_EVICTED);
+	bpf_map_delete_elem(&zlb_conntrack, &pkey);
+	bpf_map_delete_elem(&zlb_conntrack, key);
 	return 1;
 }
 
@@ -72,26 +80,22 @@ static __always_inline void ct_delete_flow(const struct zlb_ct_key *key,
 
 /* The live entry for @key, or NULL when there is none or its flow is gone.
  * An entry that looks idle may belong to a flow whose other direction is
- * busy (a one-way stream): the partner decides. A gone flow's entries are
- * removed and counted: expired, or evicted when the partner is missing. An
- * echo request only follows the original direction and an echo reply only
- * the reply direction: the identifier alone would match both. */
+ * busy (a one-way stream): the partner decides (zlb_ct_reap). An echo
+ * request only follows the original direction and an echo reply only the
+ * reply direction: the identifier alone would match both. */
 static __always_inline struct zlb_ct_entry *ct_lookup(const struct zlb_pkt *pkt,
 						      const struct zlb_ct_key *key,
 						      const struct zlb_meta *meta, __u64 now)
 {
 	struct zlb_ct_entry *e = bpf_map_lookup_elem(&zlb_conntrack, key);
-	int evicted;
 
 	if (!e)
 		return NULL;
-	if (pkt->proto == IPPROTO_ICMP &&
-	    e->dir != (pkt->icmp_type == ICMP_ECHO ? ZLB_CT_DIR_ORIG : ZLB_CT_DIR_REPLY))
+	if (pkt_is_icmp(pkt) &&
+	    e->dir != (pkt_is_echo_request(pkt) ? ZLB_CT_DIR_ORIG : ZLB_CT_DIR_REPLY))
 		return NULL;
-	if (!ct_flow_gone(e, key->proto, meta, now, &evicted))
+	if (!ct_idle_out(e, meta, now) || !zlb_ct_reap(key, meta, now, 1))
 		return e;
-	count(evicted ? ZLB_C_CT_EVICTED : ZLB_C_CT_EXPIRED);
-	ct_delete_flow(key, e);
 	return NULL;
 }
 
@@ -100,29 +104,43 @@ static __always_inline struct zlb_ct_entry *ct_lookup(const struct zlb_pkt *pkt,
 /* The two entries of a flow can be evicted apart (LRU). A busy entry looks
  * for its partner now and then; a missing one is put back -- unless its
  * tuple went to another flow meanwhile: then this flow is gone (both
- * counted as evictions). Returns 0, or -1 when the flow is gone. */
-static __always_inline int ct_check_partner(const struct zlb_ct_key *key,
-					    const struct zlb_ct_entry *e)
+ * counted as evictions). Returns 0, or -1 when the flow is gone. A function
+ * of its own, called every ZLB_CT_PARTNER_CHECK packets of an entry. */
+__attribute__((noinline))
+int zlb_ct_repair(const struct zlb_ct_key *key, const struct zlb_ct_entry *e)
 {
-	struct zlb_ct_entry partner = {
-		.saddr = key->daddr, .daddr = key->saddr,
-		.sport = key->dport, .dport = key->sport,
-		.dir = !e->dir, .state = e->state, .fin_seen = e->fin_seen,
-		.service_id = e->service_id, .backend_id = e->backend_id,
-		.created_ns = e->created_ns, .last_seen_ns = e->last_seen_ns,
-	};
+	struct zlb_ct_entry partner = {};
 	struct zlb_ct_key pkey;
 
-	if (e->packets % ZLB_CT_PARTNER_CHECK)
+	if (!key || !e)
 		return 0;
 	ct_partner_key(e, key->proto, &pkey);
 	if (bpf_map_lookup_elem(&zlb_conntrack, &pkey))
 		return 0;
 	count(ZLB_C_CT_EVICTED);
+	partner.saddr = key->daddr;
+	partner.daddr = key->saddr;
+	partner.sport = key->dport;
+	partner.dport = key->sport;
+	partner.dir = !e->dir;
+	partner.state = e->state;
+	partner.fin_seen = e->fin_seen;
+	partner.service_id = e->service_id;
+	partner.backend_id = e->backend_id;
+	partner.created_ns = e->created_ns;
+	partner.last_seen_ns = e->last_seen_ns;
 	if (!bpf_map_update_elem(&zlb_conntrack, &pkey, &partner, BPF_NOEXIST))
 		return 0;
 	bpf_map_delete_elem(&zlb_conntrack, key);
 	return -1;
+}
+
+static __always_inline int ct_check_partner(const struct zlb_ct_key *key,
+					    const struct zlb_ct_entry *e)
+{
+	if (e->packets % ZLB_CT_PARTNER_CHECK)
+		return 0;
+	return zlb_ct_repair(key, e);
 }
 
 /* TCP state from a segment's flags, seen in direction @dir. */
@@ -181,51 +199,58 @@ static __always_inline __u8 ct_initial_state(__u8 proto)
  * tuple and probing on, so a flow re-created after its entries were lost
  * gets the same port whenever nothing collides (ICMP echo keeps its
  * identifier). Returns 0, or a drop counter. */
-static __always_inline int ct_create(const struct zlb_ct_key *orig_key,
-				     struct zlb_ct_entry *orig, const struct zlb_meta *meta,
-				     __u64 len, __u64 now)
+__attribute__((noinline))
+int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
+		  const struct zlb_meta *meta, __u64 len, __u64 now)
 {
-	struct zlb_ct_key reply_key = {
-		.saddr = orig->daddr, .daddr = orig->saddr,
-		.sport = orig->dport, .dport = orig->sport,
-		.proto = orig_key->proto,
-	};
-	struct zlb_ct_entry reply = {
-		.saddr = orig_key->daddr, .daddr = orig_key->saddr,
-		.sport = orig_key->dport, .dport = orig_key->sport,
-		.dir = ZLB_CT_DIR_REPLY, .service_id = orig->service_id,
-		.backend_id = orig->backend_id, .state = ct_initial_state(orig_key->proto),
-		.created_ns = now, .last_seen_ns = now,
-	};
-	__u32 lo = meta->snat_port_min, span = meta->snat_port_max - lo + 1;
-	__u32 hash = zlb_flow_hash(orig_key->saddr, orig_key->sport, orig_key->proto);
-	__u32 tries = orig_key->proto == IPPROTO_ICMP ? 1 : ZLB_SNAT_TRIES;
-	struct zlb_ct_entry *old;
-	int evicted;
-	__u32 i;
+	struct zlb_scratch *sc = scratch();
+	struct zlb_ct_key reply_key = {};
+	struct zlb_ct_entry *reply;
+	__u32 lo, span, hash, tries, i;
+	int echo;
 
+	if (!orig_key || !orig || !meta || !sc)
+		return ZLB_C_DROP_CT_INSERT;
+	reply = &sc->reply;
+	__builtin_memset(reply, 0, sizeof(*reply));
+	reply_key.saddr = orig->daddr;
+	reply_key.daddr = orig->saddr;
+	reply_key.sport = orig->dport;
+	reply_key.dport = orig->sport;
+	reply_key.proto = orig_key->proto;
+	reply->saddr = orig_key->daddr;
+	reply->daddr = orig_key->saddr;
+	reply->sport = orig_key->dport;
+	reply->dport = orig_key->sport;
+	reply->dir = ZLB_CT_DIR_REPLY;
+	reply->service_id = orig->service_id;
+	reply->backend_id = orig->backend_id;
+	reply->state = ct_initial_state(orig_key->proto);
+	reply->created_ns = reply->last_seen_ns = now;
+	lo = meta->snat_port_min;
+	span = meta->snat_port_max - lo + 1;
+	hash = zlb_flow_hash_addr(orig_key->saddr.w, orig_key->sport, orig_key->proto);
+	echo = orig_key->proto == IPPROTO_ICMP || orig_key->proto == IPPROTO_ICMPV6;
+	tries = echo ? 1 : ZLB_SNAT_TRIES;
 	if (span > 65536 || !lo)
 		return ZLB_C_DROP_SNAT_BUSY;
 	orig->dir = ZLB_CT_DIR_ORIG;
-	orig->state = reply.state;
+	orig->state = reply->state;
 	orig->created_ns = orig->last_seen_ns = now;
 	orig->packets = 1;
 	orig->bytes = len;
 	for (i = 0; i < tries; i++) {
-		if (orig_key->proto != IPPROTO_ICMP) {
+		if (!echo) {
 			orig->sport = bpf_htons(lo + (hash + i) % span);
 			reply_key.dport = orig->sport;
 		}
-		if (!bpf_map_update_elem(&zlb_conntrack, &reply_key, &reply, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&zlb_conntrack, &reply_key, reply, BPF_NOEXIST))
 			break;
 		/* Taken by a flow that is gone: both its entries go, and the
 		 * tuple is free again. */
-		old = bpf_map_lookup_elem(&zlb_conntrack, &reply_key);
-		if (old && ct_flow_gone(old, orig_key->proto, meta, now, &evicted)) {
-			ct_delete_flow(&reply_key, old);
-			if (!bpf_map_update_elem(&zlb_conntrack, &reply_key, &reply, BPF_NOEXIST))
-				break;
-		}
+		if (zlb_ct_reap(&reply_key, meta, now, 0) &&
+		    !bpf_map_update_elem(&zlb_conntrack, &reply_key, reply, BPF_NOEXIST))
+			break;
 	}
 	if (i == tries)
 		return ZLB_C_DROP_SNAT_BUSY;

@@ -53,6 +53,55 @@ static __always_inline __u16 csum_pseudo(__be32 saddr, __be32 daddr, __u8 proto,
 	return csum_fold32(sum);
 }
 
+/* The same over the IPv6 pseudo-header (RFC 8200 8.1), folded. */
+static __always_inline __u16 csum_pseudo6(const __be32 *saddr, const __be32 *daddr, __u8 proto,
+					  __u32 len)
+{
+	__u32 sum = 0;
+
+	for (int i = 0; i < 4; i++) {
+		sum = csum_add32(sum, saddr[i]);
+		sum = csum_add32(sum, daddr[i]);
+	}
+	sum = csum_add32(sum, bpf_htonl(len));
+	sum += bpf_htons(proto);
+	return csum_fold32(sum);
+}
+
+/* Add to @sum what a checksum over the word @from must take in when it
+ * becomes @to: ~from + to (RFC 1624). Apply with csum_apply_diff(). */
+static __always_inline __u32 csum_diff32(__u32 sum, __u32 from, __u32 to)
+{
+	return csum_add32(csum_add32(sum, ~from), to);
+}
+
+static __always_inline __u32 csum_diff16(__u32 sum, __u16 from, __u16 to)
+{
+	return sum + (__u16)~from + to;
+}
+
+/* Fold a difference into the checksum *@csum. */
+static __always_inline void csum_apply_diff(__sum16 *csum, __u32 diff)
+{
+	__u32 sum = (__u16)~*csum;
+
+	sum = csum_add32(sum, diff);
+	*csum = ~csum_fold32(sum);
+}
+
+/* A NAT's change to an L4 checksum, for the hook's ctx_l4_update(). */
+struct zlb_l4_update {
+	__u32 addr_diff;         /* csum_diff32() of the addresses (pseudo-header) */
+	__u32 port_diff;         /* csum_diff16() of the ports */
+	__u16 check_off;         /* the checksum field, from the frame's start */
+	__u16 l3_off;            /* the IP header */
+	__u16 l4_off;            /* the L4 header */
+	__u16 len;               /* the L4 segment's length */
+	__u16 pseudo;            /* the old pseudo-header sum (TCP/UDP) */
+	__u8 proto;
+	__u8 ipv6;
+};
+
 #define ZLB_CSUM_CHUNK 64
 #define ZLB_CSUM_MAX_CHUNKS 64  /* 4 KiB: any frame XDP gets on one page */
 
@@ -65,6 +114,11 @@ static __always_inline __s64 csum_bytes(void *p, void *end, __u32 len)
 	__u32 off = 0, i;
 	__u64 sum = 0;
 	__s64 r;
+
+	/* what the loops below can cover; the bound also keeps every offset
+	 * small for the verifier, whatever the compiler makes of them */
+	if (len > ZLB_CSUM_MAX_CHUNKS * ZLB_CSUM_CHUNK + ZLB_CSUM_CHUNK + 1)
+		return -1;
 
 	for (i = 0; i < ZLB_CSUM_MAX_CHUNKS; i++) {
 		if (off + ZLB_CSUM_CHUNK > len)

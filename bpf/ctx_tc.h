@@ -12,8 +12,10 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
+#include <linux/in.h>
 
 #include "maps.h"
+#include "csum.h"
 
 #define zlb_ctx __sk_buff
 
@@ -71,28 +73,25 @@ static __always_inline long ctx_fib_lookup(struct zlb_ctx *ctx,
 	return bpf_fib_lookup(ctx, params, sizeof(*params), flags);
 }
 
-/* The skb knows whether its checksum is partial; bpf_l4_csum_replace()
- * acts on that knowledge. */
-static __always_inline int ctx_l4_partial(struct zlb_ctx *ctx, const __sum16 *check,
-					  __u16 pseudo)
+/* Linux 6.16's flag: an IPv6 pseudo-header change leaves a
+ * CHECKSUM_COMPLETE skb->csum as it is (no header checksum to balance it).
+ * Older kernels refuse it (-EINVAL, nothing changed): then without. */
+#define ZLB_BPF_F_IPV6 (1ULL << 7)
+
+/* Apply @u to the L4 checksum the kernel's way: the skb knows whether its
+ * checksum is partial, and a partial one takes only the pseudo-header
+ * change (and stays partial, for the device or the GSO layer). Invalidates
+ * every packet pointer: called after the last direct write. */
+static __always_inline void ctx_l4_update(struct zlb_ctx *ctx, const struct zlb_l4_update *u)
 {
-	return 0;
-}
+	__u64 f = u->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 
-#define ZLB_CSUM_PSEUDO (1 << 0)  /* the word is in the pseudo-header */
-#define ZLB_CSUM_UDP    (1 << 1)  /* a UDP checksum: 0 means none, sent as 0xffff */
-
-/* Invalidates every packet pointer: called after the last direct write. */
-static __always_inline void ctx_l4_csum_replace(struct zlb_ctx *ctx, __u32 off, __u32 from,
-						__u32 to, int size, int flags)
-{
-	__u64 f = size;
-
-	if (flags & ZLB_CSUM_PSEUDO)
-		f |= BPF_F_PSEUDO_HDR;
-	if (flags & ZLB_CSUM_UDP)
-		f |= BPF_F_MARK_MANGLED_0;
-	bpf_l4_csum_replace(ctx, off, from, to, f);
+	if (!u->ipv6 ||
+	    bpf_l4_csum_replace(ctx, u->check_off, 0, u->addr_diff,
+				f | BPF_F_PSEUDO_HDR | ZLB_BPF_F_IPV6))
+		bpf_l4_csum_replace(ctx, u->check_off, 0, u->addr_diff, f | BPF_F_PSEUDO_HDR);
+	if (u->port_diff)
+		bpf_l4_csum_replace(ctx, u->check_off, 0, u->port_diff, f);
 }
 
 /* Whether ctx_send() can send out of @ifindex: a configured interface. */

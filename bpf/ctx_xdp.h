@@ -7,6 +7,9 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 
 #include "maps.h"
 #include "csum.h"
@@ -51,39 +54,70 @@ static __always_inline long ctx_fib_lookup(struct zlb_ctx *ctx,
 	return bpf_fib_lookup(ctx, params, sizeof(*params), flags);
 }
 
-/* Whether the L4 checksum *@check (of a packet whose pseudo-header sums to
- * @pseudo) is partial, left for the "hardware" by a veth sender. XDP has no
- * checksum state: a partial checksum is the folded pseudo-header sum; a
- * complete one that happens to look the same is recomputed to the same
- * value. The caller then completes it (zlb_l4_csum_complete). */
-static __always_inline int ctx_l4_partial(struct zlb_ctx *ctx, const __sum16 *check,
-					  __u16 pseudo)
+#include "stats.h"   /* count(): after the verdicts it needs */
+
+/* Complete the partial checksum of @u's segment (addresses already
+ * rewritten): the pseudo-header sum goes in the field, then the sum over
+ * the whole segment is folded into it. */
+static __always_inline int l4_csum_complete(void *data, void *end, __sum16 *check,
+					    const struct zlb_l4_update *u)
 {
-	return *check == pseudo;
+	struct ipv6hdr *ip6 = data + (u->l3_off & 0xff);
+	struct iphdr *iph = (void *)ip6;
+	__s64 sum;
+
+	if (!u->ipv6) {
+		if ((void *)(iph + 1) > end)
+			return -1;
+		*check = csum_pseudo(iph->saddr, iph->daddr, u->proto, u->len);
+	} else {
+		if ((void *)(ip6 + 1) > end)
+			return -1;
+		*check = csum_pseudo6(ip6->saddr.in6_u.u6_addr32, ip6->daddr.in6_u.u6_addr32,
+				      u->proto, u->len);
+	}
+	sum = csum_bytes(data + (u->l4_off & 0x1ff), end, u->len);
+	if (sum < 0)
+		return -1;
+	*check = ~csum_fold32(sum);
+	if (u->proto == IPPROTO_UDP && !*check)
+		*check = 0xffff;
+	count(ZLB_C_CSUM_COMPLETED);
+	return 0;
 }
 
-#define ZLB_CSUM_PSEUDO (1 << 0)  /* the word is in the pseudo-header */
-#define ZLB_CSUM_UDP    (1 << 1)  /* a UDP checksum: 0 means none, sent as 0xffff */
-
-/* Update the L4 checksum at offset @off for a 4-byte (address) or 2-byte
- * (port) word changed from @from to @to. Called after every direct write
- * of the packet (ctx_tc.h's helper invalidates packet pointers). */
-static __always_inline void ctx_l4_csum_replace(struct zlb_ctx *ctx, __u32 off, __u32 from,
-						__u32 to, int size, int flags)
+/* Apply @u to the L4 checksum. XDP has no checksum state: a partial
+ * checksum -- left for the "hardware" by a veth sender -- is the folded
+ * pseudo-header sum, and is completed; a complete one that happens to look
+ * the same is recomputed to the same value. A function of its own: the
+ * verifier checks its loops and branches once, not on every path that
+ * leads here. */
+__attribute__((noinline))
+int zlb_l4_update(struct zlb_ctx *ctx, const struct zlb_l4_update *u)
 {
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
+	__sum16 *check;
+
+	if (!u)
+		return -1;
 	/* The mask bounds the offset for the verifier whatever the compiler
 	 * does with the compare (32-bit with -mcpu=v3). */
-	__sum16 *check = ctx_data(ctx) + (off & 0xff);
-
-	if (off > 0xff || (void *)(check + 1) > ctx_data_end(ctx))
-		return;
-	if (size == 4)
-		csum_replace4(check, from, to);
-	else
-		csum_replace2(check, from, to);
+	check = data + (u->check_off & 0xff);
+	if (u->check_off > 0xff || (void *)(check + 1) > end)
+		return -1;
+	if ((u->proto == IPPROTO_TCP || u->proto == IPPROTO_UDP) && *check == u->pseudo)
+		return l4_csum_complete(data, end, check, u);
+	csum_apply_diff(check, u->addr_diff);
+	csum_apply_diff(check, u->port_diff);
 	/* a computed 0 is sent as 0xffff (RFC 768) */
-	if ((flags & ZLB_CSUM_UDP) && !*check)
+	if (u->proto == IPPROTO_UDP && !*check)
 		*check = 0xffff;
+	return 0;
+}
+
+static __always_inline void ctx_l4_update(struct zlb_ctx *ctx, const struct zlb_l4_update *u)
+{
+	zlb_l4_update(ctx, u);
 }
 
 /* Whether ctx_send() can send out of @ifindex. */

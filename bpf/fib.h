@@ -20,11 +20,15 @@ static __always_inline __u64 fib_cache_age(void)
 static __always_inline int route_from_neigh(const struct bpf_fib_lookup *p,
 					    struct zlb_fib_entry *out)
 {
-	__be32 nexthop = p->ipv4_dst;
 	__u32 ifindex = p->ifindex;
+	union zlb_addr nexthop;
 	struct zlb_neigh_entry *n;
 	struct zlb_iface *ifc;
 
+	if (p->family == AF_INET)
+		zlb_addr_set_v4(&nexthop, p->ipv4_dst);
+	else
+		__builtin_memcpy(&nexthop, p->ipv6_dst, 16);
 	count(ZLB_C_NEIGH_MISS);
 	n = bpf_map_lookup_elem(&zlb_neigh, &nexthop);
 	if (!n || n->ifindex != ifindex)
@@ -37,44 +41,71 @@ static __always_inline int route_from_neigh(const struct bpf_fib_lookup *p,
 	return 0;
 }
 
-/* Route a packet of @pkt to @daddr. @saddr is the source it will carry (0:
- * not chosen yet; with BPF_FIB_LOOKUP_SRC the FIB then gives one in
- * out->src). Returns 0 or the counter of the drop reason. */
-static __always_inline int zlb_route(struct zlb_ctx *ctx, const struct zlb_pkt *pkt,
-				     __be32 daddr, __be32 saddr, struct zlb_fib_entry *out)
+/* What routing needs of @pkt: protocol, TOS and IP total length (the MTU
+ * check), packed for zlb_route(). */
+static __always_inline __u64 route_info(const struct zlb_pkt *pkt)
+{
+	if (pkt->family == 4)
+		return pkt->proto | (__u64)pkt->iph->tos << 8 |
+		       (__u64)bpf_ntohs(pkt->iph->tot_len) << 16;
+	return pkt->proto | (__u64)(sizeof(struct ipv6hdr) + bpf_ntohs(pkt->ip6->payload_len)) << 16;
+}
+
+/* Route a packet (route_info() @info) to @daddr. @saddr is the source it
+ * will carry (zeros: not chosen yet; with BPF_FIB_LOOKUP_SRC the FIB then
+ * gives one in out->src). Returns 0 or the counter of the drop reason. A
+ * function of its own: the verifier checks its many outcomes once, not on
+ * every path that leads here. */
+__attribute__((noinline))
+int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_addr *saddr,
+	      struct zlb_fib_entry *out, __u64 info)
 {
 	__u32 flags = zlb_rodata.fib_lookup_src ? ZLB_FIB_LOOKUP_SRC : 0;
 	struct bpf_fib_lookup p = {};
 	struct zlb_fib_entry *cached;
+	struct zlb_iface *ifc;
 	__u64 now = bpf_ktime_get_ns();
 	long rc;
 
-	cached = bpf_map_lookup_elem(&zlb_fib_cache, &daddr);
+	if (!daddr || !saddr || !out)
+		return ZLB_C_DROP_FIB;
+	cached = bpf_map_lookup_elem(&zlb_fib_cache, daddr);
 	if (cached && cached->expires_ns > now) {
 		count(ZLB_C_FIB_CACHE_HIT);
 		*out = *cached;
 		return 0;
 	}
 
-	p.family = AF_INET;
-	p.tos = pkt->iph->tos;
-	p.l4_protocol = pkt->proto;
-	p.tot_len = bpf_ntohs(pkt->iph->tot_len);
-	p.ipv4_src = saddr;
-	p.ipv4_dst = daddr;
+	p.l4_protocol = info & 0xff;
+	p.tot_len = info >> 16;
 	p.ifindex = ctx_ifindex(ctx);
+	if (zlb_addr_is_v4(daddr)) {
+		p.family = AF_INET;
+		p.tos = info >> 8;
+		p.ipv4_src = saddr->v4;
+		p.ipv4_dst = daddr->v4;
+	} else {
+		p.family = AF_INET6;
+		__builtin_memcpy(p.ipv6_src, saddr, 16);
+		__builtin_memcpy(p.ipv6_dst, daddr, 16);
+	}
 	count(ZLB_C_FIB_LOOKUP);
 	rc = ctx_fib_lookup(ctx, &p, flags);
 
 	__builtin_memset(out, 0, sizeof(*out));
 	out->ifindex = p.ifindex;
-	out->src = flags ? p.ipv4_src : 0;
+	if (flags && p.family == AF_INET)
+		zlb_addr_set_v4(&out->src, p.ipv4_src);
+	else if (flags)
+		__builtin_memcpy(&out->src, p.ipv6_src, 16);
+	ifc = bpf_map_lookup_elem(&zlb_ifaces, &p.ifindex);
+	out->if_slot = ifc ? ifc->slot + 1 : 0;
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		__builtin_memcpy(out->smac, p.smac, ETH_ALEN);
 		__builtin_memcpy(out->dmac, p.dmac, ETH_ALEN);
 		out->expires_ns = now + fib_cache_age();
-		bpf_map_update_elem(&zlb_fib_cache, &daddr, out, BPF_ANY);
+		bpf_map_update_elem(&zlb_fib_cache, daddr, out, BPF_ANY);
 		return 0;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		/* Not cached: the kernel's entry is used as soon as it exists. */
@@ -93,11 +124,12 @@ static __always_inline int mac_equal(const __u8 *a, const __u8 *b)
 }
 
 /* Teach zlb_neigh that @addr is at @mac on @ifindex (when new or moved). */
-static __always_inline void neigh_learn(__be32 addr, const __u8 *mac, __u32 ifindex)
+static __always_inline void neigh_learn(const union zlb_addr *addr, const __u8 *mac,
+					__u32 ifindex)
 {
 	struct zlb_neigh_entry *old, n = {};
 
-	old = bpf_map_lookup_elem(&zlb_neigh, &addr);
+	old = bpf_map_lookup_elem(&zlb_neigh, addr);
 	if (old && old->ifindex == ifindex && mac_equal(old->mac, mac)) {
 		old->updated_ns = bpf_ktime_get_ns();
 		return;
@@ -106,7 +138,7 @@ static __always_inline void neigh_learn(__be32 addr, const __u8 *mac, __u32 ifin
 	n.flags = ZLB_NEIGH_F_LEARNED;
 	n.ifindex = ifindex;
 	n.updated_ns = bpf_ktime_get_ns();
-	if (!bpf_map_update_elem(&zlb_neigh, &addr, &n, BPF_ANY))
+	if (!bpf_map_update_elem(&zlb_neigh, addr, &n, BPF_ANY))
 		count(ZLB_C_NEIGH_LEARNED);
 }
 
@@ -116,15 +148,15 @@ static __always_inline void arp_learn(struct zlb_ctx *ctx, const struct zlb_pkt 
 {
 	struct arp_eth_ipv4 *arp = pkt->arp;
 	__u32 ifindex = ctx_ifindex(ctx);
-	__be32 spa;
+	union zlb_addr spa;
 
 	if (arp->htype != bpf_htons(1) || arp->ptype != bpf_htons(ETH_P_IP) ||
 	    arp->hlen != ETH_ALEN || arp->plen != 4)
 		return;
-	spa = arp->spa;
-	if (!spa || !bpf_map_lookup_elem(&zlb_ifaces, &ifindex))
+	if (!arp->spa || !bpf_map_lookup_elem(&zlb_ifaces, &ifindex))
 		return;
-	neigh_learn(spa, arp->sha, ifindex);
+	zlb_addr_set_v4(&spa, arp->spa);
+	neigh_learn(&spa, arp->sha, ifindex);
 }
 
 #endif

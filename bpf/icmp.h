@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* ICMP errors about tracked flows. A backend (or a router on its side)
+/* ICMP and ICMPv6 errors about tracked flows. A backend (or a router on its side)
  * that cannot take a packet of ours answers our source address, quoting
  * that packet. The client must get the error as if the service had sent
  * it, quoting the packet the client sent -- or path-MTU discovery breaks. */
@@ -11,53 +11,74 @@
 #include "conntrack.h"
 
 /* Rewrite the quoted packet of @pkt (ours: source -> backend) into the
- * client's (client -> service) from reply entry @e, keeping the ICMP
- * checksum, the quoted IP checksum and the quoted L4 checksum (when
- * quoted) right. */
+ * client's (client -> service) from reply entry @e, keeping the ICMP(v6)
+ * checksum, the quoted IPv4 header's checksum and the quoted L4 checksum
+ * (when quoted) right. The outer addresses, and for ICMPv6 the
+ * pseudo-header part of its checksum, are nat_rewrite()'s. */
 static __always_inline void icmp_error_inner_nat(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 						 const struct zlb_ct_entry *e)
 {
-	struct icmphdr *icmp = pkt->l4;
-	struct iphdr *in = pkt->inner;
+	__sum16 *icmp_check = pkt->l4 + 2;   /* ICMP and ICMPv6 alike */
 	__be16 *ports = pkt->inner_ports;
 	void *end = ctx_data_end(ctx);
-	__sum16 *l4check = NULL, old_ipcheck, old_l4check = 0;
+	union zlb_addr in_s, in_d;
+	__sum16 *l4check = NULL;
+	__u32 addr_diff, port_diff, icmp_diff;
+	struct iphdr *in4 = NULL;
+	struct ipv6hdr *in6 = NULL;
 
-	if ((void *)(icmp + 1) > end || (void *)(in + 1) > end || (void *)(ports + 4) > end)
+	if ((void *)(icmp_check + 1) > end || (void *)(ports + 4) > end)
 		return;
-	if (in->protocol == IPPROTO_UDP)
+	if (pkt->family == 4) {
+		in4 = pkt->inner;
+		if ((void *)(in4 + 1) > end)
+			return;
+		zlb_addr_set_v4(&in_s, in4->saddr);
+		zlb_addr_set_v4(&in_d, in4->daddr);
+	} else {
+		in6 = pkt->inner;
+		if ((void *)(in6 + 1) > end)
+			return;
+		__builtin_memcpy(&in_s, &in6->saddr, 16);
+		__builtin_memcpy(&in_d, &in6->daddr, 16);
+	}
+	if (pkt->inner_proto == IPPROTO_UDP)
 		l4check = (__sum16 *)&ports[3];
 	else if ((void *)ports + 18 <= end && in_ip_len(pkt, ports, 18))
 		l4check = (__sum16 *)((void *)ports + 16);
 	if (l4check && (void *)(l4check + 1) > end)
 		l4check = NULL;
-	if (l4check) {
-		old_l4check = *l4check;
-		/* UDP's 0 is "no checksum"; TCP's is a checksum */
-		if (*l4check || in->protocol == IPPROTO_TCP) {
-			csum_replace4(l4check, in->saddr, e->daddr);
-			csum_replace4(l4check, in->daddr, e->saddr);
-			csum_replace2(l4check, ports[0], e->dport);
-			csum_replace2(l4check, ports[1], e->sport);
-			/* as the client sent it: a computed 0 as 0xffff */
-			if (in->protocol == IPPROTO_UDP && !*l4check)
-				*l4check = 0xffff;
-		}
-		csum_replace2(&icmp->checksum, old_l4check, *l4check);
+
+	addr_diff = csum_addr_diff(csum_addr_diff(0, &in_s, &e->daddr), &in_d, &e->saddr);
+	port_diff = csum_diff16(csum_diff16(0, ports[0], e->dport), ports[1], e->sport);
+	/* The ICMP(v6) checksum covers the quote: the addresses, the ports,
+	 * and the checksums in it. */
+	icmp_diff = addr_diff + port_diff;
+	/* UDP's 0 is "no checksum"; TCP's is a checksum */
+	if (l4check && (*l4check || pkt->inner_proto == IPPROTO_TCP)) {
+		__sum16 old = *l4check;
+
+		csum_apply_diff(l4check, addr_diff + port_diff);
+		/* as the client sent it: a computed 0 as 0xffff */
+		if (pkt->inner_proto == IPPROTO_UDP && !*l4check)
+			*l4check = 0xffff;
+		icmp_diff = csum_diff16(icmp_diff, old, *l4check);
 	}
-	csum_replace2(&icmp->checksum, ports[0], e->dport);
-	csum_replace2(&icmp->checksum, ports[1], e->sport);
 	ports[0] = e->dport;
 	ports[1] = e->sport;
+	if (pkt->family == 4 && in4) {
+		__sum16 old = in4->check;
 
-	old_ipcheck = in->check;
-	csum_replace4(&in->check, in->saddr, e->daddr);
-	csum_replace4(&in->check, in->daddr, e->saddr);
-	csum_replace2(&icmp->checksum, old_ipcheck, in->check);
-	csum_replace4(&icmp->checksum, in->saddr, e->daddr);
-	csum_replace4(&icmp->checksum, in->daddr, e->saddr);
-	in->saddr = e->daddr;
-	in->daddr = e->saddr;
+		csum_replace4(&in4->check, in4->saddr, e->daddr.v4);
+		csum_replace4(&in4->check, in4->daddr, e->saddr.v4);
+		icmp_diff = csum_diff16(icmp_diff, old, in4->check);
+		in4->saddr = e->daddr.v4;
+		in4->daddr = e->saddr.v4;
+	} else if (pkt->family == 6 && in6) {
+		__builtin_memcpy(&in6->saddr, &e->daddr, 16);
+		__builtin_memcpy(&in6->daddr, &e->saddr, 16);
+	}
+	csum_apply_diff(icmp_check, icmp_diff);
 }
 
 #endif

@@ -44,7 +44,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, ZLB_FIB_CACHE_SIZE);
-	__type(key, __be32);
+	__type(key, union zlb_addr);
 	__type(value, struct zlb_fib_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_fib_cache SEC(".maps");
@@ -52,7 +52,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, ZLB_NEIGH_SIZE);
-	__type(key, __be32);
+	__type(key, union zlb_addr);
 	__type(value, struct zlb_neigh_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_neigh SEC(".maps");
@@ -129,11 +129,35 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC);
-	__type(key, __be32);
+	__type(key, union zlb_addr);
 	__type(value, __u32);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_snat_addrs SEC(".maps");
+
+/* Per-CPU room for the packet path's large temporaries: the BPF stack is
+ * 512 bytes for a whole chain of calls. One packet at a time uses it on a
+ * CPU; each field has one user. Not pinned: each program has its own. */
+struct zlb_scratch {
+	struct zlb_ct_entry to;       /* the tuple a packet leaves with */
+	struct zlb_fib_entry route;   /* where it leaves */
+	struct zlb_ct_key ikey;       /* the flow an ICMP error is about */
+	struct zlb_ct_entry reply;    /* zlb_ct_create(): the reply entry */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct zlb_scratch);
+} zlb_scratch SEC(".maps");
+
+static __always_inline struct zlb_scratch *scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&zlb_scratch, &zero);
+}
 
 /* Set by zlb-load before the program is loaded. */
 const volatile struct zlb_rodata zlb_rodata = {};

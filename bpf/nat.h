@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Full NAT of an IPv4 packet: addresses, ports, TTL and MACs, with every
- * checksum updated incrementally, or completed when it was partial. */
+/* Full NAT of an IPv4 or IPv6 packet: addresses, ports, TTL / hop limit and
+ * MACs, with every checksum updated incrementally, or completed when it was
+ * partial. */
 #ifndef ZLB_BPF_NAT_H
 #define ZLB_BPF_NAT_H
 
@@ -8,7 +9,8 @@
 #include "csum.h"
 #include "stats.h"
 
-/* The L4 checksum field of @pkt (TCP or UDP), or NULL. */
+/* The L4 checksum field of @pkt (TCP, UDP, ICMPv6), or NULL. ICMP for
+ * IPv4 has one too, but it covers no address: NAT leaves it alone. */
 static __always_inline __sum16 *l4_check(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 {
 	void *end = ctx_data_end(ctx);
@@ -23,6 +25,11 @@ static __always_inline __sum16 *l4_check(struct zlb_ctx *ctx, struct zlb_pkt *pk
 
 		return (void *)(udp + 1) <= end ? &udp->check : NULL;
 	}
+	if (pkt->proto == IPPROTO_ICMPV6) {
+		struct icmp6hdr *icmp = pkt->l4;
+
+		return (void *)(icmp + 1) <= end ? &icmp->icmp6_cksum : NULL;
+	}
 	return NULL;
 }
 
@@ -34,91 +41,100 @@ static __always_inline void set_ports(struct zlb_pkt *pkt, __be16 sport, __be16 
 	ports[1] = dport;
 }
 
-#ifndef ZLB_TC
-/* Complete the partial L4 checksum of the packet whose IPv4 header is at
- * @l3_off and L4 header at @l4_off (addresses already rewritten): the
- * pseudo-header sum goes in the field, then the sum over the whole segment
- * is folded into it. A function of its own: the verifier checks its loops
- * once, not on every path of the program that leads here. XDP only: an
- * skb keeps its partial checksum for the device (ctx_tc.h). */
-__attribute__((noinline))
-int zlb_l4_csum_complete(struct zlb_ctx *ctx, __u64 l3_off, __u64 l4_off)
+/* What a checksum over the address @from must take in when it becomes @to
+ * (IPv4: the mapped word only). */
+static __always_inline __u32 csum_addr_diff(__u32 sum, const union zlb_addr *from,
+					    const union zlb_addr *to)
 {
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
-	struct iphdr *iph;
-	__sum16 *check;
-	__u32 len;
-	__s64 sum;
-
-	if (l3_off > 64 || l4_off > 128)
-		return -1;
-	iph = data + l3_off;
-	if ((void *)(iph + 1) > end)
-		return -1;
-	len = bpf_ntohs(iph->tot_len) - iph->ihl * 4;
-	check = data + l4_off + (iph->protocol == IPPROTO_TCP ? 16 : 6);
-	if ((void *)(check + 1) > end || len > 0xffff)
-		return -1;
-	*check = csum_pseudo(iph->saddr, iph->daddr, iph->protocol, len);
-	sum = csum_bytes(data + l4_off, end, len);
-	if (sum < 0)
-		return -1;
-	*check = ~csum_fold32(sum);
-	if (iph->protocol == IPPROTO_UDP && !*check)
-		*check = 0xffff;
-	count(ZLB_C_CSUM_COMPLETED);
-	return 0;
+	if (zlb_addr_is_v4(to))
+		return csum_diff32(sum, from->v4, to->v4);
+	for (int i = 0; i < 4; i++)
+		sum = csum_diff32(sum, from->w[i], to->w[i]);
+	return sum;
 }
-#endif
+
+/* What a checksum over @pkt's addresses must take in when they become
+ * those of @to. */
+static __always_inline __u32 pkt_addr_diff(const struct zlb_pkt *pkt,
+					   const struct zlb_ct_entry *to)
+{
+	__u32 sum = 0;
+
+	if (pkt->family == 4)
+		return csum_diff32(csum_diff32(0, pkt->iph->saddr, to->saddr.v4),
+				   pkt->iph->daddr, to->daddr.v4);
+	if (pkt->family != 6)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		sum = csum_diff32(sum, pkt->ip6->saddr.in6_u.u6_addr32[i], to->saddr.w[i]);
+		sum = csum_diff32(sum, pkt->ip6->daddr.in6_u.u6_addr32[i], to->daddr.w[i]);
+	}
+	return sum;
+}
+
+/* The pseudo-header sum of @pkt: what a partial checksum holds. */
+static __always_inline __u16 pkt_pseudo(const struct zlb_pkt *pkt)
+{
+	if (pkt->family == 4)
+		return csum_pseudo(pkt->iph->saddr, pkt->iph->daddr, pkt->proto, pkt->l4_len);
+	if (pkt->family != 6)
+		return 0;
+	return csum_pseudo6(pkt->ip6->saddr.in6_u.u6_addr32, pkt->ip6->daddr.in6_u.u6_addr32,
+			    pkt->proto, pkt->l4_len);
+}
 
 /* Rewrite @pkt to the addresses and ports of @to and the MACs of @route.
- * Every direct write comes first; the L4 checksum updates come last, by
- * offset (in the tc build they invalidate packet pointers). */
+ * Every direct write comes first; the L4 checksum is updated last, by
+ * offset, by the hook's ctx_l4_update() (in the tc build it invalidates
+ * packet pointers; in XDP it also completes a partial checksum). */
 static __always_inline void nat_rewrite(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					const struct zlb_ct_entry *to,
 					const struct zlb_fib_entry *route)
 {
-	struct iphdr *iph = pkt->iph;
-	__u16 old_ttl_word = *(__u16 *)&iph->ttl;
-	__u16 len = bpf_ntohs(iph->tot_len) - iph->ihl * 4;
 	__sum16 *check = l4_check(ctx, pkt);
-	__be32 old_saddr = iph->saddr, old_daddr = iph->daddr;
-	int partial = 0, update, udp = pkt->proto == IPPROTO_UDP ? ZLB_CSUM_UDP : 0;
-	__u32 check_off = 0;
+	int ports = pkt->proto == IPPROTO_TCP || pkt->proto == IPPROTO_UDP;
+	struct zlb_l4_update u = {};
+	void *data = ctx_data(ctx);
 
-	/* A UDP checksum of 0 means "none" and stays so; TCP has no "none",
-	 * its 0 is a checksum like any other. */
-	update = check && (*check || pkt->proto == IPPROTO_TCP);
-	if (update) {
-		partial = ctx_l4_partial(ctx, check,
-					 csum_pseudo(iph->saddr, iph->daddr, pkt->proto, len));
-		check_off = (void *)check - ctx_data(ctx);
+	u.addr_diff = pkt_addr_diff(pkt, to);
+	u.proto = pkt->proto;
+	u.len = pkt->l4_len;
+	/* A UDP checksum of 0 means "none" and stays so; TCP's and ICMPv6's
+	 * 0 is a checksum like any other. */
+	if (check && (*check || pkt->proto != IPPROTO_UDP)) {
+		u.check_off = (void *)check - data;
+		u.l4_off = pkt->l4 - data;
+		/* what a partial checksum would hold (TCP, UDP) */
+		u.pseudo = ports ? pkt_pseudo(pkt) : 0;
 	}
-	if (check)
+	/* ICMP echo keeps its identifier. */
+	if (ports) {
+		u.port_diff = csum_diff16(csum_diff16(0, pkt->sport, to->sport), pkt->dport, to->dport);
 		set_ports(pkt, to->sport, to->dport);
-	/* ICMP echo keeps its identifier and its checksum covers no address. */
-	csum_replace4(&iph->check, iph->saddr, to->saddr);
-	csum_replace4(&iph->check, iph->daddr, to->daddr);
-	iph->saddr = to->saddr;
-	iph->daddr = to->daddr;
-	iph->ttl--;
-	csum_replace2(&iph->check, old_ttl_word, *(__u16 *)&iph->ttl);
+	}
+	if (pkt->family == 4) {
+		struct iphdr *iph = pkt->iph;
+		__u16 old_ttl_word = *(__u16 *)&iph->ttl;
+
+		u.l3_off = (void *)iph - data;
+		/* ICMP's checksum covers no address: only IPv4's own does */
+		csum_replace4(&iph->check, iph->saddr, to->saddr.v4);
+		csum_replace4(&iph->check, iph->daddr, to->daddr.v4);
+		iph->saddr = to->saddr.v4;
+		iph->daddr = to->daddr.v4;
+		iph->ttl--;
+		csum_replace2(&iph->check, old_ttl_word, *(__u16 *)&iph->ttl);
+	} else {
+		u.l3_off = (void *)pkt->ip6 - data;
+		u.ipv6 = 1;
+		__builtin_memcpy(&pkt->ip6->saddr, &to->saddr, 16);
+		__builtin_memcpy(&pkt->ip6->daddr, &to->daddr, 16);
+		pkt->ip6->hop_limit--;
+	}
 	__builtin_memcpy(pkt->eth->h_source, route->smac, ETH_ALEN);
 	__builtin_memcpy(pkt->eth->h_dest, route->dmac, ETH_ALEN);
-#ifdef ZLB_TC
-	(void)partial;
-#else
-	if (partial) {
-		zlb_l4_csum_complete(ctx, (void *)iph - ctx_data(ctx), pkt->l4 - ctx_data(ctx));
-		return;
-	}
-#endif
-	if (!update)
-		return;
-	ctx_l4_csum_replace(ctx, check_off, old_saddr, to->saddr, 4, ZLB_CSUM_PSEUDO | udp);
-	ctx_l4_csum_replace(ctx, check_off, old_daddr, to->daddr, 4, ZLB_CSUM_PSEUDO | udp);
-	ctx_l4_csum_replace(ctx, check_off, pkt->sport, to->sport, 2, udp);
-	ctx_l4_csum_replace(ctx, check_off, pkt->dport, to->dport, 2, udp);
+	if (u.check_off)
+		ctx_l4_update(ctx, &u);
 }
 
 #endif

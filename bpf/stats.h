@@ -40,4 +40,13 @@ static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex)
 	return ifc ? bpf_map_lookup_elem(&zlb_if_stats, &ifc->slot) : NULL;
 }
 
+/* The zlb_if_stats entry of a route's egress interface: its slot travels
+ * with the route (zlb_fib_entry.if_slot), one lookup less per packet. */
+static __always_inline struct zlb_if_traffic *route_if_stats(const struct zlb_fib_entry *route)
+{
+	__u32 slot = route->if_slot - 1;
+
+	return route->if_slot ? bpf_map_lookup_elem(&zlb_if_stats, &slot) : NULL;
+}
+
 #endif

@@ -27,20 +27,21 @@ static __always_inline int pass(void)
 	return ZLB_PASS;
 }
 
-static __always_inline struct zlb_service *service_lookup(const struct zlb_pkt *pkt)
+static __always_inline struct zlb_service *service_lookup(const struct zlb_pkt *pkt,
+							  const struct zlb_ct_key *key)
 {
-	struct zlb_svc_key key = {
-		.addr = pkt->iph->daddr,
+	struct zlb_svc_key skey = {
+		.addr = key->daddr,
 		.port = pkt->dport,
 		.proto = pkt->proto,
 	};
 
-	if (pkt->proto == IPPROTO_ICMP) {
-		if (pkt->icmp_type != ICMP_ECHO)
+	if (pkt_is_icmp(pkt)) {
+		if (!pkt_is_echo_request(pkt))
 			return NULL;
-		key.port = 0;
+		skey.port = 0;
 	}
-	return bpf_map_lookup_elem(&zlb_services, &key);
+	return bpf_map_lookup_elem(&zlb_services, &skey);
 }
 
 static __always_inline struct zlb_backend *choose_backend(const struct zlb_service *svc,
@@ -54,7 +55,7 @@ static __always_inline struct zlb_backend *choose_backend(const struct zlb_servi
 	table = bpf_map_lookup_elem(&zlb_maglev, &mkey);
 	if (!table)
 		return NULL;
-	idx = zlb_flow_hash(key->saddr, key->sport, key->proto) % size;
+	idx = zlb_flow_hash_addr(key->saddr.w, key->sport, key->proto) % size;
 	slot = bpf_map_lookup_elem(table, &idx);
 	if (!slot || *slot == ZLB_MAGLEV_NONE)
 		return NULL;
@@ -78,7 +79,7 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	count(back ? ZLB_C_TX : ZLB_C_REDIRECT);
 	traffic_add(&zlb_svc_stats, to->service_id, len, new_flow);
 	traffic_add(&zlb_be_stats, to->backend_id, len, new_flow);
-	out = iface_stats(route->ifindex);
+	out = route_if_stats(route);
 	if (out) {
 		out->fwd_packets++;
 		out->fwd_bytes += len;
@@ -86,35 +87,37 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	return verdict;
 }
 
+/* Large temporaries (the tuple a packet leaves with, its route) live in
+ * @sc, the per-CPU scratch: the stack is too small for all paths at once. */
 static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					   const struct zlb_ct_key *key,
-					   struct zlb_ct_entry *e, __u64 now)
+					   struct zlb_ct_entry *e, __u64 now,
+					   struct zlb_scratch *sc)
 {
-	struct zlb_ct_entry to = *e;
-	struct zlb_fib_entry route;
 	int err;
 
 	count(ZLB_C_CT_HIT);
+	sc->to = *e;
 	ct_update(pkt, key, e, ctx_len(ctx), now);
 	/* Its partner's tuple went to another flow: this one is gone. */
 	if (ct_check_partner(key, e))
-		return drop(to.dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
-						       : ZLB_C_DROP_CT_INSERT);
-	err = zlb_route(ctx, pkt, to.daddr, to.saddr, &route);
+		return drop(sc->to.dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
+							   : ZLB_C_DROP_CT_INSERT);
+	err = zlb_route(ctx, &sc->to.daddr, &sc->to.saddr, &sc->route, route_info(pkt));
 	if (err)
 		return drop(err);
-	return zlb_send(ctx, pkt, &to, &route, 0);
+	return zlb_send(ctx, pkt, &sc->to, &sc->route, 0);
 }
 
 static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					const struct zlb_ct_key *key,
 					const struct zlb_service *svc,
-					const struct zlb_meta *meta, __u64 now)
+					const struct zlb_meta *meta, struct zlb_scratch *sc)
 {
-	struct zlb_ct_entry orig = {};
-	struct zlb_fib_entry route;
+	struct zlb_ct_entry *orig = &sc->to;
+	struct zlb_fib_entry *route = &sc->route;
 	struct zlb_backend *be;
-	__be32 src;
+	__u64 now;
 	int err;
 
 	count(ZLB_C_CT_MISS);
@@ -124,25 +127,26 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	    (pkt->tcp_flags & (ZLB_TCP_SYN | ZLB_TCP_ACK | ZLB_TCP_RST)) != ZLB_TCP_SYN)
 		return drop(ZLB_C_DROP_TCP_NO_FLOW);
 	be = choose_backend(svc, key);
-	if (!be || !be->addr)
+	if (!be || zlb_addr_is_zero(&be->addr))
 		return drop(ZLB_C_DROP_NO_BACKEND);
-	err = zlb_route(ctx, pkt, be->addr, be->src, &route);
+	err = zlb_route(ctx, &be->addr, &be->src, route, route_info(pkt));
 	if (err)
 		return drop(err);
-	src = be->src ? be->src : route.src;
-	if (!src)
+	__builtin_memset(orig, 0, sizeof(*orig));
+	orig->saddr = zlb_addr_is_zero(&be->src) ? route->src : be->src;
+	if (zlb_addr_is_zero(&orig->saddr))
 		return drop(ZLB_C_DROP_NO_SOURCE);
 	/* No flow for a packet that cannot leave. */
-	if (!ctx_can_send(ctx, route.ifindex))
+	if (!ctx_can_send(ctx, route->ifindex))
 		return drop(ZLB_C_DROP_NO_TX_PORT);
 
-	orig.saddr = src;
-	orig.daddr = be->addr;
-	orig.sport = key->sport;
-	orig.dport = pkt->proto == IPPROTO_ICMP ? key->dport : be->port;
-	orig.service_id = svc->id;
-	orig.backend_id = be->id;
-	err = ct_create(key, &orig, meta, ctx_len(ctx), now);
+	orig->daddr = be->addr;
+	orig->sport = key->sport;
+	orig->dport = pkt_is_icmp(pkt) ? key->dport : be->port;
+	orig->service_id = svc->id;
+	orig->backend_id = be->id;
+	now = bpf_ktime_get_ns();
+	err = zlb_ct_create(key, orig, meta, ctx_len(ctx), now);
 	if (err)
 		return drop(err);
 	count(ZLB_C_NEW_FLOW);
@@ -150,58 +154,97 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	 * packet, so it would not learn it; looked up only when the FIB has
 	 * no neighbour for the client (an on-link client whose address it
 	 * never heard in an ARP). */
-	neigh_learn(key->saddr, pkt->eth->h_source, ctx_ifindex(ctx));
-	return zlb_send(ctx, pkt, &orig, &route, 1);
+	neigh_learn(&key->saddr, pkt->eth->h_source, ctx_ifindex(ctx));
+	return zlb_send(ctx, pkt, orig, route, 1);
 }
 
 /* An ICMP error quoting a packet of a tracked flow, sent to us by the
  * backend side: to the client, from the service, quoting the client's
  * packet. Errors about anything else are the stack's. */
-static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
+static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
+					  const struct zlb_ct_key *outer, struct zlb_scratch *sc)
 {
-	struct zlb_ct_key key = { .proto = pkt->inner->protocol };
-	struct zlb_ct_entry to = {};
-	struct zlb_fib_entry route;
+	struct zlb_ct_key *key = &sc->ikey;
+	struct zlb_ct_entry *to = &sc->to;
 	struct zlb_ct_entry *e;
 	int err;
 
-	key.saddr = pkt->inner->daddr;
-	key.daddr = pkt->inner->saddr;
-	key.sport = pkt->inner_ports[1];
-	key.dport = pkt->inner_ports[0];
-	e = bpf_map_lookup_elem(&zlb_conntrack, &key);
-	if (!e || e->dir != ZLB_CT_DIR_REPLY || pkt->iph->daddr != key.daddr)
+	__builtin_memset(key, 0, sizeof(*key));
+	key->proto = pkt->inner_proto;
+	if (pkt->family == 4) {
+		struct iphdr *in = pkt->inner;
+
+		if ((void *)(in + 1) > ctx_data_end(ctx))
+			return pass();
+		zlb_addr_set_v4(&key->saddr, in->daddr);
+		zlb_addr_set_v4(&key->daddr, in->saddr);
+	} else {
+		struct ipv6hdr *in = pkt->inner;
+
+		if ((void *)(in + 1) > ctx_data_end(ctx))
+			return pass();
+		__builtin_memcpy(&key->saddr, &in->daddr, 16);
+		__builtin_memcpy(&key->daddr, &in->saddr, 16);
+	}
+	key->sport = pkt->inner_ports[1];
+	key->dport = pkt->inner_ports[0];
+	e = bpf_map_lookup_elem(&zlb_conntrack, key);
+	if (!e || e->dir != ZLB_CT_DIR_REPLY || !zlb_addr_equal(&outer->daddr, &key->daddr))
 		return pass();
-	if (pkt->iph->ttl <= 1)
+	if (pkt_ttl(pkt) <= 1)
 		return drop(ZLB_C_DROP_TTL);
-	to.saddr = e->saddr;
-	to.daddr = e->daddr;
-	to.service_id = e->service_id;
-	to.backend_id = e->backend_id;
-	err = zlb_route(ctx, pkt, to.daddr, to.saddr, &route);
+	__builtin_memset(to, 0, sizeof(*to));
+	to->saddr = e->saddr;
+	to->daddr = e->daddr;
+	to->service_id = e->service_id;
+	to->backend_id = e->backend_id;
+	err = zlb_route(ctx, &to->daddr, &to->saddr, &sc->route, route_info(pkt));
 	if (err)
 		return drop(err);
 	icmp_error_inner_nat(ctx, pkt, e);
 	count(ZLB_C_ICMP_ERROR_NAT);
-	return zlb_send(ctx, pkt, &to, &route, 0);
+	return zlb_send(ctx, pkt, to, &sc->route, 0);
 }
 
 /* Neither a flow nor a service. A TCP/UDP packet to one of our source
  * addresses, in the SNAT port range, answers a flow that is gone: handed
  * up, it would meet the load balancer's own stack (a reset). */
-static __always_inline int zlb_not_ours(const struct zlb_pkt *pkt, const struct zlb_meta *meta)
+static __always_inline int zlb_not_ours(const struct zlb_pkt *pkt, const struct zlb_ct_key *key,
+					const struct zlb_meta *meta)
 {
 	__u16 port = bpf_ntohs(pkt->dport);
-	__be32 daddr = pkt->iph->daddr;
+	__u32 *flags;
 
-	if (pkt->proto != IPPROTO_ICMP && port >= meta->snat_port_min &&
-	    port <= meta->snat_port_max && bpf_map_lookup_elem(&zlb_snat_addrs, &daddr))
+	if (pkt_is_icmp(pkt) || port < meta->snat_port_min || port > meta->snat_port_max)
+		return pass();
+	flags = bpf_map_lookup_elem(&zlb_snat_addrs, &key->daddr);
+	if (flags && (*flags & ZLB_ADDR_F_SOURCE))
 		return drop(ZLB_C_DROP_REPLY_NO_FLOW);
 	return pass();
 }
 
-static __always_inline int zlb_ipv4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
+/* A packet without ports: a later fragment, or IPv6 with an extension
+ * header we do not parse. To a service address it is dropped (it cannot be
+ * matched, and handed up it would meet our own stack); anything else is
+ * the stack's. A later IPv4 fragment always goes up: the kernel reassembles
+ * those whose first fragment it got. */
+static __always_inline int zlb_no_ports(const struct zlb_pkt *pkt)
 {
+	union zlb_addr saddr, daddr;
+	__u32 *flags;
+
+	if (pkt->family == 4)
+		return pass();
+	pkt_addrs(pkt, &saddr, &daddr);
+	flags = bpf_map_lookup_elem(&zlb_snat_addrs, &daddr);
+	if (!flags || !(*flags & ZLB_ADDR_F_SERVICE))
+		return pass();
+	return drop(pkt->ext_unknown ? ZLB_C_DROP_IPV6_EXT : ZLB_C_DROP_FRAGMENT);
+}
+
+static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
+{
+	struct zlb_scratch *sc = scratch();
 	struct zlb_ct_key key = {};
 	struct zlb_ct_entry *e;
 	struct zlb_service *svc;
@@ -210,13 +253,14 @@ static __always_inline int zlb_ipv4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 	__u64 now;
 
 	meta = bpf_map_lookup_elem(&zlb_meta, &zero);
-	/* A later fragment has no ports: nothing to match it with. */
-	if (!meta || (pkt->fragment && !pkt->l4))
+	if (!meta || !sc)
 		return pass();
-	if (pkt->inner)
-		return zlb_icmp_error(ctx, pkt);
-	now = bpf_ktime_get_ns();
+	if (!pkt->l4)
+		return zlb_no_ports(pkt);
 	ct_key_from_pkt(pkt, &key);
+	if (pkt->inner)
+		return zlb_icmp_error(ctx, pkt, &key, sc);
+	now = bpf_ktime_get_ns();
 	e = ct_lookup(pkt, &key, meta, now);
 	/* A SYN on a closed flow reuses its ports: a new flow. */
 	if (e && e->dir == ZLB_CT_DIR_ORIG && e->state == ZLB_CT_TCP_CLOSE &&
@@ -224,16 +268,16 @@ static __always_inline int zlb_ipv4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 		ct_delete_flow(&key, e);
 		e = NULL;
 	}
-	svc = e ? NULL : service_lookup(pkt);
+	svc = e ? NULL : service_lookup(pkt, &key);
 	if (!e && !svc)
-		return zlb_not_ours(pkt, meta);
+		return zlb_not_ours(pkt, &key, meta);
 	if (pkt->fragment)
 		return drop(ZLB_C_DROP_FRAGMENT);
-	if (pkt->iph->ttl <= 1)
+	if (pkt_ttl(pkt) <= 1)
 		return drop(ZLB_C_DROP_TTL);
 	if (e)
-		return zlb_established(ctx, pkt, &key, e, now);
-	return zlb_new_flow(ctx, pkt, &key, svc, meta, now);
+		return zlb_established(ctx, pkt, &key, e, now, sc);
+	return zlb_new_flow(ctx, pkt, &key, svc, meta, sc);
 }
 
 static __always_inline int zlb_packet(struct zlb_ctx *ctx)
@@ -241,8 +285,8 @@ static __always_inline int zlb_packet(struct zlb_ctx *ctx)
 	struct zlb_pkt pkt = {};
 
 	switch (zlb_parse(ctx, &pkt)) {
-	case ZLB_L3_IPV4:
-		return zlb_ipv4(ctx, &pkt);
+	case ZLB_L3_IP:
+		return zlb_ip(ctx, &pkt);
 	case ZLB_L3_ARP:
 		arp_learn(ctx, &pkt);
 		break;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <libconfig.h>
 
+#include "addr.h"
 #include "config.h"
 #include "maglev.h"
 #include "zlb_abi.h"
@@ -304,20 +305,57 @@ static const char *unusable_ipv4(struct in_addr a)
 	return NULL;
 }
 
-static int get_ipv4(const struct parser *p, const config_setting_t *s,
-		    struct in_addr *addr)
+/* The same for IPv6. A link-local address means something only with an
+ * interface, which a service, backend or source here does not name. */
+static const char *unusable_ipv6(const struct in6_addr *a)
 {
+	if (IN6_IS_ADDR_UNSPECIFIED(a))
+		return "the unspecified address";
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return "the loopback address";
+	if (IN6_IS_ADDR_MULTICAST(a))
+		return "a multicast address";
+	if (IN6_IS_ADDR_LINKLOCAL(a))
+		return "a link-local address (it needs an interface; use a global or unique local address)";
+	return NULL;
+}
+
+static const char *family_name(const union zlb_addr *a)
+{
+	return zlb_addr_is_v4(a) ? "IPv4" : "IPv6";
+}
+
+/* An address of either family, in the usual notation. For a backend's
+ * address or source, @svc is its service: they must be of its family. */
+static int get_addr(const struct parser *p, const config_setting_t *s,
+		    const struct zlb_cfg_service *svc, union zlb_addr *addr)
+{
+	char a[ZLB_ADDR_LEN];
 	struct in6_addr a6;
+	struct in_addr a4;
 	const char *str = NULL, *why;
 
 	if (get_string(p, s, &str) < 0)
 		return -1;
-	if (inet_pton(AF_INET, str, addr) != 1) {
-		if (inet_pton(AF_INET6, str, &a6) == 1)
-			return fail(p, s, "\"%s\": IPv6 is not supported yet", str);
-		return fail(p, s, "\"%.64s\" is not an IPv4 address", str);
+	if (inet_pton(AF_INET, str, &a4) == 1) {
+		zlb_addr_set_v4(addr, a4.s_addr);
+		why = unusable_ipv4(a4);
+	} else if (inet_pton(AF_INET6, str, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6))
+			return fail(p, s, "\"%s\" is an IPv4-mapped IPv6 address; write the IPv4 address (\"%s\")",
+				    str, inet_ntop(AF_INET, &a6.s6_addr[12], a, sizeof(a)));
+		memcpy(addr->b, &a6, sizeof(addr->b));
+		why = unusable_ipv6(&a6);
+	} else if (str[0] == '[') {
+		return fail(p, s, "\"%.64s\": write an IPv6 address without brackets (and without a port)",
+			    str);
+	} else {
+		return fail(p, s, "\"%.64s\" is not an IPv4 or IPv6 address", str);
 	}
-	why = unusable_ipv4(*addr);
+	if (svc && zlb_addr_is_v4(addr) != zlb_addr_is_v4(&svc->addr))
+		return fail(p, s, "%s is an %s address, service \"%s\" is %s (%s): a service and its backends and sources must be of one family; mixing IPv4 and IPv6 in one service is out of scope",
+			    str, family_name(addr), svc->name, family_name(&svc->addr),
+			    zlb_fmt_addr(a, &svc->addr));
 	if (why)
 		return fail(p, s, "%s is %s", str, why);
 	return 0;
@@ -406,7 +444,7 @@ static int get_group_list(const struct parser *p, const config_setting_t *s,
 }
 
 static int parse_backend(const struct parser *p, const config_setting_t *s,
-			 struct zlb_cfg_backend *be)
+			 const struct zlb_cfg_service *svc, struct zlb_cfg_backend *be)
 {
 	const config_setting_t *m;
 
@@ -417,7 +455,7 @@ static int parse_backend(const struct parser *p, const config_setting_t *s,
 	if (check_keys(p, s, backend_keys) < 0)
 		return -1;
 	m = require(p, s, "address");
-	if (!m || get_ipv4(p, m, &be->addr) < 0)
+	if (!m || get_addr(p, m, svc, &be->addr) < 0)
 		return -1;
 	m = require(p, s, "port");
 	if (!m || get_port(p, m, &be->port) < 0)
@@ -432,7 +470,7 @@ static int parse_backend(const struct parser *p, const config_setting_t *s,
 	}
 	m = config_setting_get_member(s, "source");
 	if (m) {
-		if (get_ipv4(p, m, &be->source) < 0)
+		if (get_addr(p, m, svc, &be->source) < 0)
 			return -1;
 		be->has_source = true;
 	}
@@ -445,15 +483,16 @@ static int check_backend_unique(const struct parser *p,
 				const struct zlb_cfg_service *svc, size_t i)
 {
 	const struct zlb_cfg_backend *be = &svc->backends[i];
+	char a[ZLB_ADDR_PORT_LEN];
 	size_t j;
 
 	for (j = 0; j < i; j++) {
-		if (svc->backends[j].addr.s_addr != be->addr.s_addr ||
+		if (!zlb_addr_equal(&svc->backends[j].addr, &be->addr) ||
 		    svc->backends[j].port != be->port)
 			continue;
 		return fail(p, config_setting_get_elem(list, i),
-			    "%s:%u is already backends[%zu] (line %d)",
-			    inet_ntoa(be->addr), be->port, j,
+			    "%s is already backends[%zu] (line %d)",
+			    zlb_fmt_addr_port(a, &be->addr, htons(be->port)), j,
 			    svc->backends[j].line);
 	}
 	return 0;
@@ -477,7 +516,7 @@ static int parse_backends(const struct parser *p, const config_setting_t *group,
 		return fail(p, list, "out of memory");
 	svc->nbackends = n;
 	for (i = 0; i < n; i++) {
-		if (parse_backend(p, config_setting_get_elem(list, i),
+		if (parse_backend(p, config_setting_get_elem(list, i), svc,
 				  &svc->backends[i]) < 0 ||
 		    check_backend_unique(p, list, svc, i) < 0)
 			return -1;
@@ -501,7 +540,7 @@ static int parse_service(const struct parser *p, const config_setting_t *s,
 	if (!m || get_name(p, m, svc->name) < 0)
 		return -1;
 	m = require(p, s, "address");
-	if (!m || get_ipv4(p, m, &svc->addr) < 0)
+	if (!m || get_addr(p, m, NULL, &svc->addr) < 0)
 		return -1;
 	m = require(p, s, "protocol");
 	if (!m || get_proto(p, m, &svc->proto) < 0)
@@ -526,6 +565,7 @@ static int check_service_unique(const struct parser *p,
 {
 	const struct zlb_cfg_service *svc = &cfg->services[i], *o;
 	const config_setting_t *s = config_setting_get_elem(list, i);
+	char a[ZLB_ADDR_PORT_LEN];
 	size_t j;
 
 	for (j = 0; j < i; j++) {
@@ -534,17 +574,17 @@ static int check_service_unique(const struct parser *p,
 			return fail(p, config_setting_get_member(s, "name"),
 				    "\"%s\" is already the name of services[%zu] (line %d)",
 				    svc->name, j, o->line);
-		if (o->addr.s_addr == svc->addr.s_addr &&
+		if (zlb_addr_equal(&o->addr, &svc->addr) &&
 		    o->proto == svc->proto && o->port == svc->port)
-			return fail(p, s, "%s %s:%u is already services[%zu] \"%s\" (line %d)",
+			return fail(p, s, "%s %s is already services[%zu] \"%s\" (line %d)",
 				    zlb_proto_name(svc->proto),
-				    inet_ntoa(svc->addr), svc->port, j,
+				    zlb_fmt_addr_port(a, &svc->addr, htons(svc->port)), j,
 				    o->name, o->line);
-		if (o->addr.s_addr == svc->addr.s_addr &&
+		if (zlb_addr_equal(&o->addr, &svc->addr) &&
 		    o->icmp_echo == 1 && svc->icmp_echo == 1)
 			return fail(p, config_setting_get_member(s, "icmp_echo"),
 				    "%s already answers echo as services[%zu] \"%s\" (line %d); only one service of an address may set icmp_echo = true",
-				    inet_ntoa(svc->addr), j, o->name, o->line);
+				    zlb_fmt_addr(a, &svc->addr), j, o->name, o->line);
 	}
 	return 0;
 }
@@ -567,14 +607,14 @@ static int check_maglev_total(const struct parser *p, const config_setting_t *li
 /* One service per address answers ping: the one that asks with
  * icmp_echo = true, else the first that does not refuse with false. */
 static const struct zlb_cfg_service *echo_owner(const struct zlb_config *cfg,
-						struct in_addr addr)
+						const union zlb_addr *addr)
 {
 	const struct zlb_cfg_service *first = NULL, *svc;
 	size_t i;
 
 	for (i = 0; i < cfg->nservices; i++) {
 		svc = &cfg->services[i];
-		if (svc->addr.s_addr != addr.s_addr)
+		if (!zlb_addr_equal(&svc->addr, addr))
 			continue;
 		if (svc->icmp_echo == 1)
 			return svc;
@@ -610,7 +650,7 @@ static int parse_services(const struct parser *p, const config_setting_t *root,
 	}
 	for (i = 0; i < n; i++) {
 		svc = &cfg->services[i];
-		svc->takes_icmp_echo = echo_owner(cfg, svc->addr) == svc;
+		svc->takes_icmp_echo = echo_owner(cfg, &svc->addr) == svc;
 	}
 	return 0;
 }
@@ -1139,6 +1179,8 @@ const char *zlb_proto_name(uint8_t proto)
 		return "udp";
 	case IPPROTO_ICMP:
 		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
 	}
 	return "unknown";
 }

@@ -13,21 +13,24 @@
 
 #include "log.h"
 #include "zlb_abi.h"
+#include "zlb_addr.h"
 
 #define ZLB_NAME_MAX 64
 
+/* Addresses are of either family (IPv4 IPv4-mapped, zlb_addr.h); a
+ * backend's address and source are of its service's family. */
 struct zlb_cfg_backend {
-	struct in_addr addr;
+	union zlb_addr addr;
 	uint16_t port;            /* host order, 1..65535 */
 	uint16_t weight;          /* 0..ZLB_MAX_WEIGHT, default 1; 0 drains */
 	bool has_source;
-	struct in_addr source;    /* valid when has_source */
+	union zlb_addr source;    /* valid when has_source */
 	int line;
 };
 
 struct zlb_cfg_service {
 	char name[ZLB_NAME_MAX];
-	struct in_addr addr;
+	union zlb_addr addr;
 	uint8_t proto;            /* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t port;            /* host order, 1..65535 */
 	int icmp_echo;            /* as written: -1 unset, 0 false, 1 true */

@@ -20,11 +20,6 @@ struct mg_backend {
 	uint16_t weight;
 };
 
-uint64_t zlb_maglev_key(struct in_addr addr, uint16_t port)
-{
-	return (uint64_t)ntohl(addr.s_addr) << 16 | port;
-}
-
 /* splitmix64's finaliser: a bijection that spreads every input bit. */
 static uint64_t mix64(uint64_t x)
 {
@@ -34,6 +29,19 @@ static uint64_t mix64(uint64_t x)
 	x *= 0x94d049bb133111ebull;
 	x ^= x >> 31;
 	return x;
+}
+
+uint64_t zlb_maglev_key(const union zlb_addr *addr, uint16_t port)
+{
+	uint64_t hi, lo;
+
+	if (zlb_addr_is_v4(addr))
+		return (uint64_t)ntohl(addr->v4) << 16 | port;
+	/* 128 bits folded to 48: backends of one service collide with a
+	 * chance of about n^2 / 2^49. */
+	hi = (uint64_t)ntohl(addr->w[0]) << 32 | ntohl(addr->w[1]);
+	lo = (uint64_t)ntohl(addr->w[2]) << 32 | ntohl(addr->w[3]);
+	return mix64(hi ^ mix64(lo)) << 16 | port;
 }
 
 /* Two independent hashes of a key: the permutation's start and step. */

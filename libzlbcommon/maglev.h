@@ -12,12 +12,13 @@
 #include <netinet/in.h>
 
 #include "zlb_abi.h"	/* ZLB_MAGLEV_NONE: an entry that names no backend */
+#include "zlb_addr.h"
 
 /* A backend's identity for Maglev: stable across reloads and independent
  * of its position in the config (address and port), so adding or removing
- * one backend moves few flows. @addr in network order, @port in host
- * order. */
-uint64_t zlb_maglev_key(struct in_addr addr, uint16_t port);
+ * one backend moves few flows. IPv4: address << 16 | port; IPv6: a 48-bit
+ * hash of the address << 16 | port. @port in host order. */
+uint64_t zlb_maglev_key(const union zlb_addr *addr, uint16_t port);
 
 /* Fill @table (@size entries, @size prime) with backend indexes 0..n-1 by
  * weighted Maglev. Backend i has key[i] (its permutation of the table:

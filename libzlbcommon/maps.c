@@ -164,12 +164,14 @@ static int prune(int fd, size_t key_size, bool (*keep)(const void *key, const vo
 	return ret;
 }
 
+/* A service's key, or with @echo its address's echo key: ICMP for IPv4,
+ * ICMPv6 for IPv6, port 0. */
 static void svc_key(struct zlb_svc_key *k, const struct zlb_cfg_service *s, bool echo)
 {
 	memset(k, 0, sizeof(*k));
-	k->addr = s->addr.s_addr;
+	k->addr = s->addr;
 	k->port = echo ? 0 : htons(s->port);
-	k->proto = echo ? IPPROTO_ICMP : s->proto;
+	k->proto = !echo ? s->proto : zlb_addr_is_v4(&s->addr) ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 }
 
 static bool svc_wanted(const void *key, const void *ctx)
@@ -220,7 +222,7 @@ static int build_maglev(const struct zlb_cfg_service *s, const struct zlb_servic
 		goto out;
 	}
 	for (size_t j = 0; j < s->nbackends; j++) {
-		keys[j] = zlb_maglev_key(s->backends[j].addr, s->backends[j].port);
+		keys[j] = zlb_maglev_key(&s->backends[j].addr, s->backends[j].port);
 		weights[j] = s->backends[j].weight;
 	}
 	/* all weights 0 (ENOENT) leaves a table of NONE: a drained service */
@@ -295,7 +297,7 @@ static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg
 		val->maglev_size = s->table_size;
 		for (size_t j = 0; j < s->nbackends; j++, flat++) {
 			struct zlb_backend be = {
-				.addr = s->backends[j].addr.s_addr,
+				.addr = s->backends[j].addr,
 				.src = res->backend_src[flat],
 				.port = htons(s->backends[j].port),
 				.weight = s->backends[j].weight,
@@ -375,38 +377,81 @@ static int apply_ifaces(const struct zlb_maps *m, const struct zlb_config *cfg,
 	return 0;
 }
 
-struct addr_set {
-	const __be32 *addrs;
+/* The load balancer's own addresses (zlb_snat_addrs): the backends'
+ * source addresses and the service addresses, each with its ZLB_ADDR_F_*
+ * flags, sorted and unique (a thousand services share few addresses). */
+struct own_addr {
+	union zlb_addr addr;
+	__u32 flags;
+};
+
+struct own_addrs {
+	struct own_addr *a;
 	size_t n;
 };
 
-static bool snat_wanted(const void *key, const void *ctx)
+static int own_addr_cmp(const void *x, const void *y)
 {
-	const struct addr_set *set = ctx;
+	return memcmp(&((const struct own_addr *)x)->addr, &((const struct own_addr *)y)->addr,
+		      sizeof(union zlb_addr));
+}
 
-	for (size_t i = 0; i < set->n; i++)
-		if (set->addrs[i] == *(const __be32 *)key)
-			return true;
-	return false;
+static bool own_addr_wanted(const void *key, const void *ctx)
+{
+	const struct own_addrs *own = ctx;
+	struct own_addr k = { .addr = *(const union zlb_addr *)key };
+
+	return bsearch(&k, own->a, own->n, sizeof(k), own_addr_cmp) != NULL;
+}
+
+static int own_addrs_collect(struct own_addrs *own, const struct zlb_config *cfg,
+			     const struct zlb_resolved *res)
+{
+	size_t nsrc = zlb_config_backend_count(cfg), n = 0;
+
+	own->a = calloc(nsrc + cfg->nservices + 1, sizeof(*own->a));
+	if (!own->a)
+		return -1;
+	for (size_t i = 0; i < nsrc; i++)
+		if (!zlb_addr_is_zero(&res->backend_snat[i]))
+			own->a[n++] = (struct own_addr){ res->backend_snat[i], ZLB_ADDR_F_SOURCE };
+	for (size_t i = 0; i < cfg->nservices; i++)
+		own->a[n++] = (struct own_addr){ cfg->services[i].addr, ZLB_ADDR_F_SERVICE };
+	qsort(own->a, n, sizeof(*own->a), own_addr_cmp);
+	own->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (own->n && !own_addr_cmp(&own->a[own->n - 1], &own->a[i]))
+			own->a[own->n - 1].flags |= own->a[i].flags;
+		else
+			own->a[own->n++] = own->a[i];
+	}
+	return 0;
 }
 
 static int apply_snat_addrs(const struct zlb_maps *m, const struct zlb_config *cfg,
 			    const struct zlb_resolved *res, struct zlb_err *err)
 {
-	struct addr_set set = { res->backend_snat, zlb_config_backend_count(cfg) };
-	__u32 one = 1;
+	struct own_addrs own;
+	int rc = -1;
 
-	for (size_t i = 0; i < set.n; i++)
-		if (set.addrs[i] &&
-		    bpf_map_update_elem(m->fd[ZLB_M_SNAT_ADDRS], &set.addrs[i], &one, BPF_ANY)) {
-			zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_SNAT_ADDRS, strerror(errno));
-			return -1;
-		}
-	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(__be32), snat_wanted, &set)) {
-		zlb_err_set(err, "removing old source addresses: %s", strerror(errno));
+	if (own_addrs_collect(&own, cfg, res)) {
+		zlb_err_set(err, "out of memory");
 		return -1;
 	}
-	return 0;
+	for (size_t i = 0; i < own.n; i++)
+		if (bpf_map_update_elem(m->fd[ZLB_M_SNAT_ADDRS], &own.a[i].addr, &own.a[i].flags,
+					BPF_ANY)) {
+			zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_SNAT_ADDRS, strerror(errno));
+			goto out;
+		}
+	if (prune(m->fd[ZLB_M_SNAT_ADDRS], sizeof(union zlb_addr), own_addr_wanted, &own)) {
+		zlb_err_set(err, "removing old own addresses: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(own.a);
+	return rc;
 }
 
 /* Free the tables of the half no service points at any more: each slot
@@ -454,6 +499,11 @@ static __u32 free_half(const struct zlb_maps *m, const struct zlb_meta *meta)
 	return meta->abi_version == ZLB_ABI_VERSION ? !meta->backend_half : 0;
 }
 
+static bool keep_none(const void *key, const void *ctx)
+{
+	return false;
+}
+
 int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		   const struct zlb_resolved *res, struct zlb_err *err)
 {
@@ -483,6 +533,10 @@ int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_META, strerror(errno));
 		return -1;
 	}
+	/* Cached routes carry the egress interface's counter slot, which this
+	 * config may have moved: the cache starts afresh (a lookup per next
+	 * destination). A failure leaves old entries to age out. */
+	prune(m->fd[ZLB_M_FIB_CACHE], sizeof(union zlb_addr), keep_none, NULL);
 	return 0;
 }
 

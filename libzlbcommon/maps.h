@@ -28,9 +28,9 @@ struct zlb_maps {
 
 /* What the kernel side of a load resolved for the model: the interfaces
  * in config order, and per backend (in config order, services then their
- * backends) the source address to write in its map entry (0: the FIB
- * gives it) and the source address it will use (for zlb_snat_addrs; 0 when
- * unknown). */
+ * backends) the source address to write in its map entry (zeros: the FIB
+ * gives it) and the source address it will use (for zlb_snat_addrs; zeros
+ * when unknown). */
 struct zlb_iface_info {
 	__u32 ifindex;
 	__u8 mac[6];
@@ -38,8 +38,8 @@ struct zlb_iface_info {
 
 struct zlb_resolved {
 	const struct zlb_iface_info *ifaces;   /* cfg->nifaces entries */
-	const __be32 *backend_src;             /* zlb_config_backend_count() entries */
-	const __be32 *backend_snat;            /* likewise */
+	const union zlb_addr *backend_src;     /* zlb_config_backend_count() entries */
+	const union zlb_addr *backend_snat;    /* likewise */
 	const __u16 *iface_flags;              /* cfg->nifaces ZLB_IF_F_*; NULL: all 0 */
 };
 

@@ -14,6 +14,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/classifier.h>
 
+#include "addr.h"
 #include "netlink.h"
 
 /* Linux 6.3 uapi/linux/netdev.h, absent from Debian 12's headers. */
@@ -145,6 +146,27 @@ static int nl_request(struct nl_sock *sk, struct nl_msg *msg, nl_recvmsg_msg_cb_
 	return rc < 0 ? rc : 0;
 }
 
+/* An address attribute: 4 bytes for IPv4, 16 for IPv6. */
+static int put_addr(struct nl_msg *msg, int type, const union zlb_addr *a)
+{
+	if (zlb_addr_is_v4(a))
+		return nla_put(msg, type, sizeof(a->v4), &a->v4);
+	return nla_put(msg, type, sizeof(a->b), a->b);
+}
+
+static void set_addr(union zlb_addr *a, const void *data, int len)
+{
+	if (len == sizeof(a->v4))
+		zlb_addr_set_v4(a, *(const __be32 *)data);
+	else if (len == sizeof(a->b))
+		memcpy(a->b, data, sizeof(a->b));
+}
+
+static void get_addr(const struct nlattr *attr, union zlb_addr *a)
+{
+	set_addr(a, nla_data(attr), nla_len(attr));
+}
+
 static int route_cb(struct nl_msg *msg, void *arg)
 {
 	struct zlb_route_info *out = arg;
@@ -155,54 +177,66 @@ static int route_cb(struct nl_msg *msg, void *arg)
 	if (tb[RTA_OIF])
 		out->oif = nla_get_u32(tb[RTA_OIF]);
 	if (tb[RTA_GATEWAY])
-		out->gateway = nla_get_u32(tb[RTA_GATEWAY]);
+		get_addr(tb[RTA_GATEWAY], &out->gateway);
+	/* A next hop of the other family (an IPv4 route via an IPv6 router,
+	 * RFC 8950) comes as RTA_VIA. */
+	if (tb[RTA_VIA] && nla_len(tb[RTA_VIA]) > (int)sizeof(struct rtvia)) {
+		const struct rtvia *via = nla_data(tb[RTA_VIA]);
+
+		set_addr(&out->gateway, via->rtvia_addr, nla_len(tb[RTA_VIA]) - sizeof(*via));
+	}
 	if (tb[RTA_PREFSRC])
-		out->prefsrc = nla_get_u32(tb[RTA_PREFSRC]);
+		get_addr(tb[RTA_PREFSRC], &out->prefsrc);
 	return NL_OK;
 }
 
-int zlb_nl_route_get(struct zlb_nl *nl, __be32 dst, struct zlb_route_info *out,
-		     struct zlb_err *err)
+int zlb_nl_route_get(struct zlb_nl *nl, const union zlb_addr *dst,
+		     struct zlb_route_info *out, struct zlb_err *err)
 {
-	struct rtmsg rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32 };
+	struct rtmsg rtm = {
+		.rtm_family = zlb_addr_family(dst),
+		.rtm_dst_len = zlb_addr_is_v4(dst) ? 32 : 128,
+	};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST);
-	char buf[INET_ADDRSTRLEN];
+	char buf[ZLB_ADDR_LEN];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) ||
-	    nla_put_u32(msg, RTA_DST, dst)) {
+	    put_addr(msg, RTA_DST, dst)) {
 		nlmsg_free(msg);
 		zlb_err_set(err, "out of memory");
 		return -1;
 	}
 	rc = nl_request(nl->route, msg, route_cb, out);
 	if (rc || !out->oif) {
-		inet_ntop(AF_INET, &dst, buf, sizeof(buf));
-		zlb_err_set(err, "no route to %s: %s", buf, rc ? nl_geterror(rc) : "no output interface");
+		zlb_err_set(err, "no route to %s: %s", zlb_fmt_addr(buf, dst),
+			    rc ? nl_geterror(rc) : "no output interface");
 		return -1;
 	}
 	return 0;
 }
 
-int zlb_nl_neigh_manage(struct zlb_nl *nl, __u32 ifindex, __be32 addr, struct zlb_err *err)
+int zlb_nl_neigh_manage(struct zlb_nl *nl, __u32 ifindex, const union zlb_addr *addr,
+			struct zlb_err *err)
 {
-	struct ndmsg ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex, .ndm_state = NUD_NONE };
+	struct ndmsg ndm = {
+		.ndm_family = zlb_addr_family(addr), .ndm_ifindex = ifindex, .ndm_state = NUD_NONE,
+	};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
-	char buf[INET_ADDRSTRLEN];
+	char buf[ZLB_ADDR_LEN];
 	int rc;
 
 	if (!msg || nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) ||
-	    nla_put_u32(msg, NDA_DST, addr) || nla_put_u32(msg, NDA_FLAGS_EXT, NTF_EXT_MANAGED)) {
+	    put_addr(msg, NDA_DST, addr) || nla_put_u32(msg, NDA_FLAGS_EXT, NTF_EXT_MANAGED)) {
 		nlmsg_free(msg);
 		zlb_err_set(err, "out of memory");
 		return -1;
 	}
 	rc = nl_request(nl->route, msg, NULL, NULL);
 	if (rc) {
-		inet_ntop(AF_INET, &addr, buf, sizeof(buf));
 		zlb_err_set(err, "cannot make the kernel manage neighbour %s (ifindex %u): %s",
-			    buf, ifindex, nl_geterror(rc));
+			    zlb_fmt_addr(buf, addr), ifindex, nl_geterror(rc));
 		return -1;
 	}
 	return 0;
@@ -230,16 +264,17 @@ static int neigh_cb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-int zlb_nl_neigh_get(struct zlb_nl *nl, __u32 ifindex, __be32 addr, __u8 mac[6], int *state)
+int zlb_nl_neigh_get(struct zlb_nl *nl, __u32 ifindex, const union zlb_addr *addr,
+		     __u8 mac[6], int *state)
 {
-	struct ndmsg ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex };
+	struct ndmsg ndm = { .ndm_family = zlb_addr_family(addr), .ndm_ifindex = ifindex };
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_REQUEST);
 	struct neigh_query q = { mac, state, 0 };
 	int rc;
 
 	*state = 0;
 	if (!msg || nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) ||
-	    nla_put_u32(msg, NDA_DST, addr)) {
+	    put_addr(msg, NDA_DST, addr)) {
 		nlmsg_free(msg);
 		return -1;
 	}

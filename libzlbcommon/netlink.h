@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "maps.h"
+#include "zlb_addr.h"
 
 struct zlb_nl;
 
@@ -32,22 +33,24 @@ int zlb_iface_info(const char *name, struct zlb_iface_info *out);
 
 struct zlb_route_info {
 	__u32 oif;
-	__be32 gateway;         /* 0 when @dst is on-link */
-	__be32 prefsrc;         /* the source the kernel would choose */
+	union zlb_addr gateway; /* zeros when @dst is on-link */
+	union zlb_addr prefsrc; /* the source the kernel would choose; zeros: none */
 };
 
-/* Ask the kernel how it routes to @dst (RTM_GETROUTE). */
-int zlb_nl_route_get(struct zlb_nl *nl, __be32 dst, struct zlb_route_info *out,
-		     struct zlb_err *err);
+/* Ask the kernel how it routes to @dst (RTM_GETROUTE, the family of @dst). */
+int zlb_nl_route_get(struct zlb_nl *nl, const union zlb_addr *dst,
+		     struct zlb_route_info *out, struct zlb_err *err);
 
 /* Make the kernel resolve @addr on @ifindex and keep it resolved (a managed
  * neighbour entry, kernel 5.16+). An existing resolved entry is kept. */
-int zlb_nl_neigh_manage(struct zlb_nl *nl, __u32 ifindex, __be32 addr, struct zlb_err *err);
+int zlb_nl_neigh_manage(struct zlb_nl *nl, __u32 ifindex, const union zlb_addr *addr,
+			struct zlb_err *err);
 
 /* The kernel's neighbour entry for @addr on @ifindex: 1 and @mac when it is
  * valid (reachable, stale, delay, probe, permanent), 0 when not, -1 on error.
  * *@state is the entry's NUD state (0 when there is none). */
-int zlb_nl_neigh_get(struct zlb_nl *nl, __u32 ifindex, __be32 addr, __u8 mac[6], int *state);
+int zlb_nl_neigh_get(struct zlb_nl *nl, __u32 ifindex, const union zlb_addr *addr,
+		     __u8 mac[6], int *state);
 
 /* Whether @ifindex can transmit redirected XDP frames (the netdev family's
  * ndo-xmit XDP feature). -1 with @err when the kernel cannot tell. */

@@ -2,8 +2,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
+#include "addr.h"
 #include "output.h"
+#include "tools.h"
 
 /* ---- JSON writer ------------------------------------------------------ */
 
@@ -432,4 +435,56 @@ bool zlb_kv_end(struct zlb_kv *kv)
 	}
 	free(kv);
 	return ok;
+}
+
+/* ---- addresses with a port --------------------------------------------- */
+
+bool zlb_parse_addr_port(const char *s, union zlb_addr *a, __be16 *port, struct zlb_err *err)
+{
+	char addr[ZLB_ADDR_LEN];
+	const char *colon, *close;
+	size_t len;
+	__u16 p;
+
+	if (*s == '[') {
+		close = strchr(s, ']');
+		if (!close) {
+			zlb_err_set(err, "'[' without its ']'");
+			return false;
+		}
+		if (close[1] != ':') {
+			zlb_err_set(err, "no port after ']' ([ADDR]:PORT)");
+			return false;
+		}
+		s++;
+		len = close - s;
+		colon = close + 1;
+	} else {
+		colon = strchr(s, ':');
+		if (!colon) {
+			zlb_err_set(err, "no port (ADDR:PORT; IPv6: [ADDR]:PORT)");
+			return false;
+		}
+		if (strchr(colon + 1, ':')) {
+			zlb_err_set(err, "an IPv6 address with a port is written [ADDR]:PORT");
+			return false;
+		}
+		len = colon - s;
+	}
+	if (len >= sizeof(addr)) {
+		zlb_err_set(err, "'%.*s...' is not an IPv4 or IPv6 address", 16, s);
+		return false;
+	}
+	memcpy(addr, s, len);
+	addr[len] = 0;
+	if (!zlb_parse_addr(addr, a)) {
+		zlb_err_set(err, "'%s' is not an IPv4 or IPv6 address", addr);
+		return false;
+	}
+	if (!zlb_parse_port(colon + 1, &p)) {
+		zlb_err_set(err, "'%s' is not a port (0-65535)", colon + 1);
+		return false;
+	}
+	*port = htons(p);
+	return true;
 }

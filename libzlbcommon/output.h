@@ -16,6 +16,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <linux/types.h>
+
+#include "log.h"
+#include "zlb_abi.h"
 
 enum zlb_out_format {
 	ZLB_OUT_TEXT,
@@ -85,5 +89,12 @@ struct zlb_kv *zlb_kv_new(enum zlb_out_format fmt, FILE *out, struct zlb_json *j
 void zlb_kv_u64(struct zlb_kv *kv, const char *key, uint64_t v);
 /* Print and free; false when memory ran out. */
 bool zlb_kv_end(struct zlb_kv *kv);
+
+/* ---- addresses with a port --------------------------------------------- */
+
+/* "a.b.c.d:port" or "[ipv6]:port", as zlb_fmt_addr_port (addr.h) prints
+ * them (*@port in network order). False with @err saying which part is
+ * wrong (it does not repeat @s). */
+bool zlb_parse_addr_port(const char *s, union zlb_addr *a, __be16 *port, struct zlb_err *err);
 
 #endif

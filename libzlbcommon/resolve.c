@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <arpa/inet.h>
+#include <string.h>
 
+#include "addr.h"
 #include "resolve.h"
 
 int zlb_resolve_sources(struct zlb_nl *nl, const struct zlb_config *cfg, bool fib_src,
-			__be32 *src, __be32 *snat, struct zlb_err *err)
+			union zlb_addr *src, union zlb_addr *snat, struct zlb_err *err)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[ZLB_ADDR_LEN];
 	size_t flat = 0;
 
 	for (size_t i = 0; i < cfg->nservices; i++) {
@@ -18,18 +19,22 @@ int zlb_resolve_sources(struct zlb_nl *nl, const struct zlb_config *cfg, bool fi
 			bool routed;
 
 			if (b->has_source) {
-				src[flat] = snat[flat] = b->source.s_addr;
+				src[flat] = snat[flat] = b->source;
 				continue;
 			}
-			routed = !zlb_nl_route_get(nl, b->addr.s_addr, &rt, err) && rt.prefsrc;
+			routed = !zlb_nl_route_get(nl, &b->addr, &rt, err) &&
+				 !zlb_addr_is_zero(&rt.prefsrc);
 			if (!routed && !fib_src) {
 				zlb_err_set(err, "%s:%d: service '%s': no source address for backend %s (no route with a source address; set 'source')",
-					    cfg->path, b->line, s->name,
-					    inet_ntop(AF_INET, &b->addr, a, sizeof(a)));
+					    cfg->path, b->line, s->name, zlb_fmt_addr(a, &b->addr));
 				return -1;
 			}
-			snat[flat] = routed ? rt.prefsrc : 0;
-			src[flat] = fib_src ? 0 : rt.prefsrc;
+			memset(&snat[flat], 0, sizeof(snat[flat]));
+			memset(&src[flat], 0, sizeof(src[flat]));
+			if (routed)
+				snat[flat] = rt.prefsrc;
+			if (!fib_src)
+				src[flat] = rt.prefsrc;
 		}
 	}
 	return 0;

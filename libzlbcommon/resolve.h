@@ -11,12 +11,12 @@
 #include "netlink.h"
 
 /* Per backend of @cfg (services, then their backends, in config order):
- * @src, what its map entry holds -- the configured source, else 0 when
+ * @src, what its map entry holds -- the configured source, else zeros when
  * the FIB gives it (@fib_src), else the source of the kernel's route to
- * it; @snat, the address it will use in any case (0 when unknown). Fails,
- * naming file, line and backend, when a backend needs a route's source
- * and has none. */
+ * it; @snat, the address it will use in any case (zeros when unknown).
+ * Fails, naming file, line and backend, when a backend needs a route's
+ * source and has none. */
 int zlb_resolve_sources(struct zlb_nl *nl, const struct zlb_config *cfg, bool fib_src,
-			__be32 *src, __be32 *snat, struct zlb_err *err);
+			union zlb_addr *src, union zlb_addr *snat, struct zlb_err *err);
 
 #endif

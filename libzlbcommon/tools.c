@@ -147,34 +147,11 @@ __u64 zlb_now_ns(void)
 
 /* ---- addresses, ports, protocols ---------------------------------------- */
 
-const char *zlb_fmt_addr(char *buf, __be32 addr)
-{
-	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
-}
-
-const char *zlb_fmt_addr_port(char *buf, __be32 addr, __be16 port)
-{
-	char a[INET_ADDRSTRLEN];
-
-	snprintf(buf, ZLB_ADDR_PORT_LEN, "%s:%u", zlb_fmt_addr(a, addr), ntohs(port));
-	return buf;
-}
-
 const char *zlb_fmt_mac(char *buf, const __u8 mac[6])
 {
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
 		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	return buf;
-}
-
-bool zlb_parse_addr(const char *s, __be32 *addr)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return false;
-	*addr = a.s_addr;
-	return true;
 }
 
 bool zlb_parse_uint(const char *s, unsigned long long max, unsigned long long *v)
@@ -206,6 +183,8 @@ bool zlb_parse_proto(const char *s, __u8 *proto)
 		*proto = IPPROTO_UDP;
 	else if (!strcmp(s, "icmp"))
 		*proto = IPPROTO_ICMP;
+	else if (!strcmp(s, "icmpv6"))
+		*proto = IPPROTO_ICMPV6;
 	else
 		return false;
 	return true;

@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 #include <linux/types.h>
 
+#include "addr.h"
 #include "log.h"
 #include "maps.h"
 #include "output.h"
@@ -89,16 +90,10 @@ __u64 zlb_now_ns(void);
 
 /* ---- addresses, ports, protocols ---------------------------------------- */
 
-#define ZLB_ADDR_PORT_LEN 24   /* "255.255.255.255:65535" */
-
-/* "10.0.0.1:23" (addr and port in network order). */
-const char *zlb_fmt_addr_port(char *buf, __be32 addr, __be16 port);
-const char *zlb_fmt_addr(char *buf, __be32 addr);
-/* "aa:bb:cc:dd:ee:ff"; @buf holds 18 bytes. */
+/* Addresses: addr.h. "aa:bb:cc:dd:ee:ff"; @buf holds 18 bytes. */
 const char *zlb_fmt_mac(char *buf, const __u8 mac[6]);
 
-/* Parsers: true on success. Addresses are dotted-quad IPv4. */
-bool zlb_parse_addr(const char *s, __be32 *addr);
+/* Parsers: true on success. */
 bool zlb_parse_port(const char *s, __u16 *port);
 bool zlb_parse_proto(const char *s, __u8 *proto);
 bool zlb_parse_mac(const char *s, __u8 mac[6]);

@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-#define ZLB_ABI_VERSION 2
+#define ZLB_ABI_VERSION 3
 
 /* Pinned map names (also the names of the maps in the BPF object). */
 #define ZLB_MAP_META      "zlb_meta"
@@ -69,6 +69,18 @@
 #define ZLB_TIMEOUT_UDP              300
 #define ZLB_TIMEOUT_ICMP             30
 
+/* An address of either family. IPv4 is kept IPv4-mapped (::ffff:a.b.c.d):
+ * one layout serves both families, and the family is in the address itself
+ * (zlb_addr.h). "No address" is all zeros. */
+union zlb_addr {
+	__u8 b[16];
+	__be32 w[4];
+	struct {
+		__be32 v4_prefix[3];     /* 0, 0, htonl(0xffff) for IPv4 */
+		__be32 v4;
+	};
+};
+
 /* Read-only constants of the program (.rodata), set by zlb-load before the
  * program is loaded. */
 struct zlb_rodata {
@@ -101,9 +113,10 @@ struct zlb_meta {
 };
 
 /* zlb_services key: protocol is IPPROTO_TCP/UDP with the service port, or
- * IPPROTO_ICMP with port 0 for the service of an address that takes echo. */
+ * IPPROTO_ICMP (IPv4) / IPPROTO_ICMPV6 (IPv6) with port 0 for the service
+ * of an address that takes echo. */
 struct zlb_svc_key {
-	__be32 addr;
+	union zlb_addr addr;
 	__be16 port;
 	__u8 proto;
 	__u8 pad;
@@ -122,11 +135,12 @@ struct zlb_service {
  * each inner map is an array of maglev_size __u32, each an absolute slot in
  * zlb_backends. A backend of weight 0 has no entries: no new flows. */
 
-/* zlb_backends value. src == 0: use the FIB's source address (when the
- * kernel has BPF_FIB_LOOKUP_SRC) -- zlb-load fills src otherwise. */
+/* zlb_backends value, of the service's family. src all zeros: use the
+ * FIB's source address (when the kernel has BPF_FIB_LOOKUP_SRC) -- zlb-load
+ * fills src otherwise. addr all zeros: an empty slot. */
 struct zlb_backend {
-	__be32 addr;
-	__be32 src;
+	union zlb_addr addr;
+	union zlb_addr src;
 	__be16 port;
 	__u16 weight;
 	__u32 service_id;
@@ -138,8 +152,8 @@ struct zlb_backend {
  * tuple; the value is the tuple it leaves with. For ICMP echo both ports
  * hold the echo identifier. */
 struct zlb_ct_key {
-	__be32 saddr;
-	__be32 daddr;
+	union zlb_addr saddr;
+	union zlb_addr daddr;
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;
@@ -152,8 +166,8 @@ enum zlb_ct_dir {
 };
 
 struct zlb_ct_entry {
-	__be32 saddr;            /* rewritten tuple */
-	__be32 daddr;
+	union zlb_addr saddr;    /* rewritten tuple */
+	union zlb_addr daddr;
 	__be16 sport;
 	__be16 dport;
 	__u8 dir;                /* enum zlb_ct_dir */
@@ -168,20 +182,29 @@ struct zlb_ct_entry {
 	__u64 bytes;
 };
 
-/* zlb_fib_cache: key is the destination address after NAT. */
+/* zlb_fib_cache: key is the destination address (union zlb_addr) after
+ * NAT. */
 struct zlb_fib_entry {
 	__u32 ifindex;           /* egress */
-	__be32 src;              /* FIB's source address (0 when unknown) */
+	__u32 if_slot;           /* its zlb_if_stats key + 1; 0: not configured */
+	union zlb_addr src;      /* FIB's source address (zeros when unknown) */
 	__u8 smac[6];
 	__u8 dmac[6];
+	__u32 pad2;
 	__u64 expires_ns;
 };
 
-/* zlb_snat_addrs: key is a source address used towards backends, value
- * unused (1). A packet to one of them, in the SNAT port range, with no
- * flow is a reply to a flow that is gone: dropped, never handed up. */
+/* zlb_snat_addrs: the load balancer's own addresses (union zlb_addr), value
+ * ZLB_ADDR_F_*. A packet to a source address, in the SNAT port range, with
+ * no flow is a reply to a flow that is gone: dropped, never handed up. A
+ * packet to a service address that cannot be matched to a service (an IPv6
+ * extension header zon-lb does not parse, a later IPv6 fragment) is dropped
+ * too: handed up, it would meet the load balancer's own stack. */
+#define ZLB_ADDR_F_SOURCE  (1 << 0)  /* a source address towards backends */
+#define ZLB_ADDR_F_SERVICE (1 << 1)  /* a service address */
 
-/* zlb_neigh: key is a next-hop IPv4 address. */
+/* zlb_neigh: key is a next-hop address (union zlb_addr): IPv4 (ARP) or
+ * IPv6 (neighbour discovery). */
 struct zlb_neigh_entry {
 	__u8 mac[6];
 	__u16 flags;
@@ -190,7 +213,7 @@ struct zlb_neigh_entry {
 };
 
 #define ZLB_NEIGH_F_STATIC  (1 << 0)  /* written by zlb-load or zlb-arp */
-#define ZLB_NEIGH_F_LEARNED (1 << 1)  /* learned from an ARP packet */
+#define ZLB_NEIGH_F_LEARNED (1 << 1)  /* learned from a packet (ARP, new client) */
 
 /* zlb_ifaces: key is an ifindex of a configured interface. */
 struct zlb_iface {
@@ -240,19 +263,21 @@ enum zlb_counter {
 	ZLB_C_DROP_FIB,          /* no route, unreachable, prohibited, ... */
 	ZLB_C_DROP_FWD_DISABLED, /* forwarding off on the ingress interface */
 	ZLB_C_DROP_FRAG_NEEDED,  /* larger than the egress MTU */
-	ZLB_C_DROP_TTL,          /* TTL would reach 0 */
+	ZLB_C_DROP_TTL,          /* TTL / hop limit would reach 0 */
 	ZLB_C_DROP_NO_BACKEND,   /* service without usable backend */
 	ZLB_C_DROP_NO_SOURCE,    /* no source address for the backend side */
 	ZLB_C_DROP_NO_TX_PORT,   /* egress interface is not configured */
 	ZLB_C_DROP_CT_INSERT,    /* connection table update failed */
 	ZLB_C_DROP_SNAT_BUSY,    /* every source port tried is taken */
 	ZLB_C_DROP_TCP_NO_FLOW,  /* mid-connection TCP segment, unknown flow */
-	ZLB_C_DROP_FRAGMENT,     /* IPv4 fragment addressed to a service */
+	ZLB_C_DROP_FRAGMENT,     /* fragment (IPv4, IPv6) addressed to a service */
 	ZLB_C_CT_EXPIRED,        /* a flow's entry outlived its timeout */
 	ZLB_C_CT_EVICTED,        /* a flow's partner entry was gone (LRU) */
 	ZLB_C_DROP_REPLY_NO_FLOW,/* reply to a flow whose entry is gone */
 	ZLB_C_CSUM_COMPLETED,    /* partial L4 checksums completed */
 	ZLB_C_ICMP_ERROR_NAT,    /* ICMP errors about a flow translated */
+	ZLB_C_DROP_IPV6_EXT,     /* IPv6 to a service with an extension header
+				    zon-lb does not handle, or too many */
 	ZLB_C_MAX,
 };
 
@@ -264,7 +289,7 @@ enum zlb_counter {
 	"drop_ttl", "drop_no_backend", "drop_no_source", "drop_no_tx_port", \
 	"drop_ct_insert", "drop_snat_busy", "drop_tcp_no_flow", "drop_fragment", \
 	"ct_expired", "ct_evicted", "drop_reply_no_flow", "csum_completed", \
-	"icmp_error_nat", \
+	"icmp_error_nat", "drop_ipv6_ext", \
 }
 
 #endif /* ZLB_ABI_H */

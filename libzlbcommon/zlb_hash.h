@@ -6,6 +6,8 @@
 
 #include <linux/types.h>
 
+#include "zlb_addr.h"
+
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
@@ -45,6 +47,22 @@ static __always_inline __u32 zlb_flow_hash(__be32 saddr, __be16 sport, __u8 prot
 	h = zlb_hash_mix(h, saddr);
 	h = zlb_hash_mix(h, ((__u32)sport << 8) | proto);
 	return zlb_hash_final(h ^ 8);
+}
+
+/* The same for an address of either family: an IPv4 client hashes as
+ * above, an IPv6 one over its four words. */
+static __always_inline __u32 zlb_flow_hash_addr(const __be32 w[4], __be16 sport, __u8 proto)
+{
+	__u32 h = 0x5a4c4221;
+
+	if (!w[0] && !w[1] && w[2] == ZLB_V4_MAPPED_WORD)
+		return zlb_flow_hash(w[3], sport, proto);
+	h = zlb_hash_mix(h, w[0]);
+	h = zlb_hash_mix(h, w[1]);
+	h = zlb_hash_mix(h, w[2]);
+	h = zlb_hash_mix(h, w[3]);
+	h = zlb_hash_mix(h, ((__u32)sport << 8) | proto);
+	return zlb_hash_final(h ^ 20);
 }
 
 #endif

@@ -284,19 +284,29 @@ zlb_veth_pair() {
 		zlb_die "cannot create veth $1/$2 <-> $3/$4"
 }
 
-# zlb_reference_topology [--default-offloads]: client ZC, load balancer ZL,
-# server ZS.
+# zlb_reference_topology [--default-offloads] [ipv6]: client ZC, load
+# balancer ZL, server ZS.
 #
 #   ZC veth1 10.0.0.2/24 --- veth0 10.0.0.1/24  ZL  veth2 10.2.0.1/24 --- veth3 10.2.0.2/24 ZS
 #
 # The client and server veths get GRO on (a veth only receives redirected
 # frames when its peer side runs XDP or NAPI/GRO) and tx-checksumming off (a
 # veth sender leaves partial checksums that do not survive an XDP redirect).
+# With ipv6, the same links carry IPv6 too (see _zlb_topology_ipv6):
+#
+#   ZC veth1 fd00::2/64 --- veth0 fd00::1/64  ZL  veth2 fd00:2::1/64 --- veth3 fd00:2::2/64 ZS
+#
 # --default-offloads leaves every veth as the kernel made it (GRO off,
 # tx-checksumming and TSO on): what tc mode has to work with.
 zlb_reference_topology() {
-	local offloads=xdp
-	[ "${1:-}" = --default-offloads ] && offloads=default
+	local offloads=xdp ipv6="" arg
+	for arg in "$@"; do
+		case $arg in
+		--default-offloads) offloads=default ;;
+		ipv6) ipv6=1 ;;
+		*) zlb_die "zlb_reference_topology: unknown argument '$arg'" ;;
+		esac
+	done
 	zlb_netns_add zc
 	ZC=$ZLB_NETNS_NAME
 	zlb_netns_add zl
@@ -304,6 +314,7 @@ zlb_reference_topology() {
 	zlb_netns_add zs
 	ZS=$ZLB_NETNS_NAME
 	export ZC ZL ZS
+	[ -n "$ipv6" ] && _zlb_ipv6_quiet "$ZC" "$ZL" "$ZS"
 
 	zlb_veth_pair "$ZC" veth1 "$ZL" veth0
 	zlb_veth_pair "$ZL" veth2 "$ZS" veth3
@@ -326,15 +337,55 @@ zlb_reference_topology() {
 	zlb_must ip netns exec "$ZL" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
 		net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth2.forwarding=1
 
-	[ "$offloads" = default ] && return 0
-	zlb_must ip netns exec "$ZC" ethtool -K veth1 gro on tx off
-	zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
+	if [ "$offloads" != default ]; then
+		zlb_must ip netns exec "$ZC" ethtool -K veth1 gro on tx off
+		zlb_must ip netns exec "$ZS" ethtool -K veth3 gro on tx off
+	fi
+	if [ -n "$ipv6" ]; then
+		_zlb_topology_ipv6
+	fi
+}
+
+# _zlb_ipv6_quiet NS...: before any interface is made in them, no duplicate
+# address detection (an address, link-local ones included, is usable at
+# once: no wait, no neighbour solicitation held back) and no router
+# advertisements taken.
+_zlb_ipv6_quiet() {
+	local ns
+	for ns in "$@"; do
+		zlb_must ip netns exec "$ns" sysctl -q -w \
+			net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+			net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
+	done
+}
+
+# _zlb_topology_ipv6: the IPv6 addresses and routes of the reference
+# topology (nodad: usable at once), and IPv6 forwarding in ZL only.
+_zlb_topology_ipv6() {
+	zlb_must ip -n "$ZC" addr add fd00::2/64 dev veth1 nodad
+	zlb_must ip -n "$ZL" addr add fd00::1/64 dev veth0 nodad
+	zlb_must ip -n "$ZL" addr add fd00:2::1/64 dev veth2 nodad
+	zlb_must ip -n "$ZS" addr add fd00:2::2/64 dev veth3 nodad
+	zlb_must ip -n "$ZC" -6 route add default via fd00::1
+	zlb_must ip -n "$ZS" -6 route add default via fd00:2::1
+	zlb_must ip netns exec "$ZL" sysctl -q -w net.ipv6.conf.all.forwarding=1 \
+		net.ipv6.conf.veth0.forwarding=1 net.ipv6.conf.veth2.forwarding=1
+}
+
+# zlb_addr_port ADDR PORT: "ADDR:PORT", "[ADDR]:PORT" for IPv6, as ss and
+# the tools print it (PORT may be empty: a prefix to match).
+zlb_addr_port() {
+	case $1 in
+	*:*) printf '[%s]:%s' "$1" "$2" ;;
+	*) printf '%s:%s' "$1" "$2" ;;
+	esac
 }
 
 # zlb_packet_ns NAME: the one namespace of the BPF_PROG_TEST_RUN tests (packet
 # tests, fuzzer), left in NS: veth0<->veth1 and veth2<->veth3, MACs
-# 02:00:00:00:00:0N, veth0 10.0.0.1/24 and veth2 10.2.0.1/24, forwarding on.
-# The caller adds the neighbours and routes its frames need.
+# 02:00:00:00:00:0N, veth0 10.0.0.1/24 and fd00::1/64, veth2 10.2.0.1/24 and
+# fd00:2::1/64, forwarding on for both families. The caller adds the
+# neighbours and routes its frames need.
 zlb_packet_ns() {
 	local i
 	zlb_netns_add "$1"
@@ -347,9 +398,12 @@ zlb_packet_ns() {
 	done
 	zlb_must ip -n "$NS" addr add 10.0.0.1/24 dev veth0
 	zlb_must ip -n "$NS" addr add 10.2.0.1/24 dev veth2
+	zlb_must ip -n "$NS" addr add fd00::1/64 dev veth0 nodad
+	zlb_must ip -n "$NS" addr add fd00:2::1/64 dev veth2 nodad
 	zlb_must ip netns exec "$NS" sysctl -q -w net.ipv4.conf.all.forwarding=1 \
 		net.ipv4.conf.veth0.forwarding=1 net.ipv4.conf.veth1.forwarding=1 \
-		net.ipv4.conf.veth2.forwarding=1 net.ipv4.conf.veth3.forwarding=1
+		net.ipv4.conf.veth2.forwarding=1 net.ipv4.conf.veth3.forwarding=1 \
+		net.ipv6.conf.all.forwarding=1
 }
 
 # zlb_load_in_lb ARGS...: run zlb-load inside the load balancer's namespace
@@ -380,6 +434,13 @@ zlb_check_load() {
 # zlb_ping NS ADDR [COUNT]: COUNT (default 1) echoes, all answered.
 zlb_ping() {
 	ip netns exec "$1" ping -n -q -c "${3:-1}" -W 1 -w $((${3:-1} + 5)) "$2" >/dev/null 2>&1
+}
+
+# zlb_snmp6 NS FIELD: a counter from /proc/net/snmp6 of NS (e.g.
+# Icmp6InEchos).
+zlb_snmp6() {
+	ip netns exec "$1" cat /proc/net/snmp6 |
+		awk -v f="$2" '$1 == f { print $2; found = 1; exit } END { if (!found) exit 1 }'
 }
 
 # zlb_snmp NS GROUP FIELD: a counter from /proc/net/snmp of NS
@@ -442,7 +503,7 @@ zlb_line_crosses() {
 }
 
 zlb_tcp_listening() {
-	ip netns exec "$1" ss -Hltn "src $2:$3" 2>/dev/null | grep -q .
+	ip netns exec "$1" ss -Hltn "src $(zlb_addr_port "$2" "$3")" 2>/dev/null | grep -q .
 }
 
 # zlb_tcp_established NS LOCAL_PORT PEER_ADDR [PEER_PORT]: a connection on
@@ -450,14 +511,14 @@ zlb_tcp_listening() {
 zlb_tcp_established() {
 	local ss
 	ss=$(ip netns exec "$1" ss -Htn state established "( sport = :$2 )" 2>/dev/null)
-	printf '%s\n' "$ss" | awk -v p="$3:${4:-}" 'index($4, p) == 1 { ok = 1 } END { exit !ok }'
+	printf '%s\n' "$ss" | awk -v p="$(zlb_addr_port "$3" "${4:-}")" 'index($4, p) == 1 { ok = 1 } END { exit !ok }'
 }
 
 # zlb_tcp_connected NS PEER_ADDR PEER_PORT: an outgoing connection to
 # PEER_ADDR:PEER_PORT is ESTABLISHED in NS.
 zlb_tcp_connected() {
 	ip netns exec "$1" ss -Htn state established "( dport = :$3 )" 2>/dev/null |
-		awk -v p="$2:$3" '$4 == p { ok = 1 } END { exit !ok }'
+		awk -v p="$(zlb_addr_port "$2" "$3")" '$4 == p { ok = 1 } END { exit !ok }'
 }
 
 # zlb_client_port: the client port, in $ZC, of the established connection
@@ -504,13 +565,14 @@ zlb_check_same_connection() {
 
 # zlb_udp_echo_server NS ADDR PORT TAG: answers "echo:" + payload to every
 # datagram and logs "SRC_ADDR SRC_PORT" per datagram to $ZLB_TMP/TAG.log.
-# Exits after 100 datagrams or 60 s of silence.
+# Exits after 100 datagrams or 60 s of silence. ADDR of either family.
 zlb_udp_echo_server() {
 	zlb_tmpdir
 	: >"$ZLB_TMP/$4.log"
 	ip netns exec "$1" python3 -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET,
+                  socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.settimeout(60)
 with open(sys.argv[3], "a") as log:
@@ -519,7 +581,7 @@ with open(sys.argv[3], "a") as log:
             data, peer = s.recvfrom(2048)
         except socket.timeout:
             break
-        log.write("%s %d\n" % peer)
+        log.write("%s %d\n" % peer[:2])
         log.flush()
         s.sendto(b"echo:" + data, peer)
 ' "$2" "$3" "$ZLB_TMP/$4.log" 2>"$ZLB_TMP/$4.err" &
@@ -529,16 +591,17 @@ with open(sys.argv[3], "a") as log:
 }
 
 zlb_udp_bound() {
-	ip netns exec "$1" ss -Hlun "src $2:$3" 2>/dev/null | grep -q .
+	ip netns exec "$1" ss -Hlun "src $(zlb_addr_port "$2" "$3")" 2>/dev/null | grep -q .
 }
 
 # zlb_udp_ask NS ADDR PORT PAYLOAD: send PAYLOAD, print "SRC_ADDR SRC_PORT
-# REPLY" of the first answer. Up to 3 tries, 1 s each.
+# REPLY" of the first answer. Up to 3 tries, 1 s each. ADDR of either family.
 zlb_udp_ask() {
 	timeout 10 ip netns exec "$1" python3 -c '
 import socket, sys
 dst = (sys.argv[1], int(sys.argv[2]))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET,
+                  socket.SOCK_DGRAM)
 s.settimeout(1)
 for _ in range(3):
     s.sendto(sys.argv[3].encode(), dst)
@@ -552,31 +615,133 @@ sys.exit(1)
 ' "$2" "$3" "$4"
 }
 
-# zlb_udp_exchange SPORT N: from the client, N datagrams to 10.0.0.1:5353 from
-# source port SPORT (0: any), one at a time, each waiting for its answer;
-# prints how many were answered.
+# --- the reference checks, for either family --------------------------------
+
+# zlb_check_tcp TAG NAME SERVICE BACKEND SOURCE: nc in ZC to SERVICE:23
+# reaches nc on BACKEND:223 in ZS, which sees the connection from SOURCE;
+# a line crosses each way. The two nc (tags srv-TAG, cli-TAG) keep running.
+# Each check is named "NAME: ..."; non-zero when one failed.
+zlb_check_tcp() {
+	local tag=$1 name=$2 svc=$3 be=$4 src=$5 ok=0
+	local srv=srv-$tag cli=cli-$tag to
+	to=$(zlb_addr_port "$svc" 23)
+	zlb_nc_server "$ZS" "$be" 223 "$srv"
+	zlb_nc_client "$ZC" "$svc" 23 "$cli"
+
+	# 10 s: room for one SYN retransmission.
+	if zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 "$src"; then
+		zlb_pass "$name: server sees a connection from $src"
+	else
+		zlb_fail "$name: server sees a connection from $src" \
+			"$(ip netns exec "$ZS" ss -tan; cat "$ZLB_TMP/$srv.err" "$ZLB_TMP/$cli.err")"
+		ok=1
+	fi
+	if zlb_wait_for zlb_file_has "$ZLB_TMP/$srv.err" "Connection received on $src "; then
+		zlb_pass "$name: server nc reports the peer $src"
+	else
+		zlb_fail "$name: server nc reports the peer $src" "$(cat "$ZLB_TMP/$srv.err")"
+	fi
+	if zlb_wait_for zlb_tcp_connected "$ZC" "$svc" 23; then
+		zlb_pass "$name: client is connected to $to"
+	else
+		zlb_fail "$name: client is connected to $to" \
+			"$(ip netns exec "$ZC" ss -tan; cat "$ZLB_TMP/$cli.err")"
+		ok=1
+	fi
+	zlb_line_crosses "$name: a line from the client reaches the server" \
+		"$cli" "$ZLB_TMP/$srv.out" "client to server $tag $ZLB_SUFFIX" || ok=1
+	zlb_line_crosses "$name: a line from the server reaches the client" \
+		"$srv" "$ZLB_TMP/$cli.out" "server to client $tag $ZLB_SUFFIX" || ok=1
+	return $ok
+}
+
+# zlb_check_udp TAG NAME SERVICE BACKEND SOURCE: a datagram from ZC to
+# SERVICE:5353 is answered from there by an echo server on BACKEND:5300 in
+# ZS (tag TAG, left running), which sees it from SOURCE. Non-zero when a
+# check failed.
+zlb_check_udp() {
+	local tag=$1 name=$2 svc=$3 be=$4 src=$5 reply first ok=0 from
+	from=$(zlb_addr_port "$svc" 5353)
+	zlb_udp_echo_server "$ZS" "$be" 5300 "$tag"
+	reply=$(zlb_udp_ask "$ZC" "$svc" 5353 "hello $tag")
+	if [ "$reply" = "$svc 5353 echo:hello $tag" ]; then
+		zlb_pass "$name: client gets the reply from $from"
+	else
+		zlb_fail "$name: client gets the reply from $from" \
+			"got '$reply' (source address, port, payload)"
+		ok=1
+	fi
+	first=$(head -n 1 "$ZLB_TMP/$tag.log")
+	if [ "${first%% *}" = "$src" ]; then
+		zlb_pass "$name: server sees the datagram from $src"
+	else
+		zlb_fail "$name: server sees the datagram from $src" "server log: '$first'"
+		ok=1
+	fi
+	return $ok
+}
+
+# zlb_echoes NS ADDR: the echo requests NS's kernel has taken in, of
+# ADDR's family (Icmp InEchos, Icmp6InEchos).
+zlb_echoes() {
+	case $2 in
+	*:*) zlb_snmp6 "$1" Icmp6InEchos ;;
+	*) zlb_snmp "$1" Icmp InEchos ;;
+	esac
+}
+
+# zlb_check_echo NAME SERVICE: 3 echoes from ZC to SERVICE are answered
+# by the server in ZS; the load balancer's kernel (ZL) sees none.
+zlb_check_echo() {
+	local name=$1 svc=$2 s0 s1 l0 l1
+	s0=$(zlb_echoes "$ZS" "$svc") || zlb_die "cannot read the echo counter in $ZS"
+	l0=$(zlb_echoes "$ZL" "$svc") || zlb_die "cannot read the echo counter in $ZL"
+	if ip netns exec "$ZC" ping -n -c 3 -W 1 "$svc"; then
+		zlb_pass "$name: client pings $svc"
+	else
+		zlb_fail "$name: client pings $svc" "ping failed"
+	fi
+	s1=$(zlb_echoes "$ZS" "$svc")
+	l1=$(zlb_echoes "$ZL" "$svc")
+	if [ $((s1 - s0)) -eq 3 ]; then
+		zlb_pass "$name: the server answers the 3 echoes"
+	else
+		zlb_fail "$name: the server answers the 3 echoes" "server echoes in $s0 -> $s1"
+	fi
+	if [ "$l1" -eq "$l0" ]; then
+		zlb_pass "$name: the load balancer's kernel sees no echo"
+	else
+		zlb_fail "$name: the load balancer's kernel sees no echo" "LB echoes in $l0 -> $l1"
+	fi
+}
+
+# zlb_udp_exchange SPORT N [CLIENT SERVICE]: from the client (CLIENT,
+# default 10.0.0.2), N datagrams to SERVICE (default 10.0.0.1) port 5353
+# from source port SPORT (0: any), one at a time, each waiting for its
+# answer; prints how many were answered. Either family.
 zlb_udp_exchange() {
 	timeout 60 ip netns exec "$ZC" python3 -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("10.0.0.2", int(sys.argv[1])))
+client, service = sys.argv[3:5]
+s = socket.socket(socket.AF_INET6 if ":" in client else socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((client, int(sys.argv[1])))
 s.settimeout(2)
 answered = 0
 for i in range(int(sys.argv[2])):
-    s.sendto(b"n%d" % i, ("10.0.0.1", 5353))
+    s.sendto(b"n%d" % i, (service, 5353))
     try:
         s.recvfrom(2048)
         answered += 1
     except socket.timeout:
         pass
 print(answered)
-' "$1" "$2"
+' "$1" "$2" "${3:-10.0.0.2}" "${4:-10.0.0.1}"
 }
 
-# --- the reference scenario's traffic ---------------------------------------
-# The checks of tests/e2e/reference.sh, for every test that runs the reference
-# services (tests/configs/e2e/reference.conf) in some mode M, the first
-# argument: it names the checks.
+# --- the reference scenario's traffic, IPv4 ------------------------------------
+# The checks of tests/e2e/reference.sh over the reference services
+# (tests/configs/e2e/reference.conf) in some mode M, the first argument: it
+# names the checks. The generic checks above, with the reference addresses.
 #
 #   zlb_reference_tcp M   nc through 10.0.0.1:23; the server sees 10.2.0.1; a
 #                         line crosses each way
@@ -589,7 +754,7 @@ print(answered)
 # failed check.
 zlb_reference_diag() {
 	echo "--- diagnostics ($1)"
-	ip -n "$ZL" -4 neigh show
+	ip -n "$ZL" neigh show
 	ip -n "$ZL" link show
 	ip netns exec "$ZC" ss -tan
 	ip netns exec "$ZS" ss -tan
@@ -597,78 +762,15 @@ zlb_reference_diag() {
 }
 
 zlb_reference_tcp() {
-	local m=$1 srv=srv-$1 cli=cli-$1 ok=1
-	zlb_nc_server "$ZS" 10.2.0.2 223 "$srv"
-	zlb_nc_client "$ZC" 10.0.0.1 23 "$cli"
-
-	# 10 s: room for one SYN retransmission.
-	if zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1; then
-		zlb_pass "$m: tcp: server sees a connection from 10.2.0.1"
-	else
-		zlb_fail "$m: tcp: server sees a connection from 10.2.0.1" \
-			"$(ip netns exec "$ZS" ss -tan; cat "$ZLB_TMP/$srv.err" "$ZLB_TMP/$cli.err")"
-		ok=0
-	fi
-	if zlb_wait_for zlb_file_has "$ZLB_TMP/$srv.err" "Connection received on 10.2.0.1 "; then
-		zlb_pass "$m: tcp: server nc reports the peer 10.2.0.1"
-	else
-		zlb_fail "$m: tcp: server nc reports the peer 10.2.0.1" "$(cat "$ZLB_TMP/$srv.err")"
-	fi
-	if zlb_wait_for zlb_tcp_connected "$ZC" 10.0.0.1 23; then
-		zlb_pass "$m: tcp: client is connected to 10.0.0.1:23"
-	else
-		zlb_fail "$m: tcp: client is connected to 10.0.0.1:23" \
-			"$(ip netns exec "$ZC" ss -tan; cat "$ZLB_TMP/$cli.err")"
-		ok=0
-	fi
-
-	zlb_line_crosses "$m: tcp: a line from the client reaches the server" \
-		"$cli" "$ZLB_TMP/$srv.out" "client to server $m $ZLB_SUFFIX" || ok=0
-	zlb_line_crosses "$m: tcp: a line from the server reaches the client" \
-		"$srv" "$ZLB_TMP/$cli.out" "server to client $m $ZLB_SUFFIX" || ok=0
-	[ "$ok" -eq 1 ] || zlb_reference_diag "$m tcp"
+	zlb_check_tcp "$1" "$1: tcp" 10.0.0.1 10.2.0.2 10.2.0.1 || zlb_reference_diag "$1 tcp"
 	zlb_kill_tracked
 }
 
 zlb_reference_udp() {
-	local m=$1 tag=udp-$1 reply first
-	zlb_udp_echo_server "$ZS" 10.2.0.2 5300 "$tag"
-	reply=$(zlb_udp_ask "$ZC" 10.0.0.1 5353 "hello $m")
-	if [ "$reply" = "10.0.0.1 5353 echo:hello $m" ]; then
-		zlb_pass "$m: udp: client gets the reply from 10.0.0.1:5353"
-	else
-		zlb_fail "$m: udp: client gets the reply from 10.0.0.1:5353" \
-			"got '$reply' (source address, port, payload)"
-		zlb_reference_diag "$m udp"
-	fi
-	first=$(head -n 1 "$ZLB_TMP/$tag.log")
-	if [ "${first%% *}" = 10.2.0.1 ]; then
-		zlb_pass "$m: udp: server sees the datagram from 10.2.0.1"
-	else
-		zlb_fail "$m: udp: server sees the datagram from 10.2.0.1" "server log: '$first'"
-	fi
+	zlb_check_udp "udp-$1" "$1: udp" 10.0.0.1 10.2.0.2 10.2.0.1 || zlb_reference_diag "$1 udp"
 	zlb_kill_tracked
 }
 
 zlb_reference_icmp() {
-	local m=$1 s0 s1 l0 l1
-	s0=$(zlb_snmp "$ZS" Icmp InEchos) || zlb_die "cannot read Icmp InEchos in $ZS"
-	l0=$(zlb_snmp "$ZL" Icmp InEchos) || zlb_die "cannot read Icmp InEchos in $ZL"
-	if ip netns exec "$ZC" ping -n -c 3 -W 1 10.0.0.1; then
-		zlb_pass "$m: icmp: client pings 10.0.0.1"
-	else
-		zlb_fail "$m: icmp: client pings 10.0.0.1" "ping failed"
-	fi
-	s1=$(zlb_snmp "$ZS" Icmp InEchos)
-	l1=$(zlb_snmp "$ZL" Icmp InEchos)
-	if [ $((s1 - s0)) -eq 3 ]; then
-		zlb_pass "$m: icmp: the server answers the 3 echoes"
-	else
-		zlb_fail "$m: icmp: the server answers the 3 echoes" "server InEchos $s0 -> $s1"
-	fi
-	if [ "$l1" -eq "$l0" ]; then
-		zlb_pass "$m: icmp: the load balancer's kernel sees no echo"
-	else
-		zlb_fail "$m: icmp: the load balancer's kernel sees no echo" "LB InEchos $l0 -> $l1"
-	fi
+	zlb_check_echo "$1: icmp" 10.0.0.1
 }

@@ -8,6 +8,7 @@
 #include <netlink/route/neighbour.h>
 
 #include "kernel_neigh.h"
+#include "zlb_addr.h"
 
 /* States with a usable link-layer address (include/net/neighbour.h). */
 #define NUD_USABLE (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | \
@@ -29,18 +30,44 @@ static bool wanted_ifindex(const struct dump *d, int ifindex)
 	return false;
 }
 
+/* The neighbour's address of either family; false for another family or
+ * a malformed one. */
+static bool dst_addr(struct rtnl_neigh *neigh, union zlb_addr *a)
+{
+	struct nl_addr *dst = rtnl_neigh_get_dst(neigh);
+	int family = rtnl_neigh_get_family(neigh);
+
+	if (!dst)
+		return false;
+	if (family == AF_INET && nl_addr_get_len(dst) == 4) {
+		__be32 v4;
+
+		memcpy(&v4, nl_addr_get_binary_addr(dst), 4);
+		zlb_addr_set_v4(a, v4);
+		return true;
+	}
+	if (family == AF_INET6 && nl_addr_get_len(dst) == 16) {
+		memcpy(a->b, nl_addr_get_binary_addr(dst), 16);
+		return true;
+	}
+	return false;
+}
+
 static void take(struct nl_object *obj, void *arg)
 {
 	struct rtnl_neigh *neigh = (struct rtnl_neigh *)obj;
-	struct nl_addr *dst = rtnl_neigh_get_dst(neigh);
 	struct nl_addr *ll = rtnl_neigh_get_lladdr(neigh);
 	struct dump *d = arg;
 	struct zlb_kneigh *k;
+	union zlb_addr addr;
 
-	if (d->oom || rtnl_neigh_get_family(neigh) != AF_INET ||
+	/* Multicast and broadcast entries (NOARP, a group MAC: the groups
+	 * the host sends to, ff02::2 or 224.0.0.22 say) are no next hops. */
+	if (d->oom || !dst_addr(neigh, &addr) ||
 	    !(rtnl_neigh_get_state(neigh) & NUD_USABLE) ||
 	    !wanted_ifindex(d, rtnl_neigh_get_ifindex(neigh)) ||
-	    !dst || nl_addr_get_len(dst) != 4 || !ll || nl_addr_get_len(ll) != 6)
+	    !ll || nl_addr_get_len(ll) != 6 ||
+	    (((const __u8 *)nl_addr_get_binary_addr(ll))[0] & 1))
 		return;
 	if (d->count == d->cap) {
 		int cap = d->cap ? d->cap * 2 : 16;
@@ -54,7 +81,7 @@ static void take(struct nl_object *obj, void *arg)
 		d->cap = cap;
 	}
 	k = &d->out[d->count++];
-	memcpy(&k->addr, nl_addr_get_binary_addr(dst), 4);
+	k->addr = addr;
 	memcpy(k->mac, nl_addr_get_binary_addr(ll), 6);
 	k->ifindex = rtnl_neigh_get_ifindex(neigh);
 }

@@ -30,8 +30,9 @@ static void usage(FILE *out)
 		"  add      add or replace the static entry ADDR -> MAC on interface IF\n"
 		"  delete   delete the entry of ADDR\n"
 		"  flush    delete every entry\n"
-		"  sync     copy the kernel's valid IPv4 neighbours on zon-lb's interfaces\n"
-		"           as static entries\n"
+		"  sync     copy the kernel's valid IPv4 (ARP) and IPv6 (neighbour discovery)\n"
+		"           neighbours on zon-lb's interfaces as static entries\n"
+		"ADDR is an IPv4 or an IPv6 address.\n"
 		"\n"
 		"Options:\n"
 		ZLB_TOOL_COMMON_HELP
@@ -54,7 +55,7 @@ static const char *flag_names(__u16 flags)
 /* A command's operands, checked before the maps are opened. */
 struct args {
 	const char *text;        /* ADDR as given */
-	__be32 addr;
+	union zlb_addr addr;
 	__u8 mac[6];
 	const char *dev;
 	__u32 ifindex;
@@ -76,7 +77,7 @@ static int cmd_list(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 	struct zlb_table *t = zlb_table_new(list_cols, sizeof(list_cols) / sizeof(list_cols[0]),
 					    o->fmt, stdout, NULL, false);
 	__u64 now = zlb_now_ns();
-	__be32 key, *prev = NULL;
+	union zlb_addr key, *prev = NULL;
 	struct zlb_neigh_entry e;
 	int rc = ZLB_EXIT_OK;
 
@@ -85,13 +86,13 @@ static int cmd_list(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		return ZLB_EXIT_FAIL;
 	}
 	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
-		char addr[INET_ADDRSTRLEN], mac[18], dev[IF_NAMESIZE];
+		char addr[ZLB_ADDR_LEN], mac[18], dev[IF_NAMESIZE];
 
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &e))
 			continue;       /* gone meanwhile */
 		zlb_table_row(t);
-		zlb_table_str(t, zlb_fmt_addr(addr, key));
+		zlb_table_str(t, zlb_fmt_addr(addr, &key));
 		zlb_table_str(t, zlb_fmt_mac(mac, e.mac));
 		if (if_indextoname(e.ifindex, dev))
 			zlb_table_str(t, dev);
@@ -134,7 +135,7 @@ static int parse_add(char **argv, int n, struct args *a)
 	if (n > 4)
 		return zlb_usage_err("add: unexpected argument '%s'", argv[4]);
 	if (!zlb_parse_addr(argv[0], &a->addr))
-		return zlb_usage_err("add: '%s' is not an IPv4 address", argv[0]);
+		return zlb_usage_err("add: '%s' is not an IPv4 or IPv6 address", argv[0]);
 	if (!zlb_parse_mac(argv[1], a->mac))
 		return zlb_usage_err("add: '%s' is not a MAC address (expected xx:xx:xx:xx:xx:xx)", argv[1]);
 	if ((a->mac[0] & 1) || !memcmp(a->mac, "\0\0\0\0\0\0", 6))
@@ -173,7 +174,7 @@ static int parse_delete(char **argv, int n, struct args *a)
 	if (n != 1)
 		return zlb_usage_err(n ? "delete takes one ADDR" : "delete needs ADDR");
 	if (!zlb_parse_addr(argv[0], &a->addr))
-		return zlb_usage_err("delete: '%s' is not an IPv4 address", argv[0]);
+		return zlb_usage_err("delete: '%s' is not an IPv4 or IPv6 address", argv[0]);
 	a->text = argv[0];
 	return 0;
 }
@@ -213,7 +214,7 @@ static int cmd_flush(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		     const struct args *a)
 {
 	int fd = m->fd[ZLB_M_NEIGH];
-	__be32 keys[ZLB_NEIGH_SIZE], *prev = NULL;
+	union zlb_addr keys[ZLB_NEIGH_SIZE], *prev = NULL;
 	size_t n = 0, deleted = 0;
 
 	while (n < ZLB_NEIGH_SIZE && bpf_map_get_next_key(fd, prev, &keys[n]) == 0)

@@ -29,10 +29,10 @@ struct filter {
 	bool by_service_id;
 	__u32 service_id;
 	bool by_service;         /* address and port the client asked for */
-	__be32 service_addr;
+	union zlb_addr service_addr;
 	__be16 service_port;
 	bool by_addr;
-	__be32 addr;
+	union zlb_addr addr;
 	bool by_port;
 	__be16 port;
 	bool by_proto;
@@ -69,9 +69,11 @@ static void usage(FILE *out)
 		"\n"
 		"Filters (all given must match):\n"
 		"      --service ID|ADDR:PORT  flows of service ID, or to ADDR:PORT\n"
-		"      --addr ADDR             flows with ADDR as any of their addresses\n"
+		"                              (IPv6: [ADDR]:PORT)\n"
+		"      --addr ADDR             flows with ADDR (IPv4 or IPv6) as any of their\n"
+		"                              addresses\n"
 		"      --port PORT             flows with PORT as any of their ports\n"
-		"      --proto PROTO           tcp, udp or icmp\n"
+		"      --proto PROTO           tcp, udp, icmp or icmpv6\n"
 		"      --state STATE           syn, established, closing, close, udp or icmp\n"
 		"\n"
 		"Options:\n"
@@ -85,26 +87,19 @@ static void usage(FILE *out)
 
 static int parse_service(struct filter *f, const char *arg)
 {
-	char buf[64], *colon;
 	unsigned long long v;
-	__u16 port;
+	struct zlb_err err;
 
-	if (zlb_parse_uint(arg, ZLB_MAX_SERVICES - 1, &v)) {
+	if (arg[strspn(arg, "0123456789")] == 0) {
+		if (!zlb_parse_uint(arg, ZLB_MAX_SERVICES - 1, &v))
+			return zlb_usage_err("--service '%s': not a service id (0-%d)",
+					     arg, ZLB_MAX_SERVICES - 1);
 		f->by_service_id = true;
 		f->service_id = v;
 		return 0;
 	}
-	snprintf(buf, sizeof(buf), "%s", arg);
-	colon = strrchr(buf, ':');
-	if (!colon)
-		return zlb_usage_err("--service '%s': expected a service id (0-%d) or ADDR:PORT",
-				     arg, ZLB_MAX_SERVICES - 1);
-	*colon = 0;
-	if (!zlb_parse_addr(buf, &f->service_addr))
-		return zlb_usage_err("--service '%s': '%s' is not an IPv4 address", arg, buf);
-	if (!zlb_parse_port(colon + 1, &port))
-		return zlb_usage_err("--service '%s': '%s' is not a port (0-65535)", arg, colon + 1);
-	f->service_port = htons(port);
+	if (!zlb_parse_addr_port(arg, &f->service_addr, &f->service_port, &err))
+		return zlb_usage_err("--service '%s': %s", arg, err.msg);
 	f->by_service = true;
 	return 0;
 }
@@ -121,7 +116,7 @@ static int ct_option(int c, const char *arg, void *ctx)
 		return parse_service(f, arg);
 	case OPT_ADDR:
 		if (!zlb_parse_addr(arg, &f->addr))
-			return zlb_usage_err("--addr '%s': not an IPv4 address", arg);
+			return zlb_usage_err("--addr '%s': not an IPv4 or IPv6 address", arg);
 		f->by_addr = true;
 		return 0;
 	case OPT_PORT:
@@ -132,7 +127,7 @@ static int ct_option(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_PROTO:
 		if (!zlb_parse_proto(arg, &f->proto))
-			return zlb_usage_err("--proto '%s': expected tcp, udp or icmp", arg);
+			return zlb_usage_err("--proto '%s': expected tcp, udp, icmp or icmpv6", arg);
 		f->by_proto = true;
 		return 0;
 	case OPT_STATE:
@@ -153,10 +148,12 @@ static bool matches(const struct filter *f, const struct zlb_ct_key *k,
 {
 	if (f->by_service_id && e->service_id != f->service_id)
 		return false;
-	if (f->by_service && (k->daddr != f->service_addr || k->dport != f->service_port))
+	if (f->by_service &&
+	    (!zlb_addr_equal(&k->daddr, &f->service_addr) || k->dport != f->service_port))
 		return false;
-	if (f->by_addr && k->saddr != f->addr && k->daddr != f->addr &&
-	    e->saddr != f->addr && e->daddr != f->addr)
+	if (f->by_addr && !zlb_addr_equal(&k->saddr, &f->addr) &&
+	    !zlb_addr_equal(&k->daddr, &f->addr) && !zlb_addr_equal(&e->saddr, &f->addr) &&
+	    !zlb_addr_equal(&e->daddr, &f->addr))
 		return false;
 	if (f->by_port && k->sport != f->port && k->dport != f->port &&
 	    e->sport != f->port && e->dport != f->port)
@@ -270,10 +267,10 @@ static int list_flow(struct walk *w, const struct zlb_ct_key *k, const struct zl
 		exp = expires_s(l, &reply);
 	zlb_table_row(l->t);
 	zlb_table_str(l->t, zlb_proto_name(k->proto));
-	zlb_table_str(l->t, zlb_fmt_addr_port(buf, k->saddr, k->sport));
-	zlb_table_str(l->t, zlb_fmt_addr_port(buf, k->daddr, k->dport));
-	zlb_table_str(l->t, zlb_fmt_addr_port(buf, e->saddr, e->sport));
-	zlb_table_str(l->t, zlb_fmt_addr_port(buf, e->daddr, e->dport));
+	zlb_table_str(l->t, zlb_fmt_addr_port(buf, &k->saddr, k->sport));
+	zlb_table_str(l->t, zlb_fmt_addr_port(buf, &k->daddr, k->dport));
+	zlb_table_str(l->t, zlb_fmt_addr_port(buf, &e->saddr, e->sport));
+	zlb_table_str(l->t, zlb_fmt_addr_port(buf, &e->daddr, e->dport));
 	if (e->state < ZLB_CT_STATE_MAX)
 		zlb_table_str(l->t, state_names[e->state]);
 	else
@@ -285,7 +282,7 @@ static int list_flow(struct walk *w, const struct zlb_ct_key *k, const struct zl
 }
 
 static const struct zlb_col list_cols[] = {
-	{ "PROTO", "proto", ZLB_COL_STR, 5 },
+	{ "PROTO", "proto", ZLB_COL_STR, 6 },	/* "icmpv6" */
 	{ "CLIENT", "client", ZLB_COL_STR, 21 },
 	{ "SERVICE", "service", ZLB_COL_STR, 21 },
 	{ "SOURCE", "source", ZLB_COL_STR, 21 },

@@ -110,11 +110,6 @@ static void bpf_tc_object_path(char *buf, size_t len)
 		snprintf(buf, len, "%.*szlb_tc.bpf.o", slash ? (int)(slash - xdp + 1) : 0, xdp);
 }
 
-static const char *ip4(__be32 addr, char *buf)
-{
-	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
-}
-
 /* ---- resolving the model against the kernel ---------------------------- */
 
 /* Per configured interface: the hook it gets, what runs there before this
@@ -136,8 +131,8 @@ struct load {
 	__u16 *iface_flags;              /* ZLB_IF_F_*, per configured interface */
 	struct hook_plan *plan;          /* per configured interface */
 	bool any_tc;                     /* some interface runs tc: load its object */
-	__be32 *backend_src;
-	__be32 *backend_snat;
+	union zlb_addr *backend_src;
+	union zlb_addr *backend_snat;
 	bool fib_src;
 	struct bpf_object *obj;
 	struct bpf_object *tc_obj;       /* loaded only when any_tc */
@@ -194,10 +189,35 @@ static int read_sysctl(const char *path)
 	return atoi(buf);
 }
 
+/* Whether the config has a service of family @af. */
+static bool has_family(const struct zlb_config *cfg, int af)
+{
+	for (size_t i = 0; i < cfg->nservices; i++)
+		if (zlb_addr_family(&cfg->services[i].addr) == af)
+			return true;
+	return false;
+}
+
+/* The FIB lookup of a family refuses to forward what arrives on an
+ * interface where that family's forwarding is off. */
+static void warn_forwarding(const char *name, const char *ipv)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/forwarding", ipv, name);
+	if (read_sysctl(path) == 0)
+		pr_warn("%s: %s forwarding is off, so the FIB lookup refuses to forward packets that arrive here (drop_fwd_disabled): sysctl -w net.%s.conf.%s.forwarding=1\n",
+			name, strcmp(ipv, "ipv4") ? "IPv6" : "IPv4", ipv, name);
+}
+
 /* Conditions that make a load useless without making it wrong: said
  * once, naming the interface and the fix. */
 static void warn_interfaces(struct load *l)
 {
+	/* IPv4 as before, unless every service is IPv6. */
+	bool v6 = has_family(&l->cfg, AF_INET6);
+	bool v4 = !v6 || has_family(&l->cfg, AF_INET);
+
 	bool any_xdp = false;
 
 	/* Only XDP sends frames (XDP_TX, XDP_REDIRECT) that a veth can
@@ -206,14 +226,13 @@ static void warn_interfaces(struct load *l)
 		any_xdp |= !l->plan[i].tc;
 	for (size_t i = 0; i < l->cfg.nifaces; i++) {
 		const char *name = l->cfg.ifaces[i].name;
-		char path[PATH_MAX];
 		struct zlb_err err;
 		bool can;
 
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", name);
-		if (read_sysctl(path) == 0)
-			pr_warn("%s: IPv4 forwarding is off, so the FIB lookup refuses to forward packets that arrive here (drop_fwd_disabled): sysctl -w net.ipv4.conf.%s.forwarding=1\n",
-				name, name);
+		if (v4)
+			warn_forwarding(name, "ipv4");
+		if (v6)
+			warn_forwarding(name, "ipv6");
 		if (!l->links[i].up)
 			pr_warn("%s: interface is down\n", name);
 		if (!any_xdp || !l->links[i].is_veth)
@@ -243,7 +262,7 @@ static int resolve_sources(struct load *l, struct zlb_err *err)
 
 struct nexthop {
 	__u32 ifindex;
-	__be32 addr;
+	union zlb_addr addr;
 };
 
 /* Make the kernel resolve every backend's next hop and keep it resolved,
@@ -253,7 +272,7 @@ static void manage_neighbours(struct load *l, int neigh_fd)
 {
 	size_t n = zlb_config_backend_count(&l->cfg), count = 0;
 	struct nexthop *hops = calloc(n ? n : 1, sizeof(*hops));
-	char a[INET_ADDRSTRLEN];
+	char a[ZLB_ADDR_LEN];
 
 	if (!hops)
 		return;
@@ -267,24 +286,25 @@ static void manage_neighbours(struct load *l, int neigh_fd)
 			size_t k;
 			int state = 0;
 
-			if (zlb_nl_route_get(l->nl, s->backends[j].addr.s_addr, &rt, &err)) {
+			if (zlb_nl_route_get(l->nl, &s->backends[j].addr, &rt, &err)) {
 				pr_warn("service '%s': backend %s: %s\n", s->name,
-					ip4(s->backends[j].addr.s_addr, a), err.msg);
+					zlb_fmt_addr(a, &s->backends[j].addr), err.msg);
 				continue;
 			}
-			struct nexthop h = { rt.oif, rt.gateway ? rt.gateway : s->backends[j].addr.s_addr };
+			struct nexthop h = { rt.oif, zlb_addr_is_zero(&rt.gateway) ?
+						     s->backends[j].addr : rt.gateway };
 
 			for (k = 0; k < count; k++)
-				if (hops[k].ifindex == h.ifindex && hops[k].addr == h.addr)
+				if (hops[k].ifindex == h.ifindex && zlb_addr_equal(&hops[k].addr, &h.addr))
 					break;
 			if (k < count)
 				continue;
 			hops[count++] = h;
 			/* A permanent entry is the operator's: leave it. */
-			if (zlb_nl_neigh_get(l->nl, h.ifindex, h.addr, mac, &state) == 1 &&
+			if (zlb_nl_neigh_get(l->nl, h.ifindex, &h.addr, mac, &state) == 1 &&
 			    (state & NUD_PERMANENT))
 				continue;
-			if (zlb_nl_neigh_manage(l->nl, h.ifindex, h.addr, &err))
+			if (zlb_nl_neigh_manage(l->nl, h.ifindex, &h.addr, &err))
 				pr_warn("%s\n", err.msg);
 		}
 	}
@@ -295,7 +315,7 @@ static void manage_neighbours(struct load *l, int neigh_fd)
 			struct zlb_neigh_entry e = { .flags = ZLB_NEIGH_F_STATIC, .ifindex = hops[k].ifindex };
 			int state;
 
-			if (zlb_nl_neigh_get(l->nl, hops[k].ifindex, hops[k].addr, e.mac, &state) == 1) {
+			if (zlb_nl_neigh_get(l->nl, hops[k].ifindex, &hops[k].addr, e.mac, &state) == 1) {
 				known++;
 				bpf_map_update_elem(neigh_fd, &hops[k].addr, &e, BPF_ANY);
 			}
@@ -307,9 +327,9 @@ static void manage_neighbours(struct load *l, int neigh_fd)
 				__u8 mac[6];
 				int state;
 
-				if (zlb_nl_neigh_get(l->nl, hops[k].ifindex, hops[k].addr, mac, &state) != 1)
+				if (zlb_nl_neigh_get(l->nl, hops[k].ifindex, &hops[k].addr, mac, &state) != 1)
 					pr_info("next hop %s (ifindex %u) not resolved yet; the kernel keeps trying\n",
-						ip4(hops[k].addr, a), hops[k].ifindex);
+						zlb_fmt_addr(a, &hops[k].addr), hops[k].ifindex);
 			}
 		usleep(50 * 1000);
 	}

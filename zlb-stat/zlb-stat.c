@@ -201,8 +201,13 @@ static int by_service_id(const void *a, const void *b)
 	return x->svc.id < y->svc.id ? -1 : x->svc.id > y->svc.id;
 }
 
-/* One sample per service id: its TCP or UDP key; the ICMP echo key of
- * the same service only sets .echo. */
+static bool is_echo(const struct zlb_svc_key *key)
+{
+	return key->proto == IPPROTO_ICMP || key->proto == IPPROTO_ICMPV6;
+}
+
+/* One sample per service id: its TCP or UDP key; the ICMP (or ICMPv6)
+ * echo key of the same service only sets .echo. */
 static int read_services(struct reader *r, struct sample *s)
 {
 	int fd = r->m->fd[ZLB_M_SERVICES];
@@ -234,10 +239,10 @@ static int read_services(struct reader *r, struct sample *s)
 			s->svcs[i].key = key;
 			s->svcs[i].svc = svc;
 			s->nsvcs++;
-		} else if (key.proto != IPPROTO_ICMP) {
+		} else if (!is_echo(&key)) {
 			s->svcs[i].key = key;
 		}
-		if (key.proto == IPPROTO_ICMP)
+		if (is_echo(&key))
 			s->svcs[i].echo = true;
 	}
 	if (errno != ENOENT) {
@@ -485,7 +490,7 @@ static bool print_services(const struct report *rp)
 				was = &rp->prev->svcs[k];
 		zlb_table_row(t);
 		zlb_table_u64(t, s->svc.id);
-		zlb_table_str(t, zlb_fmt_addr_port(buf, s->key.addr, s->key.port));
+		zlb_table_str(t, zlb_fmt_addr_port(buf, &s->key.addr, s->key.port));
 		zlb_table_str(t, zlb_proto_name(s->key.proto));
 		zlb_table_str(t, s->echo ? "yes" : "no");
 		zlb_table_u64(t, s->svc.backend_count);
@@ -532,7 +537,7 @@ static bool print_backends(const struct report *rp)
 		zlb_table_row(t);
 		zlb_table_u64(t, b->be.id);
 		zlb_table_u64(t, b->be.service_id);
-		zlb_table_str(t, zlb_fmt_addr_port(buf, b->be.addr, b->be.port));
+		zlb_table_str(t, zlb_fmt_addr_port(buf, &b->be.addr, b->be.port));
 		zlb_table_u64(t, b->be.weight);
 		traffic_cells(t, rp, was ? &was->t : NULL, &b->t);
 	}

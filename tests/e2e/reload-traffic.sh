@@ -124,7 +124,7 @@ for e in bpftool("dump", "pinned", pin + "/zlb_services"):
     base, mkey = v["backend_base"], v["maglev_key"]
     v["backend_base"] -= half * HALF
     v["maglev_key"] -= half * MAXSVC
-    state["services"]["%(addr)d/%(port)d/%(proto)d" % k] = v
+    state["services"][json.dumps(k, sort_keys=True)] = v
     for slot in range(base, base + v["backend_count"]):
         be = bpftool("lookup", "pinned", pin + "/zlb_backends", "key", *keybytes(slot))
         state["backends"][slot - half * HALF] = be["formatted"]["value"]
@@ -169,7 +169,9 @@ pin, id = sys.argv[1], sys.argv[2]
 run = lambda *a: json.loads(subprocess.check_output(("bpftool", "-j") + a))
 prog = run("prog", "show", "id", id)
 maps = [run("map", "show", "id", str(m)) for m in prog["map_ids"]]
-ours = {m["name"]: m["id"] for m in maps if m["name"].startswith("zlb_")}
+# zlb_scratch: per-CPU room of each program, never pinned
+ours = {m["name"]: m["id"] for m in maps
+        if m["name"].startswith("zlb_") and m["name"] != "zlb_scratch"}
 pinned = {n: run("map", "show", "pinned", pin + "/" + n)["id"] for n in ours}
 sys.exit(not (prog["name"] == "zlb_xdp" and len(ours) >= 10 and ours == pinned))
 ' "$ZLB_BPFFS" "$id"

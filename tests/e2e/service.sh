@@ -151,12 +151,12 @@ managed_neigh() {
 	ip -n "$ZL" neigh show 10.2.0.2 dev veth2 | grep -q 'lladdr .* managed'
 }
 has_server_neigh() {
-	bpftool map lookup pinned "$NEIGH" key 10 2 0 2 >/dev/null 2>&1
+	bpftool map lookup pinned "$NEIGH" key 0 0 0 0 0 0 0 0 0 0 255 255 10 2 0 2 >/dev/null 2>&1
 }
 zlb_check "the load made the server a managed neighbour" managed_neigh
 zlb_check "the load put the server's MAC into zlb_neigh" has_server_neigh
 zlb_must ip -n "$ZL" neigh del 10.2.0.2 dev veth2
-zlb_must bpftool map delete pinned "$NEIGH" key 10 2 0 2
+zlb_must bpftool map delete pinned "$NEIGH" key 0 0 0 0 0 0 0 0 0 0 255 255 10 2 0 2
 if zlb_wait_for -t 15 managed_neigh && zlb_wait_for -t 5 has_server_neigh; then
 	zlb_pass "the service resolves the server's next hop again, into zlb_neigh"
 else

@@ -31,6 +31,7 @@ conf=$ZLB_TMP/bench.conf
 } >"$conf"
 zlb_load_in_lb "$conf" >"$ZLB_TMP/load.out" 2>&1 || zlb_die "zlb-load failed: $(cat "$ZLB_TMP/load.out")"
 
+key_size=$(bpftool map show pinned "$ZLB_BPFFS/zlb_conntrack" | grep -oE 'key [0-9]+' | cut -d' ' -f2)
 value_size=$(bpftool map show pinned "$ZLB_BPFFS/zlb_conntrack" | grep -oE 'value [0-9]+' | cut -d' ' -f2)
 echo "filling $ZLB_BPFFS/zlb_conntrack ($CT_SIZE entries, values of $value_size bytes) with $FLOWS flows"
 # elapsed T0: seconds since date +%s.%N said T0.
@@ -41,10 +42,10 @@ elapsed() {
 start=$(date +%s.%N)
 # Client 10.64.0.0/10 + i, port 1024 + i % 60000 -> 10.0.0.1:23; source
 # 10.128.0.0/10 + i, port 16384 + i % 16384 -> backend 10.2.0.2:223.
-python3 - "$ZLB_BPFFS/zlb_conntrack" "$FLOWS" "$value_size" <<'EOF' || zlb_die "cannot fill the table"
+python3 - "$ZLB_BPFFS/zlb_conntrack" "$FLOWS" "$key_size" "$value_size" <<'EOF' || zlb_die "cannot fill the table"
 import ctypes, struct, sys, time
 
-path, flows, value_size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, flows, key_size, value_size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 bpf = ctypes.CDLL("libbpf.so.1", use_errno=True)
 bpf.bpf_obj_get.argtypes = [ctypes.c_char_p]
 fd = bpf.bpf_obj_get(path.encode())
@@ -58,11 +59,19 @@ TCP, EST = 6, 1            # IPPROTO_TCP, ZLB_CT_TCP_ESTABLISHED
 VIP, BACKEND = 0x0A000001, 0x0A020002
 now = time.monotonic_ns()
 
+def addr(a):
+    # union zlb_addr: IPv4 kept IPv4-mapped, ::ffff:a.b.c.d
+    return bytes(10) + b"\xff\xff" + struct.pack("!I", a)
+
 def key(saddr, daddr, sport, dport):
-    return struct.pack("!IIHHB3x", saddr, daddr, sport, dport, TCP)
+    return addr(saddr) + addr(daddr) + struct.pack("!HHB3x", sport, dport, TCP)
+
+KEY_SIZE = len(key(0, 0, 0, 0))
+if KEY_SIZE != key_size:
+    sys.exit("zlb_conntrack keys are %d bytes, this script packs %d (another map ABI?)" % (key_size, KEY_SIZE))
 
 def entry(saddr, daddr, sport, dport, direction):
-    e = struct.pack("!IIHH", saddr, daddr, sport, dport)
+    e = addr(saddr) + addr(daddr) + struct.pack("!HH", sport, dport)
     e += struct.pack("<BBBxIIQQQQ", direction, EST, 0, 0, 0, now, now, 1, 60)
     return e.ljust(value_size, b"\0")
 
@@ -77,7 +86,7 @@ for base in range(0, flows, chunk // 2):
         vals += entry(src, BACKEND, sport, 223, 0)
         keys += key(BACKEND, src, 223, sport)
         vals += entry(VIP, client, 23, cport, 1)
-    n = ctypes.c_uint32(len(keys) // 16)
+    n = ctypes.c_uint32(len(keys) // KEY_SIZE)
     kb = (ctypes.c_char * len(keys)).from_buffer(keys)
     vb = (ctypes.c_char * len(vals)).from_buffer(vals)
     if bpf.bpf_map_update_batch(fd, kb, vb, ctypes.byref(n), ctypes.byref(opts)):

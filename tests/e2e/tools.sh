@@ -15,6 +15,13 @@
 # what they say; JSON parses with python3's json module; every bad argument
 # gets "TOOL: error: ..." and exit 2; not loaded, another ABI version and
 # no privileges give exit 1 with a message saying so.
+#
+# Then the same links over IPv6 (client fd00::2, fd00::1 [zon-lb]
+# fd00:2::1, server fd00:2::2), reloaded with tests/configs/e2e/dual-stack.conf:
+# zlb-ct lists IPv6 TCP, UDP and ICMPv6 echo flows as [addr]:port, its
+# filters take [addr]:port and IPv6 addresses, delete removes both entries
+# of each; zlb-stat shows the IPv6 services and backends; zlb-arp adds,
+# lists, deletes and syncs IPv6 neighbours, never multicast ones.
 set -u
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -63,6 +70,13 @@ rc_is() { [ "$RC" -eq "$1" ]; }
 err_has() { grep -qF -- "$1" "$ZLB_TMP/err"; }
 out_has() { grep -qF -- "$1" "$ZLB_TMP/out"; }
 
+# text_row CELL...: a line of the last run's text output starts with
+# these cells (exactly, whitespace-separated).
+text_row() {
+	awk -v want="$*" -v n=$# '{ row = $1; for (i = 2; i <= n; i++) row = row " " $i }
+		row == want { ok = 1 } END { exit !ok }' "$ZLB_TMP/out"
+}
+
 # json EXPR: stdout of the last run parses as JSON, and the python
 # expression EXPR over it (as d) is true.
 json() {
@@ -110,6 +124,28 @@ while time.time() < end:
 ' "$1"
 }
 
+# tcp_connect SERVICE BACKEND TAG: nc in the server listening on BACKEND
+# port 223, nc in the client connecting to SERVICE port 23, and a line each
+# way. Sets CLIENT and SOURCE, the two ends the load balancer joins
+# (ADDR:PORT, [ADDR]:PORT for IPv6), as the client's and the server's ss
+# see them.
+tcp_connect() {
+	local svc=$1 be=$2 tag=$3
+	zlb_nc_server "$ZS" "$be" 223 "srv$tag"
+	zlb_nc_client "$ZC" "$svc" 23 "cli$tag"
+	zlb_wait_for -t 10 zlb_tcp_connected "$ZC" "$svc" 23 ||
+		zlb_die "no TCP connection to $(zlb_addr_port "$svc" 23) through the load balancer: $(cat "$ZLB_TMP/cli$tag.err")"
+	zlb_line_crosses "tcp to $svc: a line from the client reaches the server" \
+		"cli$tag" "$ZLB_TMP/srv$tag.out" "hello $ZLB_SUFFIX"
+	zlb_line_crosses "tcp to $svc: a line from the server reaches the client" \
+		"srv$tag" "$ZLB_TMP/cli$tag.out" "hi $ZLB_SUFFIX"
+	CLIENT=$(ip netns exec "$ZC" ss -Htn state established '( dport = :23 )' |
+		awk -v p="$(zlb_addr_port "$svc" 23)" '$4 == p { print $3 }')
+	SOURCE=$(ip netns exec "$ZS" ss -Htn state established '( sport = :223 )' |
+		awk -v p="$(zlb_addr_port "$be" 223)" '$3 == p { print $4 }')
+	echo "tcp to $(zlb_addr_port "$svc" 23): client $CLIENT, the server sees $SOURCE"
+}
+
 # --- before anything is loaded --------------------------------------------------
 
 zlb_tmpdir
@@ -133,11 +169,17 @@ done
 usage_error "zlb-ct: unknown command" "$CT" frobnicate
 usage_error "zlb-ct: a second command" "$CT" list count
 usage_error "zlb-ct: bad --addr" "$CT" list --addr 10.0.0.256
+usage_error "zlb-ct: bad IPv6 --addr" "$CT" list --addr fd00::g
 usage_error "zlb-ct: bad --port" "$CT" list --port 65536
 usage_error "zlb-ct: bad --proto" "$CT" count --proto sctp
 usage_error "zlb-ct: bad --state" "$CT" list --state listening
 usage_error "zlb-ct: bad --service" "$CT" list --service 10.0.0.1
 usage_error "zlb-ct: --service with a bad port" "$CT" list --service 10.0.0.1:http
+usage_error "zlb-ct: --service with an IPv6 address without brackets" "$CT" list --service fd00::1:23
+usage_error "zlb-ct: --service [IPv6] without a port" "$CT" list --service '[fd00::1]'
+usage_error "zlb-ct: --service [IPv6]:PORT with a bad port" "$CT" list --service '[fd00::1]:65536'
+usage_error "zlb-ct: --service with a bad IPv6 address" "$CT" list --service '[fd00::g]:23'
+usage_error "zlb-ct: --service id out of range" "$CT" list --service 1024
 usage_error "zlb-ct: --addr without a value" "$CT" list --addr
 usage_error "zlb-ct: delete without a filter" "$CT" delete
 usage_error "zlb-ct: flush with a filter" "$CT" flush --proto tcp
@@ -149,7 +191,9 @@ usage_error "zlb-arp: add without dev" "$ARP" add 10.0.0.9 02:00:00:00:00:01
 usage_error "zlb-arp: add with 'dev' but no interface" "$ARP" add 10.0.0.9 02:00:00:00:00:01 dev
 usage_error "zlb-arp: add on an unknown interface" "$ARP" add 10.0.0.9 02:00:00:00:00:01 dev zlbnope0
 usage_error "zlb-arp: delete without an address" "$ARP" delete
-usage_error "zlb-arp: delete with a bad address" "$ARP" delete fe80::1
+usage_error "zlb-arp: delete with a bad address" "$ARP" delete fe80::g
+usage_error "zlb-arp: delete with a bracketed IPv6 address" "$ARP" delete '[fe80::1]'
+usage_error "zlb-arp: add with a bad IPv6 address" "$ARP" add fd00:2::77::1 02:00:00:00:00:01 dev lo
 usage_error "zlb-arp: list with an argument" "$ARP" list 10.0.0.1
 usage_error "zlb-stat: bad --interval" "$STAT" -i 0
 usage_error "zlb-stat: --count without --interval" "$STAT" -c 2
@@ -159,12 +203,13 @@ usage_error "zlb-stat: an operand" "$STAT" services
 # --- the reference scenario, loaded -------------------------------------------------
 
 zlb_bpffs_setup
-zlb_reference_topology
+zlb_reference_topology ipv6
 out=$ZLB_TMP/load.out
 zlb_load_in_lb "$CONF" >"$out" 2>&1 || zlb_die "zlb-load failed: $(cat "$out")"
 
 # Another ABI version: a meta map of the same size carrying version 1,
 # pinned elsewhere on the same bpffs.
+abi=$(sed -n 's/^#define ZLB_ABI_VERSION //p' "$ZLB_SRCDIR/libzlbcommon/zlb_abi.h")
 OLD=$(dirname "$ZLB_BPFFS")/old-abi
 mkdir -p "$OLD"
 meta_size=$(bpftool map show pinned "$ZLB_BPFFS/zlb_meta" | grep -oE 'value [0-9]+' | cut -d' ' -f2)
@@ -176,21 +221,14 @@ for t in "$STAT" "$CT" "$ARP"; do
 	n=$(basename "$t")
 	run "$t" --pin-dir "$OLD"
 	expect "$n on pins of ABI version 1: exit 1, names both versions" \
-		eval 'rc_is 1 && err_has "carry ABI version 1, this tool speaks version 2"'
+		eval "rc_is 1 && err_has 'carry ABI version 1, this tool speaks version $abi'"
 done
 
 # --- zlb-ct: a TCP connection -------------------------------------------------------
 
-zlb_nc_server "$ZS" 10.2.0.2 223 srv
-zlb_nc_client "$ZC" 10.0.0.1 23 cli
-zlb_wait_for -t 10 zlb_tcp_established "$ZS" 223 10.2.0.1 ||
-	zlb_die "no TCP connection through the load balancer: $(cat "$ZLB_TMP/cli.err")"
-zlb_wait_for zlb_tcp_connected "$ZC" 10.0.0.1 23 || zlb_die "the client is not connected"
-zlb_line_crosses "tcp: a line from the client reaches the server" cli "$ZLB_TMP/srv.out" "hello $ZLB_SUFFIX"
-zlb_line_crosses "tcp: a line from the server reaches the client" srv "$ZLB_TMP/cli.out" "hi $ZLB_SUFFIX"
-client=$(ip netns exec "$ZC" ss -Htn state established '( dport = :23 )' | awk '{ print $3 }')
-source=$(ip netns exec "$ZS" ss -Htn state established '( sport = :223 )' | awk '{ print $4 }')
-echo "client $client, the server sees $source"
+tcp_connect 10.0.0.1 10.2.0.2 1
+client=$CLIENT
+source=$SOURCE
 
 run "$CT" -j list
 expect "zlb-ct -j list: one TCP flow, client $client, service 10.0.0.1:23, source $source, backend 10.2.0.2:223, established" \
@@ -248,7 +286,7 @@ expect "zlb-stat: the service row names 10.0.0.1:5353 udp with its 1 backend" \
 expect "zlb-stat: interfaces veth0 and veth2 in native mode, with the driver's XDP counters" \
 	json "sorted((i['dev'], i['xdp_mode'], type(i['xdp_drops']), type(i['xdp_tx_errors'])) for i in d['interfaces']) == [('veth0', 'native', int, int), ('veth2', 'native', int, int)]"
 expect "zlb-stat: totals has every counter of the data plane, drops the drop_* ones" \
-	json "len(d['totals']) == $(grep -c '^	ZLB_C_[A-Z_]*,' "$ZLB_SRCDIR/libzlbcommon/zlb_abi.h") and all(d['totals']['drop_' + k] == v for k, v in d['drops'].items())"
+	json "len(d['totals']) == $(grep -c '^	ZLB_C_[A-Z0-9_]*,' "$ZLB_SRCDIR/libzlbcommon/zlb_abi.h") and all(d['totals']['drop_' + k] == v for k, v in d['drops'].items())"
 run "$STAT"
 expect "zlb-stat (text): its five sections" \
 	eval 'ok && out_has "Totals:" && out_has "Interfaces:" && out_has "Services:" && out_has "Backends:" && out_has "Drops:"'
@@ -303,26 +341,30 @@ zlb_ping "$ZC" 10.0.0.1 || zlb_die "the client cannot ping 10.0.0.1"
 # The TCP flow went with the flush: a new segment of it is dropped, so make
 # a new connection.
 zlb_kill_tracked
-zlb_nc_server "$ZS" 10.2.0.2 223 srv2
-zlb_nc_client "$ZC" 10.0.0.1 23 cli2
-zlb_wait_for -t 10 zlb_tcp_connected "$ZC" 10.0.0.1 23 || zlb_die "no second TCP connection"
-client=$(ip netns exec "$ZC" ss -Htn state established '( dport = :23 )' | awk '{ print $3 }')
+tcp_connect 10.0.0.1 10.2.0.2 2
+client=$CLIENT
 
 run "$CT" -j list
 expect "zlb-ct: four flows: tcp $client, udp from 40001 and 40002, icmp" \
 	json "sorted((f['proto'], f['client']) for f in d if f['proto'] != 'icmp') == [('tcp', '$client'), ('udp', '10.0.0.2:40001'), ('udp', '10.0.0.2:40002')] and len(d) == 4"
 
-# filter NAME EXPECTED FILTERS...: list and count with FILTERS select
-# exactly the flows EXPECTED (a python list of (proto, client port) pairs,
-# sorted; port None for icmp).
-filter() {
-	local name=$1 want=$2 n
-	shift 2
+# selects NAME PROJECTION EXPECTED FILTERS...: list and count with FILTERS
+# select exactly the flows EXPECTED, a sorted python list of PROJECTION
+# (an expression over a flow f of the JSON list).
+selects() {
+	local name=$1 projection=$2 want=$3 n
+	shift 3
 	run "$CT" -j list "$@"
-	expect "zlb-ct list $* selects $name" json "sorted((f['proto'], None if f['proto'] == 'icmp' else int(f['client'].split(':')[1])) for f in d) == $want"
+	expect "zlb-ct list $* selects $name" json "sorted($projection for f in d) == $want"
 	n=$(json_value "len(d)")
 	run "$CT" count "$@"
 	expect "zlb-ct count $* = $n" eval 'ok && [ "$(out)" = "$n" ]'
+}
+
+# filter NAME EXPECTED FILTERS...: the flows EXPECTED as (proto, client
+# port) pairs, port None for icmp.
+filter() {
+	selects "$1" "(f['proto'], None if f['proto'] == 'icmp' else int(f['client'].split(':')[1]))" "${@:2}"
 }
 
 cport=${client##*:}
@@ -408,6 +450,117 @@ expect "zlb-arp sync: 10.0.0.2 -> $mac on veth0, static" \
 	json "[(e['mac'], e['dev'], e['flags']) for e in d if e['address'] == '10.0.0.2'] == [('$mac', 'veth0', 'static')]"
 run "$ARP" -j list
 expect "zlb-arp sync copies only zon-lb's interfaces' neighbours" \
+	json "all(e['dev'] in ('veth0', 'veth2') for e in d)"
+
+# --- IPv6: zlb-ct and zlb-stat ---------------------------------------------------------
+
+# The links carry IPv6 too (client fd00::2, load balancer fd00::1 and
+# fd00:2::1, server fd00:2::2); a reload adds the IPv6 services of
+# dual-stack.conf: 1, tcp fd00::1:23 -> fd00:2::2:223 (source fd00:2::1,
+# takes ICMPv6 echo), and 3, udp fd00::1:5353 -> fd00:2::2:5300.
+zlb_load_in_lb "$ZLB_SRCDIR/tests/configs/e2e/dual-stack.conf" >"$out" 2>&1 ||
+	zlb_die "zlb-load of the dual-stack services failed: $(cat "$out")"
+
+run "$CT" flush
+zlb_udp_echo_server "$ZS" fd00:2::2 5300 echo6
+a=$(zlb_udp_exchange 40003 "$N" fd00::2 fd00::1)
+expect "udp over IPv6: the client gets all $N answers" eval '[ "$a" = "$N" ]'
+zlb_ping "$ZC" fd00::1 || zlb_die "the client cannot ping fd00::1"
+tcp_connect fd00::1 fd00:2::2 6
+client6=$CLIENT
+source6=$SOURCE
+
+run "$CT" -j list
+expect "zlb-ct -j list: the IPv6 TCP flow, client $client6, service [fd00::1]:23, source $source6, backend [fd00:2::2]:223, established" \
+	json "[(f['client'], f['service'], f['source'], f['backend'], f['state'], f['service_id']) for f in d if f['proto'] == 'tcp'] == [('$client6', '[fd00::1]:23', '$source6', '[fd00:2::2]:223', 'established', 1)]"
+expect "zlb-ct: the IPv6 TCP flow's source is [fd00:2::1] (what the server sees)" eval '[ "${source6%:*}" = "[fd00:2::1]" ]'
+expect "zlb-ct -j list: the IPv6 UDP flow from [fd00::2]:40003 to [fd00::1]:5353, backend [fd00:2::2]:5300, from [fd00:2::1]" \
+	json "[(f['client'], f['service'], f['source'].rsplit(':', 1)[0], f['backend'], f['service_id']) for f in d if f['proto'] == 'udp'] == [('[fd00::2]:40003', '[fd00::1]:5353', '[fd00:2::1]', '[fd00:2::2]:5300', 3)]"
+expect "zlb-ct -j list: the ICMPv6 echo flow of service 1, state icmp" \
+	json "[(f['client'].split(']')[0], f['backend'].split(']')[0], f['state'], f['service_id']) for f in d if f['proto'] == 'icmpv6'] == [('[fd00::2', '[fd00:2::2', 'icmp', 1)]"
+expect "zlb-ct -j list: three flows, all IPv6" json "len(d) == 3 and all(f['client'].startswith('[') for f in d)"
+run "$CT" list
+expect "zlb-ct list (text): the IPv6 TCP flow's line" \
+	text_row tcp "$client6" "[fd00::1]:23" "$source6" "[fd00:2::2]:223" established
+
+# filter6 NAME EXPECTED FILTERS...: the IPv6 flows EXPECTED by protocol.
+filter6() {
+	selects "$1" "f['proto']" "${@:2}"
+}
+
+filter6 "the flows to [fd00::1]:5353" "['udp']" --service '[fd00::1]:5353'
+filter6 "the flows to [fd00::1]:23" "['tcp']" --service '[fd00:0::1]:23'
+filter6 "service 1's flows (tcp and ICMPv6 echo)" "['icmpv6', 'tcp']" --service 1
+filter6 "every IPv6 flow (client address)" "['icmpv6', 'tcp', 'udp']" --addr fd00::2
+filter6 "every IPv6 flow (backend address, written long)" "['icmpv6', 'tcp', 'udp']" --addr fd00:2:0:0:0:0:0:2
+filter6 "every IPv6 flow (source address)" "['icmpv6', 'tcp', 'udp']" --addr fd00:2::1
+filter6 "the ICMPv6 echo flow" "['icmpv6']" --proto icmpv6
+filter6 "no ICMP (IPv4) echo flow" "[]" --proto icmp
+filter6 "no IPv6 flow for an IPv4 address" "[]" --addr 10.0.0.2
+filter6 "no flow to 10.0.0.1:23" "[]" --service 10.0.0.1:23
+
+run "$STAT" -j
+expect "zlb-stat: service 1 is [fd00::1]:23 tcp, takes ICMPv6 echo, 1 backend; service 3 [fd00::1]:5353 udp" \
+	json "[(s['id'], s['service'], s['proto'], s['icmp_echo'], s['backends']) for s in d['services'] if s['id'] in (1, 3)] == [(1, '[fd00::1]:23', 'tcp', 'yes', 1), (3, '[fd00::1]:5353', 'udp', 'no', 1)]"
+expect "zlb-stat: backend [fd00:2::2]:5300 of service 3 forwarded the 2N = $((2 * N)) UDP packets" \
+	json "[(b['service_id'], b['packets'] >= $((2 * N))) for b in d['backends'] if b['backend'] == '[fd00:2::2]:5300'] == [(3, True)]"
+run "$STAT"
+expect "zlb-stat (text): the IPv6 services' lines" \
+	eval 'grep -qE "^ *1 +\[fd00::1\]:23 +tcp +yes +1 +[0-9]+ " "$ZLB_TMP/out" && grep -qE "^ *3 +\[fd00::1\]:5353 +udp +no +1 +[0-9]+ " "$ZLB_TMP/out"'
+expect "zlb-stat (text): the IPv6 backends' lines" \
+	eval 'grep -qE "^ *[0-9]+ +1 +\[fd00:2::2\]:223 +1 +[0-9]+ " "$ZLB_TMP/out" && grep -qE "^ *[0-9]+ +3 +\[fd00:2::2\]:5300 +1 +[0-9]+ " "$ZLB_TMP/out"'
+
+before=$(entries)
+run "$CT" -j delete --addr fd00::2
+expect "zlb-ct delete --addr fd00::2: the three IPv6 flows, both entries each" json "d == {'flows': 3, 'entries': 6}"
+expect "zlb-ct delete: six entries fewer in the table ($before before)" eval '[ "$(entries)" = $((before - 6)) ]'
+run "$CT" -j list
+expect "zlb-ct list after delete: no IPv6 flow left" json "not [f for f in d if f['client'].startswith('[')]"
+zlb_kill_tracked
+
+# --- IPv6: zlb-arp ------------------------------------------------------------------
+
+run "$ARP" add fd00:2:0:0::77 02:00:00:00:00:77 dev veth2
+expect "zlb-arp add of an IPv6 neighbour exits 0" ok
+run "$ARP" -j list
+expect "zlb-arp list: fd00:2::77 (compressed) -> 02:00:00:00:00:77 on veth2, static, age 0" \
+	json "[(e['mac'], e['dev'], e['flags'], e['age']) for e in d if e['address'] == 'fd00:2::77'] == [('02:00:00:00:00:77', 'veth2', 'static', 0)]"
+run "$ARP" list
+expect "zlb-arp list (text): the IPv6 entry's line" \
+	eval 'grep -qE "^fd00:2::77 +02:00:00:00:00:77 +veth2 +[0-9]+ +0 +static$" "$ZLB_TMP/out"'
+run "$ARP" add 10.2.0.77 02:00:00:00:00:79 dev veth2
+run "$ARP" add fd00:2::77 02:00:00:00:00:78 dev veth2
+run "$ARP" -j list
+expect "zlb-arp add replaces the MAC of an IPv6 address; the IPv4 entry beside it stays" \
+	json "sorted((e['address'], e['mac']) for e in d if e['address'] in ('fd00:2::77', '10.2.0.77')) == [('10.2.0.77', '02:00:00:00:00:79'), ('fd00:2::77', '02:00:00:00:00:78')]"
+run "$ARP" delete fd00:2::77
+expect "zlb-arp delete of an IPv6 neighbour exits 0" ok
+run "$ARP" -j list
+expect "zlb-arp delete: fd00:2::77 is gone, 10.2.0.77 is not" \
+	json "[e['address'] for e in d if e['address'] in ('fd00:2::77', '10.2.0.77')] == ['10.2.0.77']"
+run "$ARP" delete fd00:2::77
+expect "zlb-arp delete of a missing IPv6 entry: exit 1, says so" \
+	eval 'rc_is 1 && err_has "zlb-arp: error: delete: no entry for fd00:2::77"'
+run "$ARP" delete 10.2.0.77
+
+# sync: the load balancer pings the client's and the server's IPv6
+# addresses, so its kernel knows their MACs by neighbour discovery; sync
+# copies them with the IPv4 ones, and no multicast entry (the kernel has
+# some: ff02::2, ff02::16, solicited-node groups).
+zlb_ping "$ZL" fd00::2 || zlb_die "the load balancer cannot ping fd00::2"
+zlb_ping "$ZL" fd00:2::2 || zlb_die "the load balancer cannot ping fd00:2::2"
+smac=$(ip -n "$ZS" -j link show veth3 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+run "$ARP" -j flush
+run "$ARP" -j sync
+expect "zlb-arp sync: copies the IPv4 and IPv6 neighbours (at least 3)" json "d['synced'] >= 3"
+run "$ARP" -j list
+expect "zlb-arp sync: fd00::2 -> $mac on veth0 and fd00:2::2 -> $smac on veth2, static" \
+	json "sorted((e['address'], e['mac'], e['dev'], e['flags']) for e in d if e['address'] in ('fd00::2', 'fd00:2::2')) == [('fd00:2::2', '$smac', 'veth2', 'static'), ('fd00::2', '$mac', 'veth0', 'static')]"
+expect "zlb-arp sync: the IPv4 neighbour 10.0.0.2 too" \
+	json "[e['mac'] for e in d if e['address'] == '10.0.0.2'] == ['$mac']"
+expect "zlb-arp sync: no multicast address and no group MAC" \
+	json "all(not e['address'].startswith('ff') and int(e['mac'][:2], 16) & 1 == 0 for e in d)"
+expect "zlb-arp sync of IPv6 copies only zon-lb's interfaces' neighbours" \
 	json "all(e['dev'] in ('veth0', 'veth2') for e in d)"
 
 zlb_summary

@@ -190,47 +190,54 @@ static void check_verdict(struct checker *c, const struct judged *j, bool for_no
  * Invariant 1. Why a frame matches no service and no flow, from the input
  * alone, or NULL when it might be ours. Flow keys are (client -> service
  * address) and (backend -> source address) tuples, and ICMP errors are
- * taken only when sent to a source address: so an IPv4 packet to any
- * other address matches nothing. Nor does anything the parser leaves to
- * the stack: not IPv4 after at most one VLAN tag (ARP, IPv6, ...), an
- * IPv4 header cut short, version not 4 or IHL below 5, a later fragment,
- * a protocol other than TCP, UDP and ICMP, an L4 header the frame does not
- * hold (TCP: 20 bytes and data offset 5 or more; UDP, ICMP: 8), ICMP other
- * than echo, echo reply and the two errors, and an error quoting no IPv4
- * header of 20 bytes with 8 bytes of TCP or UDP after it, in the frame and
- * within the error's total length.
+ * taken only when sent to a source address: so an IP packet to any other
+ * address matches nothing -- nor an IPv6 packet to an IPv4-mapped address,
+ * whatever IPv4 address it maps. Nor does anything the parser leaves to
+ * the stack: neither IPv4 nor IPv6 after at most one VLAN tag (ARP, ...),
+ * an IP header cut short (IPv4: version not 4 or IHL below 5; IPv6: an
+ * extension header beyond the frame or its payload), an IPv4 later
+ * fragment, a protocol other than TCP, UDP and ICMP (IPv6: an extension
+ * header it does not walk, or a later fragment, goes up unless it is to a
+ * service address), an L4 header the frame does not hold (TCP: 20 bytes
+ * and data offset 5 or more; UDP, ICMP: 8), ICMP other than echo, echo
+ * reply and the errors (neighbour discovery among them), and an error
+ * quoting no IP header (IPv4: 20 bytes; IPv6: 40, no extension header)
+ * with 8 bytes of TCP or UDP after it, in the frame and within the
+ * error's total length.
  */
 static const char *for_nobody(const struct checker *c, const struct view *v, char *buf)
 {
-	char a[16];
+	uint8_t icmp = v->ip.v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	char a[ZLB_ADDR_LEN];
 
-	if (v->ethertype != ETHERTYPE_IPV4)
-		return "not IPv4";
-	if (!v->ip.ok)
-		return "no complete IPv4 header";
-	if (v->ip.frag & 0x1fff)
+	if (v->ethertype != ETHERTYPE_IPV4 && v->ethertype != ETHERTYPE_IPV6)
+		return "neither IPv4 nor IPv6";
+	if (!v->ip.hdr)
+		return "no complete IP header";
+	if (!v->ip.v6 && v->ip.later)
 		return "a later fragment";
-	if (!model_is_ours(&c->m, v->ip.daddr)) {
-		ip4_str(v->ip.daddr, a);
-		sprintf(buf, "to %s, neither a service nor a source address", a);
+	if (!model_is_ours(&c->m, &v->ip.daddr, v->ip.v6)) {
+		sprintf(buf, "to %s%s, neither a service nor a source address",
+			v->ip.v6 && zlb_addr_is_v4(&v->ip.daddr) ? "::ffff:" : "",
+			zlb_fmt_addr(a, &v->ip.daddr));
 		return buf;
 	}
-	if (v->ip.proto != IPPROTO_TCP && v->ip.proto != IPPROTO_UDP && v->ip.proto != IPPROTO_ICMP)
-		return "neither TCP, UDP nor ICMP";
+	/* IPv6 to a service address that the data plane cannot match is
+	 * dropped; to a source address it goes up. */
+	if (v->ip.v6 && (!v->ip.ok || v->ip.later || v->ip.next > 4))
+		return NULL;
+	if (v->ip.proto != IPPROTO_TCP && v->ip.proto != IPPROTO_UDP && v->ip.proto != icmp)
+		return v->ip.v6 ? NULL : "neither TCP, UDP nor ICMP";
 	if (!v->l4_hdr)
 		return "the L4 header is cut short";
 	if (v->ip.proto == IPPROTO_TCP && v->d[v->ip.l4 + 12] >> 4 < 5)
 		return "TCP data offset below 5";
-	if (v->ip.proto != IPPROTO_ICMP)
+	if (v->ip.proto != icmp)
 		return NULL;
-	switch (v->icmp_type) {
-	case ICMP_ECHO_T:
-	case ICMP_ECHOREPLY_T:
+	if (v->icmp_type == echo_type(v->ip.v6, true) || v->icmp_type == echo_type(v->ip.v6, false))
 		return NULL;
-	case ICMP_UNREACH_T:
-	case ICMP_TIMXCEED_T:
+	if (icmp_error_type(v->ip.v6, v->icmp_type))
 		return v->error ? NULL : "an ICMP error quoting no TCP/UDP header";
-	}
 	return "ICMP neither echo nor error";
 }
 
@@ -238,7 +245,7 @@ static const char *for_nobody(const struct checker *c, const struct view *v, cha
  * Returns whether the frame is for nobody. */
 static bool check_untouched(struct checker *c, const struct judged *j, const struct view *in)
 {
-	char buf[96];
+	char buf[128];
 	const char *why = for_nobody(c, in, buf);
 
 	if (!why)
@@ -259,10 +266,12 @@ static void allow(bool *may, size_t len, size_t off, size_t n)
 }
 
 /* Invariant 3, its first part: a forwarded frame is the frame that came
- * in, with only what full NAT rewrites changed -- MACs; TTL, addresses and
- * header checksum; TCP/UDP ports and checksum; for an ICMP error its
- * checksum and the quoted addresses, header checksum, ports and L4
- * checksum. Same length; anything else differs: a stray write. */
+ * in, with only what full NAT rewrites changed -- MACs; TTL (hop limit),
+ * addresses and IPv4 header checksum; TCP/UDP ports and checksum; ICMPv6's
+ * checksum (it covers the addresses); for an ICMP error its checksum and
+ * the quoted addresses, header checksum, ports and L4 checksum. Same
+ * length; anything else differs -- IPv6 extension headers too: a stray
+ * write. */
 static void check_rewrite_only(struct checker *c, const struct judged *j, const struct view *in)
 {
 	const struct run *r = j->r;
@@ -274,15 +283,23 @@ static void check_rewrite_only(struct checker *c, const struct judged *j, const 
 		return;
 	}
 	allow(may, len, 0, 12);
-	allow(may, len, in->ip.l3 + 8, 1);
-	allow(may, len, in->ip.l3 + 10, 10);
+	if (in->ip.v6) {
+		allow(may, len, in->ip.l3 + 7, 33);
+	} else {
+		allow(may, len, in->ip.l3 + 8, 1);
+		allow(may, len, in->ip.l3 + 10, 10);
+	}
 	if (in->ip.proto == IPPROTO_TCP || in->ip.proto == IPPROTO_UDP) {
 		allow(may, len, in->ip.l4, 4);
 		allow(may, len, l4_csum_off(&in->ip), 2);
 	}
-	if (in->error) {
+	if (in->error || in->ip.proto == IPPROTO_ICMPV6)
 		allow(may, len, in->ip.l4 + 2, 2);
-		allow(may, len, in->in.l3 + 10, 10);
+	if (in->error) {
+		if (in->ip.v6)
+			allow(may, len, in->in.l3 + 8, 32);
+		else
+			allow(may, len, in->in.l3 + 10, 10);
 		allow(may, len, in->in.l4, 4);
 		allow(may, len, l4_csum_off(&in->in), 2);
 	}
@@ -295,17 +312,17 @@ static void check_rewrite_only(struct checker *c, const struct judged *j, const 
 		}
 }
 
-/* Invariant 3, for every forwarded frame: IPv4, TTL one less (so it came
- * with 2 or more), and sent from the MAC of the interface it leaves by
- * (XDP_TX: the one it came in by). */
+/* Invariant 3, for every forwarded frame: IP of the family it came in,
+ * TTL (hop limit) one less (so it came with 2 or more), and sent from the
+ * MAC of the interface it leaves by (XDP_TX: the one it came in by). */
 static bool check_hop(struct checker *c, const struct judged *j, const struct view *in,
 		      const struct view *out)
 {
 	const uint8_t *smac = j->r->out + 6;
 	bool mac_ok;
 
-	if (!in->ip.ok || !out->ip.ok) {
-		check_violation(c, INV_ADDRS, j, "forwarded a frame that is not IPv4");
+	if (!in->ip.ok || !out->ip.ok || in->ip.v6 != out->ip.v6) {
+		check_violation(c, INV_ADDRS, j, "forwarded a frame that is not IP of its family");
 		return false;
 	}
 	if (in->ip.ttl < 2 || out->ip.ttl != in->ip.ttl - 1)
@@ -368,8 +385,8 @@ static void check_l4_csum(struct checker *c, const struct judged *j, const char 
 				sin == 0xffff ? " (was valid)" : sout == 0xffff ? " (made valid)" : "");
 }
 
-/* Invariant 2 for the IPv4 header @iip of @in (@oip in @out) and, for
- * ICMP, the message: the sums are kept (valid stays valid, invalid stays
+/* Invariant 2 for the IPv4 header @iip of @in (@oip in @out) -- IPv6 has
+ * no header checksum: the sums are kept (valid stays valid, invalid stays
  * invalid by the same amount). */
 static void check_ip_csum(struct checker *c, const struct judged *j, const char *what,
 			  const struct view *in, const struct ip_view *iip,
@@ -377,7 +394,7 @@ static void check_ip_csum(struct checker *c, const struct judged *j, const char 
 {
 	int32_t sin = ip_hdr_sum(in, iip), sout = ip_hdr_sum(out, oip);
 
-	if (sin != sout)
+	if (!iip->v6 && sin != sout)
 		check_violation(c, INV_CSUM, j,
 				"%s IPv4 header summing to 0x%04x now sums to 0x%04x%s",
 				what, sin, sout, sin == 0xffff ? " (was valid)" : "");
@@ -389,17 +406,21 @@ static void check_csums(struct checker *c, const struct judged *j, const struct 
 	int32_t sin, sout;
 
 	check_ip_csum(c, j, "the", in, &in->ip, out, &out->ip);
-	if (in->ip.frag & 0x1fff)
+	if (in->ip.later)
 		return;
-	if (in->ip.proto != IPPROTO_ICMP) {
+	if (!is_echo_proto(in->ip.proto)) {
 		check_l4_csum(c, j, "the", in, &in->ip, out, &out->ip, true);
 		return;
 	}
 	sin = icmp_sum(in);
 	sout = icmp_sum(out);
-	if (sin != sout)
+	/* ICMPv6's sum covers the addresses: kept only when it covers its
+	 * checksum field too (no claim when that lies beyond the payload
+	 * length, as for TCP and UDP). */
+	if ((!in->ip.v6 || (in->ip.end && in->ip.l4 + 4 <= in->ip.end)) && sin != sout)
 		check_violation(c, INV_CSUM, j,
-				"ICMP message summing to 0x%04x now sums to 0x%04x%s",
+				"ICMP message summing to 0x%04x (ICMPv6: with its pseudo header) now "
+				"sums to 0x%04x%s",
 				sin, sout, sin == 0xffff ? " (was valid)" : "");
 	if (!in->error)
 		return;
@@ -418,17 +439,16 @@ static void check_way_back(struct checker *c, const struct judged *j, struct zlb
 			   const struct fz_backend *b)
 {
 	struct zlb_ct_entry e;
-	char a[16], d[16];
+	char a[ZLB_ADDR_PORT_LEN], d[ZLB_ADDR_PORT_LEN];
 
 	if (bpf_map_lookup_elem(c->lb->maps.fd[ZLB_M_CONNTRACK], &back, &e)) {
-		ip4_str(ntohl(back.saddr), a);
-		ip4_str(ntohl(back.daddr), d);
-		check_violation(c, INV_ADDRS, j,
-				"no way back: no entry %s:%u -> %s:%u",
-				a, ntohs(back.sport), d, ntohs(back.dport));
+		check_violation(c, INV_ADDRS, j, "no way back: no entry %s -> %s",
+				zlb_fmt_addr_port(a, &back.saddr, back.sport),
+				zlb_fmt_addr_port(d, &back.daddr, back.dport));
 		return;
 	}
-	if (e.saddr != came->daddr || e.daddr != came->saddr || e.sport != came->dport ||
+	if (!zlb_addr_equal(&e.saddr, &came->daddr) || !zlb_addr_equal(&e.daddr, &came->saddr) ||
+	    e.sport != came->dport ||
 	    e.dport != came->sport || e.dir != dir || e.service_id != s->id ||
 	    e.backend_id != b->id)
 		check_violation(c, INV_ADDRS, j,
@@ -438,7 +458,7 @@ static void check_way_back(struct checker *c, const struct judged *j, struct zlb
 
 static struct zlb_ct_key tuple_of(const struct view *v)
 {
-	return ct_key(v->ip.saddr, v->ip.daddr, v->sport, v->dport, v->ip.proto);
+	return ct_key(&v->ip.saddr, &v->ip.daddr, v->sport, v->dport, v->ip.proto);
 }
 
 static struct zlb_ct_key reversed(const struct zlb_ct_key *k)
@@ -466,35 +486,35 @@ static void check_nat(struct checker *c, const struct judged *j, const struct vi
 		      const struct view *out)
 {
 	uint8_t proto = in->ip.proto;
-	bool towards = proto == IPPROTO_ICMP ? in->icmp_type == ICMP_ECHO_T :
-		       model_service(&c->m, in->ip.daddr, in->dport, proto) != NULL;
-	const struct fz_service *s = towards ? model_service(&c->m, in->ip.daddr, in->dport, proto) :
-				     model_service(&c->m, out->ip.saddr, out->sport, proto);
+	bool v6 = in->ip.v6, echo = is_echo_proto(proto);
+	bool towards = echo ? in->icmp_type == echo_type(v6, true) :
+		       model_service(&c->m, &in->ip.daddr, v6, in->dport, proto) != NULL;
+	const struct fz_service *s = towards ?
+		model_service(&c->m, &in->ip.daddr, v6, in->dport, proto) :
+		model_service(&c->m, &out->ip.saddr, v6, out->sport, proto);
 	struct zlb_ct_key came = tuple_of(in), left = tuple_of(out);
 	const struct fz_backend *b;
-	char a[16];
+	char a[ZLB_ADDR_PORT_LEN];
 
-	if (proto == IPPROTO_ICMP && in->icmp_type != ICMP_ECHO_T &&
-	    in->icmp_type != ICMP_ECHOREPLY_T) {
+	if (echo && in->icmp_type != echo_type(v6, true) && in->icmp_type != echo_type(v6, false)) {
 		check_violation(c, INV_ADDRS, j, "forwarded ICMP type %u", in->icmp_type);
 		return;
 	}
 	if (!s) {
-		ip4_str(towards ? in->ip.daddr : out->ip.saddr, a);
-		check_violation(c, INV_ADDRS, j,
-				"%s %s:%u, no service",
-				towards ? "to" : "from", a, towards ? in->dport : out->sport);
+		check_violation(c, INV_ADDRS, j, "%s %s, no service", towards ? "to" : "from",
+				towards ? zlb_fmt_addr_port(a, &in->ip.daddr, htons(in->dport)) :
+				zlb_fmt_addr_port(a, &out->ip.saddr, htons(out->sport)));
 		return;
 	}
-	b = towards ? model_backend(s, out->ip.daddr, out->dport, proto) :
-		      model_backend(s, in->ip.saddr, in->sport, proto);
+	b = towards ? model_backend(s, &out->ip.daddr, out->dport, proto) :
+		      model_backend(s, &in->ip.saddr, in->sport, proto);
 	if (!b) {
 		check_violation(c, INV_ADDRS, j, "%s no backend of service %u", towards ? "to" : "from", s->id);
 		return;
 	}
-	if (!model_source_ok(b, towards ? out->ip.saddr : in->ip.daddr))
+	if (!model_source_ok(b, towards ? &out->ip.saddr : &in->ip.daddr))
 		check_violation(c, INV_ADDRS, j, "not the source address of backend %u", b->id);
-	if (towards && proto != IPPROTO_ICMP &&
+	if (towards && !echo &&
 	    (out->sport < c->m.snat_min || out->sport > c->m.snat_max))
 		check_violation(c, INV_ADDRS, j, "source port %u outside the SNAT range", out->sport);
 	check_way_back(c, j, reversed(&left), &came,
@@ -511,20 +531,22 @@ static void check_nat(struct checker *c, const struct judged *j, const struct vi
 static void check_error_nat(struct checker *c, const struct judged *j, const struct view *in,
 			    const struct view *out)
 {
-	struct zlb_ct_key came = ct_key(in->in.saddr, in->in.daddr, in->in_sport, in->in_dport,
+	struct zlb_ct_key came = ct_key(&in->in.saddr, &in->in.daddr, in->in_sport, in->in_dport,
 					in->in.proto);
-	struct zlb_ct_key client = ct_key(out->in.saddr, out->in.daddr, out->in_sport,
+	struct zlb_ct_key client = ct_key(&out->in.saddr, &out->in.daddr, out->in_sport,
 					  out->in_dport, out->in.proto);
-	const struct fz_service *s = model_service(&c->m, out->in.daddr, out->in_dport, out->in.proto);
-	const struct fz_backend *b = s ? model_backend(s, in->in.daddr, in->in_dport, in->in.proto) : NULL;
+	const struct fz_service *s = model_service(&c->m, &out->in.daddr, out->in.v6, out->in_dport,
+						   out->in.proto);
+	const struct fz_backend *b = s ? model_backend(s, &in->in.daddr, in->in_dport, in->in.proto) : NULL;
 
 	if (!s || !b) {
 		check_violation(c, INV_ADDRS, j, "ICMP error quoting no flow of a service");
 		return;
 	}
-	if (in->ip.daddr != in->in.saddr || !model_source_ok(b, in->ip.daddr))
+	if (!zlb_addr_equal(&in->ip.daddr, &in->in.saddr) || !model_source_ok(b, &in->ip.daddr))
 		check_violation(c, INV_ADDRS, j, "ICMP error to an address that did not send the quote");
-	if (out->ip.saddr != out->in.daddr || out->ip.daddr != out->in.saddr)
+	if (!zlb_addr_equal(&out->ip.saddr, &out->in.daddr) ||
+	    !zlb_addr_equal(&out->ip.daddr, &out->in.saddr))
 		check_violation(c, INV_ADDRS, j, "ICMP error leaves between other addresses than it quotes");
 	came = reversed(&came);
 	check_way_back(c, j, client, &came, ZLB_CT_DIR_ORIG, s, b);
@@ -542,7 +564,7 @@ static void opened_flow(const struct judged *j, const struct view *in, const str
 	f->src = out->ip.saddr;
 	f->cport = in->sport;
 	f->sport = out->sport;
-	if (f->proto != IPPROTO_ICMP) {
+	if (!is_echo_proto(f->proto)) {
 		f->vport = in->dport;
 		f->bport = out->dport;
 	}
@@ -559,7 +581,7 @@ static void check_forwarded(struct checker *c, const struct judged *j, const str
 		return;
 	check_rewrite_only(c, j, in);
 	check_csums(c, j, in, out);
-	if (in->ip.proto == IPPROTO_ICMP && in->error)
+	if (is_echo_proto(in->ip.proto) && in->error)
 		check_error_nat(c, j, in, out);
 	else if (in->l4_hdr)
 		check_nat(c, j, in, out);

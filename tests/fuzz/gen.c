@@ -2,6 +2,7 @@
 /* The fuzzer's frames. Base frames are built field by field by
  * tests/unit/frames.c (checksums computed from scratch), then mutated. */
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "frames.h"
@@ -74,7 +75,7 @@ static void fill_random(struct gen *g, uint8_t *p, size_t len)
 /* ---- who sends ------------------------------------------------------------ */
 
 void gen_init(struct gen *g, uint64_t seed, const struct zlb_config *cfg,
-	      uint32_t *ours, size_t nours)
+	      const union zlb_addr *ours, size_t nours)
 {
 	memset(g, 0, sizeof(*g));
 	rng_seed(&g->rng, seed);
@@ -91,38 +92,68 @@ void gen_learn(struct gen *g, const struct flow *f)
 		g->flows[rng_below(&g->rng, GEN_MAX_FLOWS)] = *f;
 }
 
-/* Few clients and ports, so that flows repeat and collide: on-link ones,
- * remote ones behind the gateway, and two backends acting as clients. */
-static uint32_t client_addr(struct gen *g)
+static union zlb_addr a4(uint32_t addr)
 {
-	uint32_t r = rng_below(&g->rng, 32);
+	return zlb_addr_v4(htonl(addr));
+}
+
+static union zlb_addr a6(struct in6_addr a)
+{
+	union zlb_addr z;
+
+	memcpy(z.b, a.s6_addr, 16);
+	return z;
+}
+
+static bool is_v6(const union zlb_addr *a)
+{
+	return !zlb_addr_is_v4(a);
+}
+
+/* Few clients and ports, so that flows repeat and collide: on-link ones,
+ * remote ones behind the gateway, and two backends acting as clients --
+ * of @v6's family. */
+static union zlb_addr client_addr(struct gen *g, bool v6)
+{
+	uint32_t r = rng_below(&g->rng, 32), n = rng_below(&g->rng, 24);
 
 	if (r == 0)
-		return IP4(10, 0, 0, 3);
+		return v6 ? a6(IP6(0xfd00, 0, 0, 0, 0, 0, 0, 3)) : a4(IP4(10, 0, 0, 3));
 	if (r == 1)
-		return IP4(10, 2, 0, 2);
+		return v6 ? a6(IP6(0xfd00, 2, 0, 0, 0, 0, 0, 2)) : a4(IP4(10, 2, 0, 2));
 	if (r < 16)
-		return IP4(10, 0, 0, 100 + rng_below(&g->rng, 24));
-	return IP4(198, 51, 100, 1 + rng_below(&g->rng, 24));
+		return v6 ? a6(IP6(0xfd00, 0, 0, 0, 0, 0, 0, 0x100 + n)) : a4(IP4(10, 0, 0, 100 + n));
+	return v6 ? a6(IP6(0xfd00, 0x100, 0, 0, 0, 0, 0, 1 + n)) : a4(IP4(198, 51, 100, 1 + n));
+}
+
+static bool some_family_v6(struct gen *g)
+{
+	return one_in(g, 2);
 }
 
 /* Where a frame from @addr arrives; now and then on an interface zon-lb
  * is not configured on. */
-static int port_of(struct gen *g, uint32_t addr)
+static int port_of(struct gen *g, const union zlb_addr *addr)
 {
+	static const uint8_t lan2[8] = { 0xfd, 0, 0, 2 };
+
 	if (one_in(g, 64))
 		return one_in(g, 2) ? VETH1 : VETH3;
-	return (addr >> 8) == (IP4(10, 2, 0, 0) >> 8) ? VETH2 : VETH0;
+	if (is_v6(addr))
+		return !memcmp(addr->b, lan2, 8) ? VETH2 : VETH0;
+	return (ntohl(addr->v4) >> 8) == (IP4(10, 2, 0, 0) >> 8) ? VETH2 : VETH0;
 }
 
-static void mac_of(uint32_t addr, uint8_t mac[6])
+static void mac_of(const union zlb_addr *addr, uint8_t mac[6])
 {
 	mac[0] = 0x02;
-	mac[1] = 0xc1;
-	mac[2] = addr >> 24;
-	mac[3] = addr >> 16;
-	mac[4] = addr >> 8;
-	mac[5] = addr;
+	mac[1] = is_v6(addr) ? 0xc6 : 0xc1;
+	memcpy(mac + 2, addr->b + 12, 4);
+}
+
+static uint8_t icmp_of(bool v6)
+{
+	return v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 }
 
 /* ---- base frames ---------------------------------------------------------- */
@@ -134,14 +165,35 @@ static uint8_t some_ttl(struct gen *g)
 	return one_in(g, 16) ? odd[rng_below(&g->rng, 4)] : 64;
 }
 
-/* An IPv4 packet from @saddr:@sport to @daddr:@dport arriving on @port,
- * with random payload, sometimes options, a tag, a fragment field. */
-static struct pkt ip_pkt(struct gen *g, int port, uint8_t proto, uint32_t saddr, uint16_t sport,
-			 uint32_t daddr, uint16_t dport)
+/* IPv6 extension headers: mostly the walked ones, now and then a
+ * fragment header, AH, or more than the data plane walks. */
+static void add_exts(struct gen *g, struct pkt *p)
+{
+	static const uint8_t types[] = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+					 IPPROTO_DSTOPTS, IPPROTO_HOPOPTS, IPPROTO_FRAGMENT,
+					 IPPROTO_AH };
+
+	for (int n = 1 + rng_below(&g->rng, one_in(g, 8) ? 6 : 3); n; n--) {
+		uint8_t t = types[rng_below(&g->rng, sizeof(types))];
+
+		if (t == IPPROTO_FRAGMENT)
+			pkt_add_frag(p, one_in(g, 2) ? 0 : rng_below(&g->rng, 8192), one_in(g, 2),
+				     rng_next(&g->rng));
+		else
+			pkt_add_ext(p, t, t == IPPROTO_AH ? 12 + 4 * rng_below(&g->rng, 4) :
+				    8 * (1 + rng_below(&g->rng, 3)));
+	}
+}
+
+/* An IPv4 or IPv6 packet (the addresses' family) from @saddr:@sport to
+ * @daddr:@dport arriving on @port, with random payload, sometimes IPv4
+ * options or IPv6 extension headers, a tag, a fragment field. */
+static struct pkt ip_pkt(struct gen *g, int port, uint8_t proto, const union zlb_addr *saddr,
+			 uint16_t sport, const union zlb_addr *daddr, uint16_t dport)
 {
 	struct pkt p = {
 		.kind = PKT_IPV4, .proto = proto, .ttl = some_ttl(g), .frag = PKT_DF,
-		.saddr = saddr, .daddr = daddr, .sport = sport, .dport = dport,
+		.saddr = ntohl(saddr->v4), .daddr = ntohl(daddr->v4), .sport = sport, .dport = dport,
 		.ip_id = rng_next(&g->rng), .window = 64240,
 		.seq = rng_next(&g->rng), .ack = rng_next(&g->rng),
 	};
@@ -150,7 +202,15 @@ static struct pkt ip_pkt(struct gen *g, int port, uint8_t proto, uint32_t saddr,
 	memcpy(p.dmac, ports[port].mac, 6);
 	if (one_in(g, 8))
 		p.tos = rng_next(&g->rng);
-	if (one_in(g, 10)) {
+	if (is_v6(saddr)) {
+		p.kind = PKT_IPV6;
+		memcpy(p.saddr6.s6_addr, saddr->b, 16);
+		memcpy(p.daddr6.s6_addr, daddr->b, 16);
+		if (one_in(g, 8))
+			p.flow_label = rng_next(&g->rng);
+		if (one_in(g, 6))
+			add_exts(g, &p);
+	} else if (one_in(g, 10)) {
 		p.ip_optlen = 4 * (1 + rng_below(&g->rng, 10));
 		fill_random(g, p.ip_opts, p.ip_optlen);
 	}
@@ -158,7 +218,7 @@ static struct pkt ip_pkt(struct gen *g, int port, uint8_t proto, uint32_t saddr,
 		p.vlan = true;
 		p.vlan_tci = rng_next(&g->rng);
 	}
-	if (one_in(g, 32))
+	if (!is_v6(saddr) && one_in(g, 32))
 		p.frag = one_in(g, 2) ? PKT_MF : rng_below(&g->rng, 0x4000);
 	p.payload_len = one_in(g, 16) ? rng_below(&g->rng, 1400) : rng_below(&g->rng, 64);
 	fill_random(g, p.payload, p.payload_len);
@@ -245,23 +305,23 @@ static uint8_t tcp_flags(struct gen *g, bool from_client)
 
 static void echo(struct gen *g, struct pkt *p, uint8_t type, uint16_t id)
 {
-	p->icmp_type = one_in(g, 16) ? rng_below(&g->rng, 20) : type;
+	p->icmp_type = one_in(g, 16) ? rng_below(&g->rng, 20) + (p->kind == PKT_IPV6) * 120 : type;
 	p->icmp_code = one_in(g, 16) ? rng_next(&g->rng) : 0;
 	p->icmp_id = id;
 	p->icmp_seq = rng_next(&g->rng);
 }
 
-/* A packet of @proto from @saddr:@sport to @daddr:@dport (ICMP: echo
- * @type, @sport the identifier). */
+/* A packet of @proto from @saddr:@sport to @daddr:@dport (ICMP, ICMPv6:
+ * echo @type, @sport the identifier). */
 static void l4_frame(struct gen *g, struct gen_frame *f, int port, uint8_t proto,
-		     uint32_t saddr, uint16_t sport, uint32_t daddr, uint16_t dport,
-		     bool from_client, uint8_t echo_type)
+		     const union zlb_addr *saddr, uint16_t sport, const union zlb_addr *daddr,
+		     uint16_t dport, bool from_client, uint8_t echo_type)
 {
 	struct pkt p = ip_pkt(g, port, proto, saddr, sport, daddr, dport);
 
 	if (proto == IPPROTO_TCP)
 		p.tcp_flags = tcp_flags(g, from_client);
-	else if (proto == IPPROTO_ICMP)
+	else if (is_echo_proto(proto))
 		echo(g, &p, echo_type, sport);
 	f->port = port;
 	build(g, f, &p);
@@ -270,16 +330,17 @@ static void l4_frame(struct gen *g, struct gen_frame *f, int port, uint8_t proto
 static void gen_new(struct gen *g, struct gen_frame *f)
 {
 	const struct zlb_cfg_service *s = &g->cfg->services[rng_below(&g->rng, g->cfg->nservices)];
-	uint32_t client = client_addr(g), vip = ntohl(s->addr.s_addr);
-	int port = port_of(g, client);
+	bool v6 = is_v6(&s->addr);
+	union zlb_addr client = client_addr(g, v6);
+	int port = port_of(g, &client);
 	struct pkt p;
 
 	if (s->takes_icmp_echo && one_in(g, 4)) {
-		l4_frame(g, f, port, IPPROTO_ICMP, client, rng_below(&g->rng, 48), vip, 0, true,
-			 ICMP_ECHO_T);
+		l4_frame(g, f, port, icmp_of(v6), &client, rng_below(&g->rng, 48), &s->addr, 0, true,
+			 echo_type(v6, true));
 		return;
 	}
-	p = ip_pkt(g, port, s->proto, client, 40000 + rng_below(&g->rng, 48), vip, s->port);
+	p = ip_pkt(g, port, s->proto, &client, 40000 + rng_below(&g->rng, 48), &s->addr, s->port);
 	/* Mostly a SYN: the only segment that opens a flow. */
 	if (s->proto == IPPROTO_TCP)
 		p.tcp_flags = one_in(g, 4) ? tcp_flags(g, true) : PKT_SYN;
@@ -294,44 +355,52 @@ static const struct flow *some_flow(struct gen *g)
 
 static void gen_client(struct gen *g, struct gen_frame *f, const struct flow *fl)
 {
-	l4_frame(g, f, fl->client_port, fl->proto, fl->client, fl->cport, fl->vip, fl->vport,
-		 true, ICMP_ECHO_T);
+	l4_frame(g, f, fl->client_port, fl->proto, &fl->client, fl->cport, &fl->vip, fl->vport,
+		 true, echo_type(is_v6(&fl->vip), true));
 	memcpy(f->data + 6, fl->client_mac, 6);
 }
 
 static void gen_backend(struct gen *g, struct gen_frame *f, const struct flow *fl)
 {
-	uint16_t sport = fl->proto == IPPROTO_ICMP ? fl->sport : fl->bport;
+	uint16_t sport = is_echo_proto(fl->proto) ? fl->sport : fl->bport;
 
-	l4_frame(g, f, fl->backend_port, fl->proto, fl->backend, sport, fl->src, fl->sport,
-		 false, ICMP_ECHOREPLY_T);
+	l4_frame(g, f, fl->backend_port, fl->proto, &fl->backend, sport, &fl->src, fl->sport,
+		 false, echo_type(is_v6(&fl->src), false));
 	memcpy(f->data + 6, fl->backend_mac, 6);
 }
 
-/* Make @e's payload the IPv4 packet of frame @q with @l4_bytes of what
- * follows its header (all of it when shorter). */
+/* Make @e's payload the IP packet of frame @q with @l4_bytes of what
+ * follows its header(s) (all of it when shorter). */
 static void quote(struct pkt *e, const struct gen_frame *q, size_t l4_bytes)
 {
 	struct view v;
 	size_t n;
 
 	view_frame(&v, q->data, q->len);
+	if (!v.ip.ok) {         /* headers no one can walk: the first bytes */
+		pkt_set_payload(e, q->data + 14, q->len - 14 < 48 ? q->len - 14 : 48);
+		return;
+	}
 	n = q->len - v.ip.l4 < l4_bytes ? q->len - v.ip.l4 : l4_bytes;
 	pkt_set_payload(e, q->data + v.ip.l3, v.ip.l4 - v.ip.l3 + n);
 }
 
-/* An ICMP error from @from to @to arriving on @port, quoting @quoted
- * (checksums sent as build() sends them) with @l4_bytes of its L4 part. */
-static void icmp_error(struct gen *g, struct gen_frame *f, int port, uint32_t from, uint32_t to,
-		       struct pkt *quoted, size_t l4_bytes)
+/* An ICMP (ICMPv6) error from @from to @to arriving on @port, quoting
+ * @quoted (checksums sent as build() sends them) with @l4_bytes of its L4
+ * part. */
+static void icmp_error(struct gen *g, struct gen_frame *f, int port, const union zlb_addr *from,
+		       const union zlb_addr *to, struct pkt *quoted, size_t l4_bytes)
 {
-	struct pkt e = ip_pkt(g, port, IPPROTO_ICMP, from, 0, to, 0);
+	static const uint8_t types6[] = { ICMP6_UNREACH_T, ICMP6_TOOBIG_T, ICMP6_TIMXCEED_T };
+	bool v6 = is_v6(to);
+	struct pkt e = ip_pkt(g, port, icmp_of(v6), from, 0, to, 0);
 
 	e.frag = one_in(g, 16) ? PKT_MF : 0;
-	e.icmp_type = one_in(g, 3) ? ICMP_TIMXCEED_T : ICMP_UNREACH_T;
+	e.icmp_type = v6 ? types6[rng_below(&g->rng, 3)] :
+		      one_in(g, 3) ? ICMP_TIMXCEED_T : ICMP_UNREACH_T;
 	e.icmp_code = one_in(g, 8) ? rng_next(&g->rng) : 4;
 	e.icmp_id = 0;
-	e.icmp_seq = 1400;
+	e.icmp_seq = v6 ? 1280 : 1400;
 	build(g, f, quoted);
 	quote(&e, f, l4_bytes);
 	f->port = port;
@@ -349,39 +418,60 @@ static size_t quote_len(struct gen *g)
  * backend or a router on the way. */
 static void gen_err_flow(struct gen *g, struct gen_frame *f, const struct flow *fl)
 {
-	uint8_t proto = one_in(g, 16) ? IPPROTO_ICMP : fl->proto;
-	struct pkt q = ip_pkt(g, VETH2, proto, fl->src, fl->sport, fl->backend, fl->bport);
-	uint32_t from = one_in(g, 3) ? IP4(10, 2, 0, 254) : fl->backend;
+	bool v6 = is_v6(&fl->src);
+	uint8_t proto = one_in(g, 16) ? icmp_of(v6) : fl->proto;
+	struct pkt q = ip_pkt(g, VETH2, proto, &fl->src, fl->sport, &fl->backend, fl->bport);
+	union zlb_addr router = v6 ? a6(IP6(0xfd00, 2, 0, 0, 0, 0, 0, 0xfe)) : a4(IP4(10, 2, 0, 254));
 
 	q.ttl = 63;
 	q.vlan = false;
 	q.frag = PKT_DF;
+	if (one_in(g, 2))
+		q.next = 0;     /* the data plane sends none: an error quotes none */
 	if (proto == IPPROTO_TCP)
 		q.tcp_flags = tcp_flags(g, true);
-	else if (proto == IPPROTO_ICMP)
-		echo(g, &q, ICMP_ECHO_T, fl->sport);
+	else if (is_echo_proto(proto))
+		echo(g, &q, echo_type(v6, true), fl->sport);
 	if (q.payload_len > 200)
 		q.payload_len = 200;
-	icmp_error(g, f, fl->backend_port, from, fl->src, &q, quote_len(g));
+	icmp_error(g, f, fl->backend_port, one_in(g, 3) ? &router : &fl->backend, &fl->src, &q,
+		   quote_len(g));
 }
 
-static uint32_t our_addr(struct gen *g)
+static const union zlb_addr *our_addr(struct gen *g)
 {
-	return g->ours[rng_below(&g->rng, g->nours)];
+	return &g->ours[rng_below(&g->rng, g->nours)];
+}
+
+/* An address of @v6's family, random or, half the time, from a few. */
+static union zlb_addr random_addr(struct gen *g, bool v6)
+{
+	union zlb_addr a = client_addr(g, v6);
+
+	if (one_in(g, 2)) {
+		if (v6)
+			fill_random(g, a.b, 16);
+		else
+			a.v4 = rng_next(&g->rng);
+	}
+	return a;
 }
 
 /* An error to one of our addresses quoting a made-up packet. */
 static void gen_err_junk(struct gen *g, struct gen_frame *f)
 {
 	uint8_t proto = one_in(g, 4) ? rng_next(&g->rng) : one_in(g, 2) ? IPPROTO_TCP : IPPROTO_UDP;
-	uint32_t to = our_addr(g);
-	struct pkt q = ip_pkt(g, VETH2, proto, one_in(g, 2) ? to : rng_next(&g->rng),
-			      rng_next(&g->rng), client_addr(g), rng_next(&g->rng));
+	const union zlb_addr *to = our_addr(g);
+	bool v6 = is_v6(to);
+	union zlb_addr from = random_addr(g, v6), client = client_addr(g, v6);
+	struct pkt q = ip_pkt(g, VETH2, proto, one_in(g, 2) ? to : &from, rng_next(&g->rng),
+			      &client, rng_next(&g->rng));
 
 	q.vlan = false;
 	if (q.payload_len > 200)
 		q.payload_len = 200;
-	icmp_error(g, f, port_of(g, client_addr(g)), client_addr(g), to, &q, quote_len(g));
+	client = client_addr(g, v6);
+	icmp_error(g, f, port_of(g, &client), &client, to, &q, quote_len(g));
 	if (one_in(g, 2)) {
 		size_t at = f->len > 42 ? 42 + rng_below(&g->rng, f->len - 42) : 0;
 
@@ -396,35 +486,42 @@ static void gen_ours(struct gen *g, struct gen_frame *f)
 {
 	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_TCP,
 					  IPPROTO_UDP, 47, 132 };
+	const union zlb_addr *to = our_addr(g);
+	bool v6 = is_v6(to);
 	uint8_t proto = protos[rng_below(&g->rng, sizeof(protos))];
-	uint32_t client = client_addr(g);
+	union zlb_addr client = client_addr(g, v6);
 	uint16_t dport = one_in(g, 2) ? g->cfg->snat_port_min +
 			 rng_below(&g->rng, g->cfg->snat_port_max - g->cfg->snat_port_min + 1) :
 			 rng_next(&g->rng);
 
-	l4_frame(g, f, port_of(g, client), proto, client, rng_next(&g->rng), our_addr(g), dport,
-		 one_in(g, 2), rng_below(&g->rng, 20));
+	if (proto == IPPROTO_ICMP)
+		proto = icmp_of(v6);
+	l4_frame(g, f, port_of(g, &client), proto, &client, rng_next(&g->rng), to, dport,
+		 one_in(g, 2), rng_below(&g->rng, 20) + v6 * 120);
 }
 
-static bool is_ours(const struct gen *g, uint32_t addr)
+static bool is_ours(const struct gen *g, const union zlb_addr *addr)
 {
 	for (size_t i = 0; i < g->nours; i++)
-		if (g->ours[i] == addr)
+		if (zlb_addr_equal(&g->ours[i], addr))
 			return true;
 	return false;
 }
 
 static void gen_stray(struct gen *g, struct gen_frame *f)
 {
-	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
-	uint32_t client = client_addr(g), to;
+	bool v6 = some_family_v6(g);
+	uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP, icmp_of(v6) };
+	union zlb_addr client = client_addr(g, v6), to;
 
-	do
-		to = one_in(g, 2) ? IP4(10, 0, 0, rng_below(&g->rng, 256)) : rng_next(&g->rng);
-	while (is_ours(g, to));
-	l4_frame(g, f, port_of(g, client), protos[rng_below(&g->rng, 3)], client,
-		 rng_next(&g->rng), to, one_in(g, 2) ? 23 : rng_next(&g->rng), true,
-		 one_in(g, 2) ? ICMP_ECHO_T : rng_below(&g->rng, 20));
+	do {
+		to = random_addr(g, v6);
+		if (one_in(g, 2))
+			to.b[15] = rng_next(&g->rng);   /* a neighbour of ours */
+	} while (is_ours(g, &to) || zlb_addr_is_zero(&to));
+	l4_frame(g, f, port_of(g, &client), protos[rng_below(&g->rng, 3)], &client,
+		 rng_next(&g->rng), &to, one_in(g, 2) ? 23 : rng_next(&g->rng), true,
+		 one_in(g, 2) ? echo_type(v6, true) : rng_below(&g->rng, 20) + v6 * 120);
 }
 
 static void gen_ipv6(struct gen *g, struct gen_frame *f)
@@ -432,11 +529,11 @@ static void gen_ipv6(struct gen *g, struct gen_frame *f)
 	static const uint8_t next[] = { IPPROTO_TCP, IPPROTO_UDP, 58, 0, 44 };
 	uint8_t *ip6;
 	size_t plen = 8 + rng_below(&g->rng, 64);
-	uint32_t client = client_addr(g);
+	union zlb_addr client = client_addr(g, true);
 	struct pkt p = { .kind = PKT_RAW, .ethertype = ETHERTYPE_IPV6 };
 
-	mac_of(client, p.smac);
-	f->port = port_of(g, client);
+	mac_of(&client, p.smac);
+	f->port = port_of(g, &client);
 	memcpy(p.dmac, ports[f->port].mac, 6);
 	p.vlan = one_in(g, 8);
 	p.payload_len = 40 + plen;
@@ -457,15 +554,19 @@ static void gen_ipv6(struct gen *g, struct gen_frame *f)
 
 static void gen_arp(struct gen *g, struct gen_frame *f)
 {
-	uint32_t who = one_in(g, 2) ? client_addr(g) : IP4(10, 2, 0, rng_below(&g->rng, 8));
-	struct pkt p = { .kind = PKT_ARP, .arp_op = 1 + rng_below(&g->rng, 2), .spa = who,
-			 .tpa = one_in(g, 2) ? our_addr(g) : rng_next(&g->rng) };
+	union zlb_addr who = one_in(g, 2) ? client_addr(g, false) :
+			     a4(IP4(10, 2, 0, rng_below(&g->rng, 8)));
+	const union zlb_addr *to = our_addr(g);
+	struct pkt p = { .kind = PKT_ARP, .arp_op = 1 + rng_below(&g->rng, 2),
+			 .spa = ntohl(who.v4), .tpa = ntohl(to->v4) };
 
-	mac_of(who, p.smac);
+	mac_of(&who, p.smac);
 	memcpy(p.sha, p.smac, 6);
+	if (one_in(g, 2) || is_v6(to))
+		p.tpa = rng_next(&g->rng);
 	if (one_in(g, 4))
 		p.spa = rng_next(&g->rng);
-	f->port = port_of(g, who);
+	f->port = port_of(g, &who);
 	memset(p.dmac, 0xff, 6);
 	p.vlan = one_in(g, 8);
 	build(g, f, &p);
@@ -488,11 +589,14 @@ static void gen_random(struct gen *g, struct gen_frame *f)
 	memcpy(f->data, ports[f->port].mac, 6);
 	if (!one_in(g, 4))
 		put16(f->data + 12, types[rng_below(&g->rng, sizeof(types) / sizeof(types[0]))]);
-	/* often an IPv4 header of sorts, to our addresses */
+	/* often an IP header of sorts, to our addresses */
 	if (get16(f->data + 12) == ETHERTYPE_IPV4 && f->len >= 34 && !one_in(g, 4)) {
 		f->data[14] = 0x45;
-		put16(f->data + 30, our_addr(g) >> 16);
-		put16(f->data + 32, our_addr(g) & 0xffff);
+		memcpy(f->data + 30, our_addr(g)->b + 12, 4);
+	}
+	if (get16(f->data + 12) == ETHERTYPE_IPV6 && f->len >= 54 && !one_in(g, 4)) {
+		f->data[14] = 0x60;
+		memcpy(f->data + 38, our_addr(g)->b, 16);
 	}
 }
 
@@ -507,7 +611,7 @@ static void ip_fixup(struct gen *g, struct gen_frame *f)
 	size_t ihl;
 
 	view_frame(&v, f->data, f->len);
-	if (!v.ip.ok || one_in(g, 2))
+	if (!v.ip.ok || v.ip.v6 || one_in(g, 2))
 		return;
 	h = f->data + v.ip.l3;
 	ihl = v.ip.l4 - v.ip.l3;
@@ -519,8 +623,9 @@ static void ip_fixup(struct gen *g, struct gen_frame *f)
 	put16(h + 10, ~sum);
 }
 
-/* The IPv4 header of @f whether or not it is well-formed: its offset, or 0. */
-static size_t l3_of(const struct gen_frame *f)
+/* The IPv4 or (*@v6) IPv6 header of @f whether or not it is well-formed:
+ * its offset, or 0. */
+static size_t l3_of(const struct gen_frame *f, bool *v6)
 {
 	size_t l3 = 14;
 	uint16_t type;
@@ -534,38 +639,52 @@ static size_t l3_of(const struct gen_frame *f)
 			return 0;
 		type = get16(f->data + 16);
 	}
+	*v6 = type == ETHERTYPE_IPV6;
+	if (*v6)
+		return f->len >= l3 + 40 ? l3 : 0;
 	return type == ETHERTYPE_IPV4 && f->len >= l3 + 20 ? l3 : 0;
 }
 
+/* IPv6 has no IHL, flags or header checksum; its payload length, version,
+ * hop limit and first next header are mutated like their IPv4 kin, and
+ * MUT_FRAG puts a fragment header's number where the first next header
+ * is. */
 static void mutate_ip(struct gen *g, struct gen_frame *f, enum gen_mutation m)
 {
-	size_t l3 = l3_of(f);
+	bool v6;
+	size_t l3 = l3_of(f, &v6);
 	uint8_t *h = f->data + l3;
+	size_t len_at = v6 ? 4 : 2, ttl_at = v6 ? 7 : 8, proto_at = v6 ? 6 : 9;
 
 	if (!l3)
 		return;
 	switch (m) {
 	case MUT_IHL:
-		h[0] = (h[0] & 0xf0) | rng_below(&g->rng, 16);
+		if (!v6)
+			h[0] = (h[0] & 0xf0) | rng_below(&g->rng, 16);
 		break;
 	case MUT_TOT_LEN:
-		put16(h + 2, one_in(g, 2) ? get16(h + 2) + rng_below(&g->rng, 17) - 8 :
-			     rng_next(&g->rng));
+		put16(h + len_at, one_in(g, 2) ? get16(h + len_at) + rng_below(&g->rng, 17) - 8 :
+					   rng_next(&g->rng));
 		break;
 	case MUT_VERSION:
 		h[0] = (h[0] & 0x0f) | rng_below(&g->rng, 16) << 4;
 		break;
 	case MUT_FRAG:
-		put16(h + 6, rng_next(&g->rng));
+		if (v6)
+			h[6] = IPPROTO_FRAGMENT;
+		else
+			put16(h + 6, rng_next(&g->rng));
 		break;
 	case MUT_TTL:
-		h[8] = rng_below(&g->rng, 4);
+		h[ttl_at] = rng_below(&g->rng, 4);
 		break;
 	case MUT_PROTO:
-		h[9] = rng_next(&g->rng);
+		h[proto_at] = rng_next(&g->rng);
 		break;
 	case MUT_IP_CSUM:
-		put16(h + 10, get16(h + 10) ^ (1 + rng_below(&g->rng, 0xffff)));
+		if (!v6)
+			put16(h + 10, get16(h + 10) ^ (1 + rng_below(&g->rng, 0xffff)));
 		return;
 	default:
 		return;

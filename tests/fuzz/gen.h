@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Frames for the fuzzer, from a seeded PRNG: packets to the services and
  * of the flows the data plane opened for earlier frames (both sides), ICMP
- * errors about those flows or quoting garbage, frames for nobody, IPv6,
- * ARP and random bytes; then, for many, mutations: truncation at any
- * offset, padding, bad IHL, total length, version, fragment fields, TTL,
+ * and ICMPv6 errors about those flows or quoting garbage, frames for
+ * nobody, IPv6 junk, ARP and random bytes -- IPv4 or IPv6 as the service
+ * is, IPv6 now and then with extension headers; then, for many,
+ * mutations: truncation at any offset, padding, bad IHL, total (payload)
+ * length, version, fragment fields, TTL (hop limit), next header,
  * checksums, VLAN tags, flipped bytes. */
 #ifndef ZLB_FUZZ_GEN_H
 #define ZLB_FUZZ_GEN_H
@@ -14,6 +16,7 @@
 
 #include "config.h"
 #include "lb.h"
+#include "zlb_addr.h"
 
 struct rng {
 	uint64_t s[4];
@@ -23,11 +26,11 @@ void rng_seed(struct rng *r, uint64_t seed);
 uint64_t rng_next(struct rng *r);
 uint32_t rng_below(struct rng *r, uint32_t n);
 
-/* A flow the data plane opened for one of our frames, both tuples in host
- * order. ICMP echo: cport and sport hold the identifier, vport and bport 0. */
+/* A flow the data plane opened for one of our frames, ports in host order.
+ * Echo: cport and sport hold the identifier, vport and bport 0. */
 struct flow {
 	uint8_t proto;
-	uint32_t client, vip, backend, src;
+	union zlb_addr client, vip, backend, src;       /* IPv4: IPv4-mapped */
 	uint16_t cport, vport, bport, sport;
 	int client_port, backend_port;          /* where each side's frames arrive */
 	uint8_t client_mac[6], backend_mac[6];
@@ -40,8 +43,8 @@ enum gen_kind {
 	GEN_ERR_FLOW,           /* ICMP error quoting a tracked flow's packet */
 	GEN_ERR_JUNK,           /* ICMP error to our addresses quoting garbage */
 	GEN_OURS,               /* to a service or source address, anything */
-	GEN_STRAY,              /* IPv4 to somebody else */
-	GEN_IPV6,
+	GEN_STRAY,              /* IP to somebody else */
+	GEN_IPV6,               /* IPv6 junk: random addresses, headers and payload */
 	GEN_ARP,
 	GEN_RANDOM,             /* random bytes after the MACs */
 	GEN_KINDS,
@@ -71,14 +74,14 @@ struct gen_frame {
 struct gen {
 	struct rng rng;
 	const struct zlb_config *cfg;
-	uint32_t *ours;                 /* service and source addresses */
+	const union zlb_addr *ours;     /* service and source addresses */
 	size_t nours;
 	struct flow flows[GEN_MAX_FLOWS];
 	size_t nflows;
 };
 
 void gen_init(struct gen *g, uint64_t seed, const struct zlb_config *cfg,
-	      uint32_t *ours, size_t nours);
+	      const union zlb_addr *ours, size_t nours);
 void gen_frame(struct gen *g, struct gen_frame *f);
 /* Remember @f (a flow the data plane just opened) for later frames. */
 void gen_learn(struct gen *g, const struct flow *f);

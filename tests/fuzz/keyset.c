@@ -9,9 +9,10 @@
 
 static size_t key_hash(const struct zlb_ct_key *k)
 {
-	uint32_t h = zlb_hash_mix(0x5eed, k->saddr);
+	uint32_t h = 0x5eed;
 
-	h = zlb_hash_mix(h, k->daddr);
+	for (int i = 0; i < 4; i++)
+		h = zlb_hash_mix(zlb_hash_mix(h, k->saddr.w[i]), k->daddr.w[i]);
 	h = zlb_hash_mix(h, (uint32_t)k->sport << 16 | k->dport);
 	return zlb_hash_final(zlb_hash_mix(h, k->proto));
 }

@@ -52,7 +52,7 @@ static const struct port *port_by_name(const char *name)
 
 /* What zlb-load resolves from the kernel: interfaces and sources. */
 static int resolve(struct lb *lb, bool fib_src, struct zlb_iface_info *ifaces,
-		   __be32 *backend_src, struct zlb_err *err)
+		   union zlb_addr *backend_src, struct zlb_err *err)
 {
 	struct zlb_nl *nl;
 	int rc;
@@ -79,7 +79,7 @@ static int resolve(struct lb *lb, bool fib_src, struct zlb_iface_info *ifaces,
 static int lb_load(struct lb *lb, const char *path, const char *conf, struct zlb_err *err)
 {
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
-	__be32 backend_src[FUZZ_MAX_BACKENDS];
+	union zlb_addr backend_src[FUZZ_MAX_BACKENDS];
 	struct zlb_resolved res = { ifaces, backend_src, lb->backend_snat };
 	struct zlb_rodata ro = {};
 	bool fib_src = false;

@@ -35,7 +35,7 @@ struct lb {
 	/* per backend, in config order: the source address it uses (what
 	 * zlb_snat_addrs holds; 0 when the FIB gives it and the kernel route
 	 * has none) */
-	__be32 backend_snat[FUZZ_MAX_BACKENDS];
+	union zlb_addr backend_snat[FUZZ_MAX_BACKENDS];
 	int ncpu;
 	__u64 *percpu;          /* ZLB_C_MAX * ncpu counter values */
 	long long last[ZLB_C_MAX];  /* the counters after the last frame */

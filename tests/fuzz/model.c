@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The config as the fuzzer's checks see it. */
 #include <arpa/inet.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 
 #include "model.h"
 
-static void add_ours(struct model *m, uint32_t addr)
+static bool in_ours(const struct model *m, const union zlb_addr *addr)
 {
-	if (addr && !model_is_ours(m, addr) && m->nours < sizeof(m->ours) / sizeof(m->ours[0]))
-		m->ours[m->nours++] = addr;
+	for (size_t i = 0; i < m->nours; i++)
+		if (zlb_addr_equal(&m->ours[i], addr))
+			return true;
+	return false;
+}
+
+static void add_ours(struct model *m, const union zlb_addr *addr)
+{
+	if (!zlb_addr_is_zero(addr) && !in_ours(m, addr) &&
+	    m->nours < sizeof(m->ours) / sizeof(m->ours[0]))
+		m->ours[m->nours++] = *addr;
 }
 
 int model_init(struct model *m, const struct lb *lb)
@@ -30,19 +38,19 @@ int model_init(struct model *m, const struct lb *lb)
 		const struct zlb_cfg_service *s = &cfg->services[i];
 		struct fz_service *fs = &m->svc[i];
 
-		fs->addr = ntohl(s->addr.s_addr);
+		fs->addr = s->addr;
 		fs->port = s->port;
 		fs->proto = s->proto;
 		fs->echo = s->takes_icmp_echo;
 		fs->id = i;
 		fs->nbe = s->nbackends;
-		add_ours(m, fs->addr);
+		add_ours(m, &fs->addr);
 		for (size_t j = 0; j < s->nbackends; j++, flat++) {
-			fs->be[j].addr = ntohl(s->backends[j].addr.s_addr);
+			fs->be[j].addr = s->backends[j].addr;
 			fs->be[j].port = s->backends[j].port;
-			fs->be[j].snat = ntohl(lb->backend_snat[flat]);
+			fs->be[j].snat = lb->backend_snat[flat];
 			fs->be[j].id = i * ZLB_MAX_BACKENDS_PER_SVC + j;
-			add_ours(m, fs->be[j].snat);
+			add_ours(m, &fs->be[j].snat);
 		}
 	}
 	return 0;
@@ -53,54 +61,52 @@ void model_free(struct model *m)
 	free(m->svc);
 }
 
-bool model_is_ours(const struct model *m, uint32_t addr)
+bool model_is_ours(const struct model *m, const union zlb_addr *addr, bool v6)
 {
-	for (size_t i = 0; i < m->nours; i++)
-		if (m->ours[i] == addr)
-			return true;
-	return false;
+	return zlb_addr_is_v4(addr) == !v6 && in_ours(m, addr);
 }
 
-const struct fz_service *model_service(const struct model *m, uint32_t addr, uint16_t port,
-				       uint8_t proto)
+const struct fz_service *model_service(const struct model *m, const union zlb_addr *addr,
+				       bool v6, uint16_t port, uint8_t proto)
 {
+	if (zlb_addr_is_v4(addr) == v6)
+		return NULL;
 	for (size_t i = 0; i < m->nsvc; i++) {
 		const struct fz_service *s = &m->svc[i];
 
-		if (s->addr != addr)
+		if (!zlb_addr_equal(&s->addr, addr))
 			continue;
-		if (proto == IPPROTO_ICMP ? s->echo : s->proto == proto && s->port == port)
+		if (is_echo_proto(proto) ? s->echo && proto == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) :
+		    s->proto == proto && s->port == port)
 			return s;
 	}
 	return NULL;
 }
 
-const struct fz_backend *model_backend(const struct fz_service *s, uint32_t addr,
+const struct fz_backend *model_backend(const struct fz_service *s, const union zlb_addr *addr,
 				       uint16_t port, uint8_t proto)
 {
 	for (size_t i = 0; i < s->nbe; i++)
-		if (s->be[i].addr == addr && (proto == IPPROTO_ICMP || s->be[i].port == port))
+		if (zlb_addr_equal(&s->be[i].addr, addr) &&
+		    (is_echo_proto(proto) || s->be[i].port == port))
 			return &s->be[i];
 	return NULL;
 }
 
-bool model_source_ok(const struct fz_backend *b, uint32_t addr)
+bool model_source_ok(const struct fz_backend *b, const union zlb_addr *addr)
 {
-	return b->snat ? addr == b->snat : addr != 0;
+	if (!zlb_addr_is_zero(&b->snat))
+		return zlb_addr_equal(addr, &b->snat);
+	return !zlb_addr_is_zero(addr) && zlb_addr_is_v4(addr) == zlb_addr_is_v4(&b->addr);
 }
 
-struct zlb_ct_key ct_key(uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-			 uint8_t proto)
+struct zlb_ct_key ct_key(const union zlb_addr *saddr, const union zlb_addr *daddr,
+			 uint16_t sport, uint16_t dport, uint8_t proto)
 {
 	struct zlb_ct_key k = {
-		.saddr = htonl(saddr), .daddr = htonl(daddr),
+		.saddr = *saddr, .daddr = *daddr,
 		.sport = htons(sport), .dport = htons(dport), .proto = proto,
 	};
 
 	return k;
-}
-
-void ip4_str(uint32_t a, char buf[16])
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 }

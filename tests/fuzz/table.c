@@ -76,22 +76,20 @@ static bool state_fits(uint8_t proto, uint8_t state)
 {
 	if (proto == IPPROTO_TCP)
 		return state <= ZLB_CT_TCP_CLOSE;
-	return state == (proto == IPPROTO_UDP ? ZLB_CT_UDP : ZLB_CT_ICMP);
+	return state == (proto == IPPROTO_UDP ? ZLB_CT_UDP : ZLB_CT_ICMP);   /* ICMP, ICMPv6 */
 }
 
 static void entry_violation(struct checker *c, const struct zlb_ct_key *k,
 			    const struct zlb_ct_entry *e, const char *why)
 {
-	char sa[16], da[16], ts[16], td[16];
+	char sa[ZLB_ADDR_PORT_LEN], da[ZLB_ADDR_PORT_LEN], ts[ZLB_ADDR_PORT_LEN];
+	char td[ZLB_ADDR_PORT_LEN];
 
-	ip4_str(ntohl(k->saddr), sa);
-	ip4_str(ntohl(k->daddr), da);
-	ip4_str(ntohl(e->saddr), ts);
-	ip4_str(ntohl(e->daddr), td);
-	check_violation(c, INV_TABLE, NULL,
-			"entry %s:%u -> %s:%u proto %u (dir %u, state %u) -> %s:%u -> %s:%u: %s",
-			sa, ntohs(k->sport), da, ntohs(k->dport), k->proto, e->dir, e->state, ts,
-			ntohs(e->sport), td, ntohs(e->dport), why);
+	check_violation(c, INV_TABLE, NULL, "entry %s -> %s proto %u (dir %u, state %u) -> %s -> %s: %s",
+			zlb_fmt_addr_port(sa, &k->saddr, k->sport),
+			zlb_fmt_addr_port(da, &k->daddr, k->dport), k->proto, e->dir, e->state,
+			zlb_fmt_addr_port(ts, &e->saddr, e->sport),
+			zlb_fmt_addr_port(td, &e->daddr, e->dport), why);
 }
 
 /* The service and backend an entry's tuples name, per the config: an
@@ -102,23 +100,28 @@ static void entry_violation(struct checker *c, const struct zlb_ct_key *k,
 static const char *entry_config(const struct checker *c, const struct zlb_ct_key *k,
 				const struct zlb_ct_entry *e)
 {
-	/* host-order tuple of the service side and of the backend side */
-	uint32_t svc, backend, src;
+	/* the tuple of the service side and of the backend side (ports in
+	 * host order) */
+	const union zlb_addr *svc, *backend, *src;
 	uint16_t cport, vport, bport, sport;
+	bool v6 = !zlb_addr_is_v4(&k->saddr);
 	const struct fz_service *s;
 	const struct fz_backend *b;
 	bool orig = e->dir == ZLB_CT_DIR_ORIG;
 
 	if (e->dir > ZLB_CT_DIR_REPLY)
 		return "no direction";
-	svc = ntohl(orig ? k->daddr : e->saddr);
+	if (v6 == zlb_addr_is_v4(&k->daddr) || v6 == zlb_addr_is_v4(&e->saddr) ||
+	    v6 == zlb_addr_is_v4(&e->daddr))
+		return "addresses of both families";
+	svc = orig ? &k->daddr : &e->saddr;
 	cport = ntohs(orig ? k->sport : e->dport);
 	vport = ntohs(orig ? k->dport : e->sport);
-	src = ntohl(orig ? e->saddr : k->daddr);
-	backend = ntohl(orig ? e->daddr : k->saddr);
+	src = orig ? &e->saddr : &k->daddr;
+	backend = orig ? &e->daddr : &k->saddr;
 	sport = ntohs(orig ? e->sport : k->dport);
 	bport = ntohs(orig ? e->dport : k->sport);
-	s = model_service(&c->m, svc, vport, k->proto);
+	s = model_service(&c->m, svc, v6, vport, k->proto);
 	if (!s)
 		return "names no service";
 	b = model_backend(s, backend, bport, k->proto);
@@ -126,7 +129,7 @@ static const char *entry_config(const struct checker *c, const struct zlb_ct_key
 		return "names no backend of its service";
 	if (!model_source_ok(b, src))
 		return "not from its backend's source address";
-	if (k->proto == IPPROTO_ICMP ? cport != vport || sport != cport || bport != cport :
+	if (is_echo_proto(k->proto) ? cport != vport || sport != cport || bport != cport :
 	    sport < c->m.snat_min || sport > c->m.snat_max)
 		return "ports out of place";
 	if (e->service_id != s->id || e->backend_id != b->id)
@@ -141,7 +144,8 @@ static const char *entry_config(const struct checker *c, const struct zlb_ct_key
 static bool partners(const struct zlb_ct_key *k, const struct zlb_ct_entry *e,
 		     const struct zlb_ct_entry *p)
 {
-	return p->saddr == k->daddr && p->daddr == k->saddr && p->sport == k->dport &&
+	return zlb_addr_equal(&p->saddr, &k->daddr) && zlb_addr_equal(&p->daddr, &k->saddr) &&
+	       p->sport == k->dport &&
 	       p->dport == k->sport && p->dir == !e->dir && p->service_id == e->service_id &&
 	       p->backend_id == e->backend_id && p->state == e->state &&
 	       p->fin_seen == e->fin_seen;
@@ -185,8 +189,7 @@ void check_table(struct checker *c)
 			entry_violation(c, k, e, why);
 			continue;
 		}
-		pk = ct_key(ntohl(e->daddr), ntohl(e->saddr), ntohs(e->dport), ntohs(e->sport),
-			    k->proto);
+		pk = ct_key(&e->daddr, &e->saddr, ntohs(e->dport), ntohs(e->sport), k->proto);
 		p = table_get(&t, &pk);
 		if (!p)
 			alone++;

@@ -28,13 +28,14 @@
 #define CHECKPOINT 500000       /* frames between checks of the whole table */
 
 /*
- * The services of fuzz.sh's namespace: veth0 10.0.0.1 (clients; remote
- * ones behind 10.0.0.254), veth2 10.2.0.1 (backends 10.2.0.2 and .3; .4
- * has no neighbour; 192.0.2.0/24 is prohibited). Two backends behind one
- * service, a hairpin backend on the client side that also answers echo
- * for 10.0.0.1 (its source is the service address itself), a configured
- * source, a drained backend, short timeouts so that flows expire while
- * the fuzzer runs.
+ * The services of fuzz.sh's namespace: veth0 10.0.0.1 and fd00::1
+ * (clients; remote ones behind 10.0.0.254 and fd00::fe), veth2 10.2.0.1
+ * and fd00:2::1 (backends .2 and .3; .4 has no neighbour; 192.0.2.0/24
+ * and 2001:db8::/32 are prohibited). The same services in both families:
+ * two backends behind one service, a hairpin backend on the client side
+ * that also answers echo for the service address (its source is that
+ * address itself), a configured source, a drained backend; short
+ * timeouts so that flows expire while the fuzzer runs.
  */
 static const char fuzz_conf[] =
 	"settings = { timeouts = { tcp_syn = 2; tcp_established = 20; tcp_closing = 3;\n"
@@ -56,13 +57,31 @@ static const char fuzz_conf[] =
 	"                 { address = \"10.2.0.2\"; port = 8080; },\n"
 	"                 { address = \"10.2.0.5\"; port = 8080; weight = 0; } ); },\n"
 	"  { name = \"prohibited\"; address = \"10.0.0.10\"; protocol = \"udp\"; port = 56;\n"
-	"    backends = ( { address = \"192.0.2.1\"; port = 5656; source = \"10.2.0.1\"; } ); }\n"
+	"    backends = ( { address = \"192.0.2.1\"; port = 5656; source = \"10.2.0.1\"; } ); },\n"
+	"  { name = \"tcp6\"; address = \"fd00::1\"; protocol = \"tcp\"; port = 23;\n"
+	"    backends = ( { address = \"fd00:2::2\"; port = 223; },\n"
+	"                 { address = \"fd00:2::3\"; port = 223; weight = 2; } ); },\n"
+	"  { name = \"udp6\"; address = \"fd00::1\"; protocol = \"udp\"; port = 53;\n"
+	"    backends = ( { address = \"fd00:2::2\"; port = 5353; },\n"
+	"                 { address = \"fd00:2::3\"; port = 5353; } ); },\n"
+	"  { name = \"hairpin6\"; address = \"fd00::1\"; protocol = \"tcp\"; port = 24;\n"
+	"    icmp_echo = true;\n"
+	"    backends = ( { address = \"fd00::3\"; port = 224; } ); },\n"
+	"  { name = \"snat6\"; address = \"fd00::10\"; protocol = \"udp\"; port = 54;\n"
+	"    backends = ( { address = \"fd00:2::2\"; port = 5454; source = \"fd00:2::50\"; } ); },\n"
+	"  { name = \"mixed6\"; address = \"fd00::10\"; protocol = \"tcp\"; port = 80;\n"
+	"    backends = ( { address = \"fd00:2::4\"; port = 8080; },\n"
+	"                 { address = \"fd00:2::2\"; port = 8080; },\n"
+	"                 { address = \"fd00:2::5\"; port = 8080; weight = 0; } ); },\n"
+	"  { name = \"prohibited6\"; address = \"fd00::10\"; protocol = \"udp\"; port = 56;\n"
+	"    backends = ( { address = \"2001:db8::1\"; port = 5656; source = \"fd00:2::1\"; } ); }\n"
 	");\n"
 	"interfaces = ( \"veth0\", \"veth2\" );\n";
 
 struct stats {
 	unsigned long long frames, verdicts[5], other_verdict, kinds[GEN_KINDS];
 	unsigned long long opened, ct_hits;
+	unsigned long long opened6, fwd6;       /* IPv6 flows opened, frames forwarded */
 	bool tcp_flags_hit[256];        /* on frames that hit a tracked TCP flow */
 	bool truncated[FUZZ_FRAME_MAX];
 };
@@ -104,10 +123,12 @@ static void account(struct stats *st, const struct gen_frame *f, const struct ru
 		st->other_verdict++;
 	if (f->truncated_at)
 		st->truncated[f->truncated_at] = true;
+	view_frame(&v, f->data, f->len);
+	if (v.ip.v6 && (r->verdict == XDP_TX || r->verdict == XDP_REDIRECT))
+		st->fwd6++;
 	if (!r->delta[ZLB_C_CT_HIT])
 		return;
 	st->ct_hits++;
-	view_frame(&v, f->data, f->len);
 	if (v.ip.ok && v.ip.proto == IPPROTO_TCP && v.l4_hdr)
 		st->tcp_flags_hit[v.tcp_flags] = true;
 }
@@ -152,6 +173,7 @@ static void summary(const struct stats *st, struct checker *c, uint64_t seed, do
 	       "tracked flows %zu/256, truncated at %zu of the offsets 14..127\n",
 	       st->opened, st->ct_hits, count_true(st->tcp_flags_hit, 0, 256),
 	       count_true(st->truncated, 14, 128));
+	printf("# IPv6: flows opened %llu, frames forwarded %llu\n", st->opened6, st->fwd6);
 	print_counters(c->lb);
 	printf("# connection table: %llu entries at the last of %llu checks\n", c->table_entries,
 	       c->table_checks);
@@ -179,6 +201,7 @@ static int fuzz(struct lb *lb, struct checker *c, struct gen *g, struct stats *s
 		if (check_frame(c, &f, &r, &opened)) {
 			gen_learn(g, &opened);
 			st->opened++;
+			st->opened6 += !zlb_addr_is_v4(&opened.vip);
 		}
 		account(st, &f, &r);
 		if ((i + 1) % CHECKPOINT == 0) {

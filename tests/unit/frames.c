@@ -14,6 +14,7 @@
 
 #define ETH_HLEN 14
 #define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
@@ -53,6 +54,22 @@ static uint64_t pseudo_sum(uint32_t saddr, uint32_t daddr, uint8_t proto, size_t
 uint16_t pseudo_csum(uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4len)
 {
 	return fold(pseudo_sum(saddr, daddr, proto, l4len));
+}
+
+/* RFC 8200, 8.1: source, destination, 32-bit upper-layer length, three
+ * zero bytes and the next header. */
+static uint64_t pseudo6_sum(const uint8_t *saddr, const uint8_t *daddr, uint8_t proto,
+			    size_t l4len)
+{
+	return sum16(sum16(0, saddr, 16), daddr, 16) + (l4len >> 16) + (l4len & 0xffff) + proto;
+}
+
+/* The pseudo-header sum of packet @p's L4 part of @l4len bytes. */
+static uint64_t pkt_pseudo_sum(const struct pkt *p, uint8_t proto, size_t l4len)
+{
+	if (p->kind == PKT_IPV6)
+		return pseudo6_sum(p->saddr6.s6_addr, p->daddr6.s6_addr, proto, l4len);
+	return pseudo_sum(p->saddr, p->daddr, proto, l4len);
 }
 
 static uint16_t get16(const uint8_t *p)
@@ -110,6 +127,7 @@ void pkt_set_payload(struct pkt *p, const void *data, size_t len)
 static void build_tcp(struct frame *f, const struct pkt *p)
 {
 	size_t l4 = f->len;
+	uint64_t pseudo;
 
 	put16(f, p->sport);
 	put16(f, p->dport);
@@ -122,18 +140,19 @@ static void build_tcp(struct frame *f, const struct pkt *p)
 	put16(f, 0);                    /* urgent pointer */
 	put(f, p->payload, p->payload_len);
 	f->csum_off = l4 + 16;
+	pseudo = pkt_pseudo_sum(p, IPPROTO_TCP, f->len - l4);
 	if (p->l4_csum_partial) {
-		set16(f, f->csum_off, pseudo_csum(p->saddr, p->daddr, IPPROTO_TCP, f->len - l4));
+		set16(f, f->csum_off, fold(pseudo));
 		return;
 	}
 	/* TCP has no "no checksum": a sum of 0xffff is sent as 0. */
-	set16(f, f->csum_off, ~fold(sum16(pseudo_sum(p->saddr, p->daddr, IPPROTO_TCP, f->len - l4),
-					  f->data + l4, f->len - l4)));
+	set16(f, f->csum_off, ~fold(sum16(pseudo, f->data + l4, f->len - l4)));
 }
 
 static void build_udp(struct frame *f, const struct pkt *p)
 {
 	size_t l4 = f->len;
+	uint64_t pseudo;
 	uint16_t csum;
 
 	put16(f, p->sport);
@@ -144,13 +163,14 @@ static void build_udp(struct frame *f, const struct pkt *p)
 	f->csum_off = l4 + 6;
 	if (p->udp_no_csum)
 		return;
+	pseudo = pkt_pseudo_sum(p, IPPROTO_UDP, f->len - l4);
 	if (p->l4_csum_partial) {
-		set16(f, f->csum_off, pseudo_csum(p->saddr, p->daddr, IPPROTO_UDP, f->len - l4));
+		set16(f, f->csum_off, fold(pseudo));
 		return;
 	}
-	csum = ~fold(sum16(pseudo_sum(p->saddr, p->daddr, IPPROTO_UDP, f->len - l4),
-			   f->data + l4, f->len - l4));
-	/* RFC 768: a computed 0 is sent as all ones; 0 means "none". */
+	csum = ~fold(sum16(pseudo, f->data + l4, f->len - l4));
+	/* RFC 768: a computed 0 is sent as all ones; 0 means "none" (an
+	 * error in IPv6, RFC 8200 8.1: udp_no_csum builds one). */
 	set16(f, f->csum_off, csum ? csum : 0xffff);
 }
 
@@ -165,7 +185,30 @@ static void build_icmp(struct frame *f, const struct pkt *p)
 	put16(f, p->icmp_seq);
 	put(f, p->payload, p->payload_len);
 	f->csum_off = l4 + 2;
-	set16(f, f->csum_off, ~fold(sum16(0, f->data + l4, f->len - l4)));
+	/* ICMPv6's checksum covers the pseudo header too (RFC 4443, 2.3). */
+	set16(f, f->csum_off, ~fold(sum16(p->kind == PKT_IPV6 ?
+					  pkt_pseudo_sum(p, IPPROTO_ICMPV6, f->len - l4) : 0,
+					  f->data + l4, f->len - l4)));
+}
+
+/* What follows the IP header(s): a later fragment carries the middle of a
+ * payload, no L4 header. */
+static void build_l4(struct frame *f, const struct pkt *p, bool later_fragment)
+{
+	switch (later_fragment ? 0 : p->proto) {
+	case IPPROTO_TCP:
+		build_tcp(f, p);
+		break;
+	case IPPROTO_UDP:
+		build_udp(f, p);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		build_icmp(f, p);
+		break;
+	default:
+		put(f, p->payload, p->payload_len);
+	}
 }
 
 static void build_ipv4(struct frame *f, const struct pkt *p)
@@ -185,22 +228,76 @@ static void build_ipv4(struct frame *f, const struct pkt *p)
 	put32(f, p->saddr);
 	put32(f, p->daddr);
 	put(f, p->ip_opts, p->ip_optlen);
-	/* A later fragment carries the middle of a payload, no L4 header. */
-	switch (p->frag & 0x1fff ? 0 : p->proto) {
-	case IPPROTO_TCP:
-		build_tcp(f, p);
-		break;
-	case IPPROTO_UDP:
-		build_udp(f, p);
-		break;
-	case IPPROTO_ICMP:
-		build_icmp(f, p);
-		break;
-	default:
-		put(f, p->payload, p->payload_len);
-	}
+	build_l4(f, p, p->frag & 0x1fff);
 	set16(f, ip + 2, f->len - ip);
 	set16(f, ip + 10, ~fold(sum16(0, f->data + ip, ihl)));
+}
+
+void pkt_add_ext(struct pkt *p, uint8_t type, uint8_t len)
+{
+	bool ok = type == IPPROTO_FRAGMENT ? len == 8 :
+		  type == IPPROTO_AH ? len >= 12 && len % 4 == 0 : len >= 8 && len % 8 == 0;
+
+	if (!ok || p->next == PKT_EXT_MAX)
+		bug("no such IPv6 extension header, or too many");
+	p->ext[p->next++] = (struct pkt_ext){ .type = type, .len = len };
+}
+
+void pkt_add_frag(struct pkt *p, uint16_t offset, bool more, uint32_t id)
+{
+	pkt_add_ext(p, IPPROTO_FRAGMENT, 8);
+	p->ext[p->next - 1].frag = offset << 3 | (more ? PKT_EXT_M : 0);
+	p->ext[p->next - 1].frag_id = id;
+}
+
+static void build_ext(struct frame *f, const struct pkt_ext *e, uint8_t next)
+{
+	size_t at = f->len;
+
+	put8(f, next);
+	switch (e->type) {
+	case IPPROTO_FRAGMENT:
+		put8(f, 0);
+		put16(f, e->frag);
+		put32(f, e->frag_id);
+		return;
+	case IPPROTO_AH:
+		put8(f, e->len / 4 - 2);
+		put16(f, 0);
+		put32(f, 0x100);                /* SPI */
+		put32(f, 1);                    /* sequence number */
+		break;
+	default:
+		put8(f, e->len / 8 - 1);
+		if (e->type == IPPROTO_HOPOPTS || e->type == IPPROTO_DSTOPTS) {
+			put8(f, 1);             /* PadN */
+			put8(f, e->len - 4);
+		} else if (e->type == IPPROTO_ROUTING) {
+			put8(f, 253);           /* routing type: experimental (RFC 4727) */
+			put8(f, 0);             /* segments left */
+		}
+	}
+	while (f->len < at + e->len)
+		put8(f, 0);
+}
+
+static void build_ipv6(struct frame *f, const struct pkt *p)
+{
+	size_t ip = f->len;
+	bool later_fragment = false;
+
+	put32(f, 6u << 28 | (uint32_t)p->tos << 20 | (p->flow_label & 0xfffff));
+	put16(f, 0);                    /* payload length, below */
+	put8(f, p->next ? p->ext[0].type : p->proto);
+	put8(f, p->ttl);
+	put(f, p->saddr6.s6_addr, 16);
+	put(f, p->daddr6.s6_addr, 16);
+	for (size_t i = 0; i < p->next; i++) {
+		build_ext(f, &p->ext[i], i + 1 < p->next ? p->ext[i + 1].type : p->proto);
+		later_fragment |= p->ext[i].type == IPPROTO_FRAGMENT && p->ext[i].frag >> 3;
+	}
+	build_l4(f, p, later_fragment);
+	set16(f, ip + 4, f->len - ip - 40);
 }
 
 static void build_arp(struct frame *f, const struct pkt *p)
@@ -231,6 +328,10 @@ void frame_build(struct frame *f, const struct pkt *p)
 		put16(f, ETHERTYPE_IPV4);
 		build_ipv4(f, p);
 		break;
+	case PKT_IPV6:
+		put16(f, ETHERTYPE_IPV6);
+		build_ipv6(f, p);
+		break;
 	case PKT_ARP:
 		put16(f, ETHERTYPE_ARP);
 		build_arp(f, p);
@@ -251,20 +352,98 @@ void frame_l4_csum(const struct frame *f, uint8_t csum[2])
 
 /* ---- reading ----------------------------------------------------------- */
 
+#define VIEW_EXT_MAX 16
+
 struct view {
 	const uint8_t *data;
 	size_t len;
 	bool vlan;
 	uint16_t tci, ethertype;
 	size_t l3;              /* offset of the L3 header */
-	size_t l4, l4len;       /* IPv4 only; l4len bounded by the frame */
+	uint8_t proto;          /* IPv6: the first next header that is no extension
+				 * header walked here */
+	size_t l4, l4len;       /* l4len bounded by the frame */
 	bool truncated;
+	bool fragment, later;   /* a fragment; one after the first (no L4 header) */
+	size_t next;            /* IPv6 extension headers walked */
+	struct {
+		uint8_t type;
+		size_t off, len;
+	} ext[VIEW_EXT_MAX];
 };
+
+static int view_ipv4(struct view *v)
+{
+	const uint8_t *ip = v->data + v->l3;
+	size_t ihl, tot;
+
+	if (v->len < v->l3 + 20 || ip[0] >> 4 != 4)
+		return -1;
+	ihl = (ip[0] & 0xf) * 4;
+	tot = get16(ip + 2);
+	if (ihl < 20 || v->len < v->l3 + ihl)
+		return -1;
+	v->proto = ip[9];
+	v->fragment = get16(ip + 6) & 0x3fff;
+	v->later = get16(ip + 6) & 0x1fff;
+	v->l4 = v->l3 + ihl;
+	if (tot < ihl)
+		return -1;
+	v->l4len = tot - ihl;
+	if (v->l4 + v->l4len > v->len) {
+		v->truncated = true;
+		v->l4len = v->len - v->l4;
+	}
+	return 0;
+}
+
+static bool is_ext(uint8_t type)
+{
+	return type == IPPROTO_HOPOPTS || type == IPPROTO_ROUTING || type == IPPROTO_DSTOPTS ||
+	       type == IPPROTO_FRAGMENT || type == IPPROTO_AH;
+}
+
+static int view_ipv6(struct view *v)
+{
+	const uint8_t *d = v->data;
+	size_t at = v->l3 + 40, end;
+	uint8_t next;
+
+	if (v->len < at || d[v->l3] >> 4 != 6)
+		return -1;
+	end = at + get16(d + v->l3 + 4);
+	if (end > v->len) {
+		v->truncated = true;
+		end = v->len;
+	}
+	next = d[v->l3 + 6];
+	while (is_ext(next) && v->next < VIEW_EXT_MAX) {
+		size_t hlen;
+
+		if (at + 8 > end)
+			return -1;
+		hlen = next == IPPROTO_FRAGMENT ? 8 : next == IPPROTO_AH ? (d[at + 1] + 2) * 4 :
+		       (d[at + 1] + 1) * 8;
+		if (at + hlen > end)
+			return -1;
+		if (next == IPPROTO_FRAGMENT) {
+			v->fragment = true;
+			v->later |= get16(d + at + 2) >> 3;
+		}
+		v->ext[v->next].type = next;
+		v->ext[v->next].off = at;
+		v->ext[v->next++].len = hlen;
+		next = d[at];
+		at += hlen;
+	}
+	v->proto = next;
+	v->l4 = at;
+	v->l4len = end - at;
+	return 0;
+}
 
 static int view_frame(const uint8_t *data, size_t len, struct view *v)
 {
-	size_t ihl, tot;
-
 	memset(v, 0, sizeof(*v));
 	v->data = data;
 	v->len = len;
@@ -280,39 +459,36 @@ static int view_frame(const uint8_t *data, size_t len, struct view *v)
 		v->ethertype = get16(data + 16);
 		v->l3 += 4;
 	}
-	if (v->ethertype != ETHERTYPE_IPV4)
-		return 0;
-	if (len < v->l3 + 20 || data[v->l3] >> 4 != 4)
-		return -1;
-	ihl = (data[v->l3] & 0xf) * 4;
-	tot = get16(data + v->l3 + 2);
-	if (ihl < 20 || len < v->l3 + ihl)
-		return -1;
-	v->l4 = v->l3 + ihl;
-	if (tot < ihl)
-		return -1;
-	v->l4len = tot - ihl;
-	if (v->l4 + v->l4len > len) {
-		v->truncated = true;
-		v->l4len = len - v->l4;
-	}
+	if (v->ethertype == ETHERTYPE_IPV4)
+		return view_ipv4(v);
+	if (v->ethertype == ETHERTYPE_IPV6)
+		return view_ipv6(v);
 	return 0;
+}
+
+static bool view_ip(const struct view *v)
+{
+	return v->ethertype == ETHERTYPE_IPV4 || v->ethertype == ETHERTYPE_IPV6;
+}
+
+/* The pseudo-header sum over @v's addresses for its L4 part. */
+static uint64_t view_pseudo(const struct view *v, uint8_t proto)
+{
+	const uint8_t *ip = v->data + v->l3;
+
+	if (v->ethertype == ETHERTYPE_IPV6)
+		return pseudo6_sum(ip + 8, ip + 24, proto, v->l4len);
+	return pseudo_sum(get32(ip + 12), get32(ip + 16), proto, v->l4len);
 }
 
 int frame_l4_sum(const uint8_t *data, size_t len, uint16_t *sum)
 {
-	const uint8_t *ip;
 	struct view v;
-	uint8_t proto;
 
-	if (view_frame(data, len, &v) || v.ethertype != ETHERTYPE_IPV4 || v.truncated)
+	if (view_frame(data, len, &v) || !view_ip(&v) || v.truncated || v.fragment ||
+	    (v.proto != IPPROTO_TCP && v.proto != IPPROTO_UDP))
 		return -1;
-	ip = data + v.l3;
-	proto = ip[9];
-	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || get16(ip + 6) & 0x3fff)
-		return -1;
-	*sum = fold(sum16(pseudo_sum(get32(ip + 12), get32(ip + 16), proto, v.l4len),
-			  data + v.l4, v.l4len));
+	*sum = fold(sum16(view_pseudo(&v, v.proto), data + v.l4, v.l4len));
 	return 0;
 }
 
@@ -323,27 +499,44 @@ void pkt_quote(struct pkt *icmp, const struct pkt *inner, size_t l4_bytes)
 	size_t n;
 
 	frame_build(&f, inner);
-	if (view_frame(f.data, f.len, &v) || v.ethertype != ETHERTYPE_IPV4)
-		bug("an ICMP error quotes an IPv4 packet");
+	if (view_frame(f.data, f.len, &v) || !view_ip(&v))
+		bug("an ICMP error quotes an IP packet");
 	n = v.l4 - v.l3 + (l4_bytes < v.l4len ? l4_bytes : v.l4len);
 	pkt_set_payload(icmp, f.data + v.l3, n);
+}
+
+/* The ports of TCP/UDP frame @v, the first fragment or none. */
+static int view_ports(const struct view *v, uint16_t ethertype, uint16_t *sport, uint16_t *dport)
+{
+	if (v->ethertype != ethertype || v->l4len < 8 || v->later ||
+	    (v->proto != IPPROTO_TCP && v->proto != IPPROTO_UDP))
+		return -1;
+	*sport = get16(v->data + v->l4);
+	*dport = get16(v->data + v->l4 + 2);
+	return 0;
 }
 
 int frame_tuple(const uint8_t *data, size_t len, uint32_t *saddr, uint16_t *sport,
 		uint32_t *daddr, uint16_t *dport)
 {
 	struct view v;
-	uint8_t proto;
 
-	if (view_frame(data, len, &v) || v.ethertype != ETHERTYPE_IPV4 || v.l4len < 8)
-		return -1;
-	proto = data[v.l3 + 9];
-	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) || get16(data + v.l3 + 6) & 0x1fff)
+	if (view_frame(data, len, &v) || view_ports(&v, ETHERTYPE_IPV4, sport, dport))
 		return -1;
 	*saddr = get32(data + v.l3 + 12);
 	*daddr = get32(data + v.l3 + 16);
-	*sport = get16(data + v.l4);
-	*dport = get16(data + v.l4 + 2);
+	return 0;
+}
+
+int frame_tuple6(const uint8_t *data, size_t len, struct in6_addr *saddr, uint16_t *sport,
+		 struct in6_addr *daddr, uint16_t *dport)
+{
+	struct view v;
+
+	if (view_frame(data, len, &v) || view_ports(&v, ETHERTYPE_IPV6, sport, dport))
+		return -1;
+	memcpy(saddr->s6_addr, data + v.l3 + 8, 16);
+	memcpy(daddr->s6_addr, data + v.l3 + 24, 16);
 	return 0;
 }
 
@@ -381,55 +574,110 @@ static const char *csum_word(bool ok)
 	return ok ? "ok" : "BAD";
 }
 
-static void describe_l4(struct out *o, const struct view *v, uint8_t proto,
-			uint32_t saddr, uint32_t daddr)
+/* An address of @v's IP header (@off: of its bytes there), followed by
+ * @port when @with_port: 10.0.0.1:23 or [fd00::1]:23. */
+static void say_addr(struct out *o, const struct view *v, size_t off, bool with_port,
+		     uint16_t port)
 {
+	const uint8_t *a = v->data + v->l3 + off;
+	char s[INET6_ADDRSTRLEN];
+
+	if (v->ethertype == ETHERTYPE_IPV4) {
+		say_ip(o, get32(a));
+		if (with_port)
+			say(o, ":%u", port);
+		return;
+	}
+	inet_ntop(AF_INET6, a, s, sizeof(s));
+	say(o, with_port ? "[%s]:%u" : "%s", s, port);
+}
+
+static void describe_l4(struct out *o, const struct view *v)
+{
+	bool v6 = v->ethertype == ETHERTYPE_IPV6;
+	size_t src = v6 ? 8 : 12, dst = v6 ? 24 : 16;
 	const uint8_t *l4 = v->data + v->l4;
-	uint64_t pseudo = pseudo_sum(saddr, daddr, proto, v->l4len);
+	uint64_t pseudo = view_pseudo(v, v->proto);
 	bool sum_ok = fold(sum16(pseudo, l4, v->l4len)) == 0xffff;
 	static const char flag_chars[] = "FSRPAUEC";
 
-	switch (proto) {
+	switch (v->proto) {
 	case IPPROTO_TCP:
 		if (v->l4len < 20)
 			break;
 		say(o, " TCP ");
-		say_ip(o, saddr);
-		say(o, ":%u > ", get16(l4));
-		say_ip(o, daddr);
-		say(o, ":%u [", get16(l4 + 2));
+		say_addr(o, v, src, true, get16(l4));
+		say(o, " > ");
+		say_addr(o, v, dst, true, get16(l4 + 2));
+		say(o, " [");
 		for (int i = 0; i < 8; i++)
 			if (l4[13] & 1 << i)
 				say(o, "%c", flag_chars[i]);
-		say(o, "] seq %u ack %u len %zu csum 0x%04x %s", get32(l4 + 4), get32(l4 + 8),
-		    v->l4len - (l4[12] >> 4) * 4, get16(l4 + 16), csum_word(sum_ok));
+		say(o, "] seq %u ack %u", get32(l4 + 4), get32(l4 + 8));
+		if ((size_t)(l4[12] >> 4) * 4 <= v->l4len)
+			say(o, " len %zu", v->l4len - (l4[12] >> 4) * 4);
+		else
+			say(o, " data offset %u beyond the segment", (l4[12] >> 4) * 4);
+		say(o, " csum 0x%04x %s", get16(l4 + 16), csum_word(sum_ok));
 		return;
 	case IPPROTO_UDP:
 		if (v->l4len < 8)
 			break;
 		say(o, " UDP ");
-		say_ip(o, saddr);
-		say(o, ":%u > ", get16(l4));
-		say_ip(o, daddr);
-		say(o, ":%u len %zu csum 0x%04x %s", get16(l4 + 2), v->l4len - 8, get16(l4 + 6),
-		    get16(l4 + 6) ? csum_word(sum_ok) : "none");
+		say_addr(o, v, src, true, get16(l4));
+		say(o, " > ");
+		say_addr(o, v, dst, true, get16(l4 + 2));
+		say(o, " len %zu csum 0x%04x %s", v->l4len - 8, get16(l4 + 6),
+		    get16(l4 + 6) ? csum_word(sum_ok) : v6 ? "0 (none: BAD in IPv6)" : "none");
 		return;
 	case IPPROTO_ICMP:
-		if (v->l4len < 8)
+	case IPPROTO_ICMPV6:
+		if (v->l4len < 8 || (v->proto == IPPROTO_ICMPV6) != v6)
 			break;
-		say(o, " ICMP ");
-		say_ip(o, saddr);
+		say(o, v6 ? " ICMPv6 " : " ICMP ");
+		say_addr(o, v, src, false, 0);
 		say(o, " > ");
-		say_ip(o, daddr);
+		say_addr(o, v, dst, false, 0);
 		say(o, " type %u code %u id %u seq %u csum 0x%04x %s", l4[0], l4[1],
 		    get16(l4 + 4), get16(l4 + 6), get16(l4 + 2),
-		    csum_word(fold(sum16(0, l4, v->l4len)) == 0xffff));
+		    csum_word(fold(sum16(v6 ? pseudo : 0, l4, v->l4len)) == 0xffff));
 		return;
 	}
-	say(o, " proto %u ", proto);
-	say_ip(o, saddr);
+	say(o, " proto %u ", v->proto);
+	say_addr(o, v, src, false, 0);
 	say(o, " > ");
-	say_ip(o, daddr);
+	say_addr(o, v, dst, false, 0);
+}
+
+static void describe_ipv6(struct out *o, const struct view *v)
+{
+	static const char *const names[256] = {
+		[IPPROTO_HOPOPTS] = "hop-by-hop", [IPPROTO_ROUTING] = "routing",
+		[IPPROTO_DSTOPTS] = "dst-opts", [IPPROTO_FRAGMENT] = "fragment", [IPPROTO_AH] = "ah",
+	};
+	const uint8_t *ip = v->data + v->l3;
+	uint32_t w = get32(ip);
+
+	say(o, " IPv6 hlim %u", ip[7]);
+	if (w >> 20 & 0xff)
+		say(o, " tc 0x%02x", w >> 20 & 0xff);
+	if (w & 0xfffff)
+		say(o, " flow 0x%05x", w & 0xfffff);
+	say(o, " plen %u", get16(ip + 4));
+	for (size_t i = 0; i < v->next; i++) {
+		const uint8_t *e = v->data + v->ext[i].off;
+
+		say(o, "%s%s %zu", i ? ", " : " ext ", names[v->ext[i].type], v->ext[i].len);
+		if (v->ext[i].type == IPPROTO_FRAGMENT)
+			say(o, " (offset %u%s id 0x%08x)", (get16(e + 2) >> 3) * 8,
+			    get16(e + 2) & PKT_EXT_M ? " M" : "", get32(e + 4));
+	}
+	if (v->truncated)
+		say(o, " TRUNCATED");
+	if (v->later)
+		say(o, " next header %u, %zu bytes of payload", v->proto, v->l4len);
+	else
+		describe_l4(o, v);
 }
 
 void frame_describe(const uint8_t *data, size_t len, char *buf, size_t size)
@@ -460,6 +708,10 @@ void frame_describe(const uint8_t *data, size_t len, char *buf, size_t size)
 		say_ip(&o, get32(a + 24));
 		return;
 	}
+	if (v.ethertype == ETHERTYPE_IPV6) {
+		describe_ipv6(&o, &v);
+		return;
+	}
 	if (v.ethertype != ETHERTYPE_IPV4) {
 		say(&o, " ethertype 0x%04x, %zu bytes", v.ethertype, len);
 		return;
@@ -477,7 +729,7 @@ void frame_describe(const uint8_t *data, size_t len, char *buf, size_t size)
 	if (frag & 0x1fff)
 		say(&o, " proto %u, %zu bytes of payload", ip[9], v.l4len);
 	else
-		describe_l4(&o, &v, ip[9], get32(ip + 12), get32(ip + 16));
+		describe_l4(&o, &v);
 }
 
 /* ---- diff -------------------------------------------------------------- */

@@ -4,6 +4,7 @@
 # devmap need real interfaces, so it runs inside one namespace of its own:
 #
 #   veth1 (client 10.0.0.2) --- veth0 10.0.0.1   veth2 10.2.0.1 --- veth3 (backend 10.2.0.2)
+#         (client fd00::2)         fd00::1         fd00:2::1          (backend fd00:2::2)
 #
 # Nothing is attached and no frame really leaves: the interfaces only give
 # the FIB routes, neighbours and ifindexes. The MACs and neighbours below are
@@ -37,6 +38,20 @@ done
 # A backend behind an interface zon-lb is not configured on.
 zlb_must ip -n "$NS" route add 10.3.0.0/24 dev veth3
 zlb_must ip -n "$NS" neigh add 10.3.0.2 lladdr 02:00:00:00:13:02 dev veth3 nud permanent
+
+# The same hosts over IPv6 (test_packets6.c): fd00::N on veth0's side,
+# fd00:2::N on veth2's, fd00:3::N behind veth3; the small MTU is IPv6's
+# least, 1280.
+zlb_must ip -n "$NS" -6 neigh add fd00::2 lladdr 02:00:00:00:00:01 dev veth0 nud permanent
+zlb_must ip -n "$NS" -6 neigh add fd00:2::2 lladdr 02:00:00:00:00:03 dev veth2 nud permanent
+zlb_must ip -n "$NS" -6 neigh add fd00::3 lladdr 02:00:00:00:10:03 dev veth0 nud permanent
+zlb_must ip -n "$NS" -6 route add fd00:2::4/128 dev veth2 mtu lock 1280
+zlb_must ip -n "$NS" -6 neigh add fd00:2::4 lladdr 02:00:00:00:12:04 dev veth2 nud permanent
+for n in 1 2 3 4; do
+	zlb_must ip -n "$NS" -6 neigh add "fd00:2::1$n" lladdr "02:00:00:00:14:1$n" dev veth2 nud permanent
+done
+zlb_must ip -n "$NS" -6 route add fd00:3::/64 dev veth3
+zlb_must ip -n "$NS" -6 neigh add fd00:3::2 lladdr 02:00:00:00:13:02 dev veth3 nud permanent
 
 # Every case against both builds of the data plane; one summary line.
 rc=0

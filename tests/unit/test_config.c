@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "config.h"
 #include "zlb_abi.h"
 
@@ -60,12 +61,15 @@ static bool is_zeroed(const struct zlb_config *cfg)
 	return !memcmp(cfg, &zero, sizeof(zero));
 }
 
-static bool addr_is(struct in_addr a, const char *want)
+static bool addr_is(union zlb_addr a, const char *want)
 {
-	struct in_addr w;
+	union zlb_addr w;
 
-	return inet_pton(AF_INET, want, &w) == 1 && w.s_addr == a.s_addr;
+	return zlb_parse_addr(want, &w) && zlb_addr_equal(&w, &a);
 }
+
+/* An address as text, for messages (a compound literal per use). */
+#define ADDR(a) zlb_fmt_addr((char[ZLB_ADDR_LEN]){ 0 }, &(a))
 
 /* ---- good configs: the model each file must produce ---- */
 
@@ -218,6 +222,40 @@ static const struct want_config good_configs[] = {
 		},
 	},
 	{
+		/* The reference scenario over IPv6; the second service's
+		 * address is the first's in other notation, so the first
+		 * takes echo. */
+		.file = "ipv6.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+		.nservices = 2,
+		.services = {
+			{ "telnet6", "fd00::1", IPPROTO_TCP, 23, -1, true, 6, 1,
+			  { { "fd00:2::2", 223, "fd00:2::1", 7 } } },
+			{ "dns6", "fd00::1", IPPROTO_UDP, 53, -1, false, 8, 2,
+			  { { "2001:db8:0:2::10", 5353, NULL, 9 },
+			    { "2001:db8:0:2::11", 5353, NULL, 10, 3 } } },
+		},
+		.nifaces = 2,
+		.ifaces = { { "veth0", 12 }, { "veth2", 12 } },
+	},
+	{
+		/* An IPv4 and an IPv6 service at once; each address takes
+		 * echo with its first service. */
+		.file = "dual-stack.conf",
+		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
+		.nservices = 3,
+		.services = {
+			{ "telnet", "10.0.0.1", IPPROTO_TCP, 23, -1, true, 5, 1,
+			  { { "10.2.0.2", 223, "10.2.0.1", 7 } } },
+			{ "telnet6", "fd00::1", IPPROTO_TCP, 23, -1, true, 8, 1,
+			  { { "fd00:2::2", 223, "fd00:2::1", 10 } } },
+			{ "echo6", "fd00::1", IPPROTO_UDP, 7, 0, false, 11, 1,
+			  { { "fd00:2::2", 7, NULL, 13 } } },
+		},
+		.nifaces = 2,
+		.ifaces = { { "veth0", 15 }, { "veth2", 15 } },
+	},
+	{
 		/* Some timeouts set, the others at their defaults. */
 		.file = "settings-edges.conf",
 		.fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS,
@@ -266,13 +304,13 @@ static bool check_backend(const struct zlb_cfg_backend *be,
 	int weight;
 
 	CHECK(addr_is(be->addr, w->addr), "%s: address %s, want %s",
-	      where, inet_ntoa(be->addr), w->addr);
+	      where, ADDR(be->addr), w->addr);
 	CHECK(be->port == w->port, "%s: port %u, want %u", where, be->port, w->port);
 	CHECK(be->has_source == !!w->source, "%s: has_source %d, want %d",
 	      where, be->has_source, !!w->source);
 	if (w->source)
 		CHECK(addr_is(be->source, w->source), "%s: source %s, want %s",
-		      where, inet_ntoa(be->source), w->source);
+		      where, ADDR(be->source), w->source);
 	CHECK(be->line == w->line, "%s: line %d, want %d", where, be->line, w->line);
 	weight = w->weight == DRAINED ? 0 : w->weight ? w->weight : 1;
 	CHECK(be->weight == weight, "%s: weight %u, want %d", where, be->weight, weight);
@@ -288,7 +326,7 @@ static bool check_service(const struct zlb_cfg_service *svc,
 	CHECK(!strcmp(svc->name, w->name), "services[%zu]: name \"%s\", want \"%s\"",
 	      i, svc->name, w->name);
 	CHECK(addr_is(svc->addr, w->addr), "%s: address %s, want %s",
-	      w->name, inet_ntoa(svc->addr), w->addr);
+	      w->name, ADDR(svc->addr), w->addr);
 	CHECK(svc->proto == w->proto, "%s: protocol %s, want %s", w->name,
 	      zlb_proto_name(svc->proto), zlb_proto_name(w->proto));
 	CHECK(svc->port == w->port, "%s: port %u, want %u", w->name, svc->port, w->port);
@@ -408,8 +446,8 @@ static const struct bad_case bad_cases[] = {
 	{ "name-empty.conf", 3, "services[0].name: must not be empty" },
 	{ "name-too-long.conf", 3, "is longer than 63 characters" },
 	{ "name-bad-char.conf", 3, "services[0].name: \"tel net\" contains ' '" },
-	{ "address-ipv6.conf", 3, "services[0].address: \"2001:db8::1\": IPv6 is not supported yet" },
-	{ "address-garbage.conf", 5, "services[0].backends[0].address: \"10.2.0\" is not an IPv4 address" },
+	{ "address-ipv6.conf", 5, "services[0].backends[0].address: 10.2.0.2 is an IPv4 address, service \"telnet\" is IPv6 (2001:db8::1): a service and its backends and sources must be of one family; mixing IPv4 and IPv6 in one service is out of scope" },
+	{ "address-garbage.conf", 5, "services[0].backends[0].address: \"10.2.0\" is not an IPv4 or IPv6 address" },
 	{ "address-loopback.conf", 3, "services[0].address: 127.0.0.1 is a loopback address" },
 	{ "address-unspecified.conf", 3, "services[0].address: 0.0.0.0 is the unspecified address" },
 	{ "backend-multicast.conf", 6, "services[0].backends[1].address: 239.1.2.3 is a multicast address" },
@@ -459,12 +497,12 @@ static const struct bad_case bad_cases[] = {
 	{ "timeouts-not-group.conf", 3, "settings.timeouts: expected a group" },
 	{ "conntrack-size-small.conf", 3, "settings.conntrack_size: 1023 is out of range (1024..16777216)" },
 	{ "conntrack-size-large.conf", 3, "settings.conntrack_size: 16777217 is out of range (1024..16777216)" },
-	{ "address-cidr.conf", 3, "services[0].address: \"10.0.0.1/24\" is not an IPv4 address" },
-	{ "address-hostname.conf", 4, "services[0].backends[0].address: \"localhost\" is not an IPv4 address" },
+	{ "address-cidr.conf", 3, "services[0].address: \"10.0.0.1/24\" is not an IPv4 or IPv6 address" },
+	{ "address-hostname.conf", 4, "services[0].backends[0].address: \"localhost\" is not an IPv4 or IPv6 address" },
 	{ "address-int.conf", 3, "services[0].address: expected a string, got an integer" },
-	{ "address-v4-mapped.conf", 3, "services[0].address: \"::ffff:10.0.0.1\": IPv6 is not supported yet" },
-	{ "address-with-port.conf", 3, "services[0].address: \"10.0.0.1:23\" is not an IPv4 address" },
-	{ "backend-address-ipv6.conf", 4, "services[0].backends[0].address: \"2001:db8::2\": IPv6 is not supported yet" },
+	{ "address-v4-mapped.conf", 3, "services[0].address: \"::ffff:10.0.0.1\" is an IPv4-mapped IPv6 address; write the IPv4 address (\"10.0.0.1\")" },
+	{ "address-with-port.conf", 3, "services[0].address: \"10.0.0.1:23\" is not an IPv4 or IPv6 address" },
+	{ "backend-address-ipv6.conf", 5, "services[0].backends[0].address: 2001:db8::2 is an IPv6 address, service \"telnet\" is IPv4 (10.0.0.1): a service and its backends and sources must be of one family; mixing IPv4 and IPv6 in one service is out of scope" },
 	{ "backend-duplicate-other-source.conf", 5, "services[0].backends[1]: 10.2.0.2:223 is already backends[0] (line 4)" },
 	{ "backend-string.conf", 4, "services[0].backends[0]: expected a group { address = ...; port = ...; }, got a string (\"10.2.0.2:223\")" },
 	{ "backends-empty-array.conf", 4, "services[0].backends: no backends; a service needs at least one" },
@@ -495,7 +533,18 @@ static const struct bad_case bad_cases[] = {
 	{ "port-wraps-32-bits.conf", 4, "4294967319 does not fit in a 32-bit integer (libconfig would read it as 23)" },
 	{ "protocol-int.conf", 3, "services[0].protocol: expected a string, got an integer" },
 	{ "source-int.conf", 5, "services[0].backends[0].source: expected a string, got an integer" },
-	{ "source-ipv6.conf", 5, "services[0].backends[0].source: \"fe80::1\": IPv6 is not supported yet" },
+	{ "source-ipv6.conf", 6, "services[0].backends[0].source: fe80::1 is an IPv6 address, service \"telnet\" is IPv4 (10.0.0.1): a service and its backends and sources must be of one family; mixing IPv4 and IPv6 in one service is out of scope" },
+	{ "ipv6-source-ipv4.conf", 5, "services[0].backends[0].source: 10.2.0.1 is an IPv4 address, service \"telnet6\" is IPv6 (fd00::1): a service and its backends and sources must be of one family; mixing IPv4 and IPv6 in one service is out of scope" },
+	{ "ipv6-mixed-second-backend.conf", 8, "services[1].backends[1].address: 10.2.0.3 is an IPv4 address, service \"telnet6\" is IPv6 (fd00::1): a service and its backends and sources must be of one family; mixing IPv4 and IPv6 in one service is out of scope" },
+	{ "ipv6-loopback.conf", 3, "services[0].address: ::1 is the loopback address" },
+	{ "ipv6-unspecified.conf", 4, "services[0].backends[0].address: :: is the unspecified address" },
+	{ "ipv6-multicast.conf", 5, "services[0].backends[0].source: ff02::1 is a multicast address" },
+	{ "ipv6-link-local.conf", 3, "services[0].address: fe80::1 is a link-local address (it needs an interface; use a global or unique local address)" },
+	{ "ipv6-brackets.conf", 4, "services[0].address: \"[fd00::1]\": write an IPv6 address without brackets (and without a port)" },
+	{ "ipv6-zone.conf", 4, "services[0].backends[0].address: \"fd00:2::2%veth2\" is not an IPv4 or IPv6 address" },
+	{ "ipv6-backend-duplicate.conf", 5, "services[0].backends[1]: [fd00:2::2]:223 is already backends[0] (line 4)" },
+	{ "ipv6-service-duplicate-endpoint.conf", 5, "services[1]: udp [fd00::1]:53 is already services[0] \"a\" (line 3)" },
+	{ "ipv6-icmp-echo-two-true.conf", 5, "services[1].icmp_echo: fd00::1 already answers echo as services[0] \"a\" (line 3)" },
 	{ "syntax-array-of-groups.conf", 3, "syntax error" },
 	{ "syntax-binary.conf", 3, "syntax error" },
 	{ "syntax-missing-equals.conf", 4, "syntax error" },
@@ -761,6 +810,34 @@ static bool test_include_too_large(void)
 
 	tmp_path(path, sizeof(path), "max.conf");
 	return include_fails(path, "the config and its includes are larger than 1048576 bytes");
+}
+
+/* ---- addresses ---- */
+
+/* Addresses as the model keeps them and as messages print them: IPv4
+ * IPv4-mapped, IPv6 in network order; "[addr]:port" for IPv6 only. */
+static bool test_addr_text(void)
+{
+	static const unsigned char v6[16] = { 0xfd, 0, 0, 2, [15] = 2 };
+	char buf[ZLB_ADDR_PORT_LEN];
+	union zlb_addr a;
+
+	CHECK(zlb_parse_addr("10.2.0.2", &a) && zlb_addr_is_v4(&a) &&
+	      a.v4 == htonl(0x0a020002), "10.2.0.2 not kept IPv4-mapped");
+	CHECK(!strcmp(zlb_fmt_addr_port(buf, &a, htons(223)), "10.2.0.2:223"),
+	      "10.2.0.2 port 223 printed as %s", buf);
+	CHECK(zlb_parse_addr("FD00:2:0::2", &a) && !zlb_addr_is_v4(&a) &&
+	      !memcmp(a.b, v6, 16), "FD00:2:0::2 not parsed to fd00:2::2");
+	CHECK(!strcmp(zlb_fmt_addr(buf, &a), "fd00:2::2"), "fd00:2::2 printed as %s", buf);
+	CHECK(!strcmp(zlb_fmt_addr_port(buf, &a, htons(65535)), "[fd00:2::2]:65535"),
+	      "fd00:2::2 port 65535 printed as %s", buf);
+	memset(a.b, 0xff, sizeof(a.b));
+	CHECK(!strcmp(zlb_fmt_addr_port(buf, &a, htons(65535)),
+		      "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"),
+	      "the longest address with a port printed as %s", buf);
+	CHECK(!zlb_parse_addr("[fd00::1]", &a) && !zlb_parse_addr("10.0.0.1:23", &a) &&
+	      !zlb_parse_addr("", &a), "parsed what is not an address");
+	return true;
 }
 
 /* ---- zlb_config_load_string ---- */
@@ -1046,6 +1123,7 @@ int main(void)
 	report("@include of a fifo", test_include_fifo());
 	report("@include of a file with a NUL byte", test_include_nul());
 	report("@include past 1 MiB in all", test_include_too_large());
+	report("addresses as text", test_addr_text());
 	report("load_string: good", test_string_good());
 	report("load_string: empty", test_string_empty());
 	report("load_string: error", test_string_bad());

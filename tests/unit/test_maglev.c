@@ -80,9 +80,9 @@ static void make_flows(void)
 /* Backend i of a test is 10.2.0.(i+1):80. */
 static uint64_t backend_key(unsigned i)
 {
-	struct in_addr a = { htonl(0x0a020000u | (i + 1)) };
+	union zlb_addr a = zlb_addr_v4(htonl(0x0a020000u | (i + 1)));
 
-	return zlb_maglev_key(a, 80);
+	return zlb_maglev_key(&a, 80);
 }
 
 /* The key of the backend flow @f goes to; 0 for none (no key is 0 here). */
@@ -442,14 +442,12 @@ static bool test_order(void)
 /* The key is the backend's address and port, nothing else. */
 static bool test_key(void)
 {
-	struct in_addr a, b;
+	union zlb_addr a = zlb_addr_v4(htonl(0x0a020002)), b = zlb_addr_v4(htonl(0x0a020003));
 
-	inet_pton(AF_INET, "10.2.0.2", &a);
-	inet_pton(AF_INET, "10.2.0.3", &b);
-	CHECK(zlb_maglev_key(a, 80) == 0x0a0200020050ull, "10.2.0.2:80 is %#llx",
-	      (unsigned long long)zlb_maglev_key(a, 80));
-	CHECK(zlb_maglev_key(a, 80) != zlb_maglev_key(a, 81), "port ignored");
-	CHECK(zlb_maglev_key(a, 80) != zlb_maglev_key(b, 80), "address ignored");
+	CHECK(zlb_maglev_key(&a, 80) == 0x0a0200020050ull, "10.2.0.2:80 is %#llx",
+	      (unsigned long long)zlb_maglev_key(&a, 80));
+	CHECK(zlb_maglev_key(&a, 80) != zlb_maglev_key(&a, 81), "port ignored");
+	CHECK(zlb_maglev_key(&a, 80) != zlb_maglev_key(&b, 80), "address ignored");
 	return true;
 }
 

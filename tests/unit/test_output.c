@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The printing layer: tables as aligned text and as JSON (compact and
- * pretty), named numbers, the JSON writer, string escaping. Exact strings are compared,
- * and every JSON document is also read back by python3's json module.
+ * pretty), named numbers, the JSON writer, string escaping, and addresses of
+ * either family as the tools print and read them (addr.h, and ADDR:PORT
+ * read back here). Exact strings are compared, and every JSON
+ * document is also read back by python3's json module.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
+#include "addr.h"
 #include "output.h"
 
 static int passed, failed;
@@ -306,12 +310,156 @@ static void test_escape(void)
 	free(buf);
 }
 
+/* @text as an address: what zlb_addr_parse makes of it, as 16 bytes. */
+static union zlb_addr addr(const char *text)
+{
+	union zlb_addr a;
+
+	memset(&a, 0xee, sizeof(a));
+	if (!zlb_parse_addr(text, &a))
+		fprintf(stderr, "test_output: '%s' does not parse\n", text);
+	return a;
+}
+
+static void test_addr_fmt(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "10.0.0.1", "10.0.0.1" },
+		{ "255.255.255.255", "255.255.255.255" },
+		{ "fd00:0::1", "fd00::1" },
+		{ "FD00:0002:0000:0000:0000:0000:0000:0002", "fd00:2::2" },
+		{ "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1" },   /* the first longest run */
+		{ "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1" }, /* one 0 stays */
+		{ "::1", "::1" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" },
+		{ "::ffff:10.2.0.2", "10.2.0.2" },                  /* IPv4-mapped is IPv4 */
+	};
+	char buf[ZLB_ADDR_LEN], name[160];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		union zlb_addr a = addr(cases[i].in);
+
+		snprintf(name, sizeof(name), "address %s prints as %s", cases[i].in, cases[i].want);
+		check_str(name, zlb_fmt_addr(buf, &a), cases[i].want);
+	}
+}
+
+static void test_addr_parse(void)
+{
+	union zlb_addr a, v4 = zlb_addr_v4(htonl(0x0a000001)), v6 = {
+		.b = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+	};
+	static const char *const bad[] = {
+		"", "10.0.0", "10.0.0.256", "10.0.0.1 ", "fd00::1::2", "fd00::g", "[fd00::1]",
+		"localhost", "10.0.0.1:23",
+	};
+	char name[160];
+
+	a = addr("10.0.0.1");
+	check("10.0.0.1 is kept IPv4-mapped", !memcmp(&a, &v4, sizeof(a)) && zlb_addr_is_v4(&a),
+	      NULL, NULL);
+	a = addr("fd00::1");
+	check("fd00::1 is its 16 bytes, not IPv4", !memcmp(&a, &v6, sizeof(a)) && !zlb_addr_is_v4(&a),
+	      NULL, NULL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(name, sizeof(name), "'%s' is not an address", bad[i]);
+		check(name, !zlb_parse_addr(bad[i], &a), NULL, NULL);
+	}
+}
+
+static void test_addr_port(void)
+{
+	union zlb_addr v4 = zlb_addr_v4(htonl(0x0a000001)), v6 = addr("fd00:2::2"),
+		full = addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	char buf[ZLB_ADDR_PORT_LEN];
+
+	check_str("IPv4 with a port: a.b.c.d:port", zlb_fmt_addr_port(buf, &v4, htons(23)),
+		  "10.0.0.1:23");
+	check_str("IPv6 with a port: [addr]:port", zlb_fmt_addr_port(buf, &v6, htons(223)),
+		  "[fd00:2::2]:223");
+	check_str("the longest address and port fit the buffer",
+		  zlb_fmt_addr_port(buf, &full, htons(65535)),
+		  "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+}
+
+/* zlb_parse_addr_port of @in: true and the address and port printed back
+ * as @want, or false with an error containing @want. */
+static void check_addr_port_parse(const char *in, bool ok, const char *want)
+{
+	char buf[ZLB_ADDR_PORT_LEN], name[200];
+	struct zlb_err err = { "" };
+	union zlb_addr a;
+	__be16 port;
+
+	if (ok) {
+		snprintf(name, sizeof(name), "'%s' reads as %s", in, want);
+		if (zlb_parse_addr_port(in, &a, &port, &err))
+			check_str(name, zlb_fmt_addr_port(buf, &a, port), want);
+		else
+			check(name, false, err.msg, want);
+		return;
+	}
+	snprintf(name, sizeof(name), "'%s' is refused: %s", in, want);
+	if (zlb_parse_addr_port(in, &a, &port, &err))
+		check(name, false, zlb_fmt_addr_port(buf, &a, port), want);
+	else
+		check(name, strstr(err.msg, want) != NULL, err.msg, want);
+}
+
+static void test_addr_port_parse(void)
+{
+	check_addr_port_parse("10.0.0.1:23", true, "10.0.0.1:23");
+	check_addr_port_parse("[fd00::1]:23", true, "[fd00::1]:23");
+	check_addr_port_parse("[fd00:0:0::1]:0", true, "[fd00::1]:0");
+	check_addr_port_parse("[::ffff:10.0.0.1]:65535", true, "10.0.0.1:65535");
+	check_addr_port_parse("10.0.0.1", false, "no port (ADDR:PORT; IPv6: [ADDR]:PORT)");
+	check_addr_port_parse("fd00::1:23", false, "an IPv6 address with a port is written [ADDR]:PORT");
+	check_addr_port_parse("[fd00::1]", false, "no port after ']' ([ADDR]:PORT)");
+	check_addr_port_parse("[fd00::1]23", false, "no port after ']' ([ADDR]:PORT)");
+	check_addr_port_parse("[fd00::1:23", false, "'[' without its ']'");
+	check_addr_port_parse("[fd00::g]:23", false, "'fd00::g' is not an IPv4 or IPv6 address");
+	check_addr_port_parse("10.0.0:23", false, "'10.0.0' is not an IPv4 or IPv6 address");
+	check_addr_port_parse(":23", false, "'' is not an IPv4 or IPv6 address");
+	check_addr_port_parse("10.0.0.1:65536", false, "'65536' is not a port (0-65535)");
+	check_addr_port_parse("10.0.0.1:", false, "'' is not a port (0-65535)");
+	check_addr_port_parse("[fd00::1]:http", false, "'http' is not a port (0-65535)");
+	check_addr_port_parse("[fd00::1]:-1", false, "'-1' is not a port (0-65535)");
+	check_addr_port_parse("[fd00::1]:+23", false, "'+23' is not a port (0-65535)");
+	check_addr_port_parse("[0000:0000:0000:0000:0000:0000:0000:0000:1]:1", false,
+			      "is not an IPv4 or IPv6 address");
+}
+
+/* An address in a table row: the same string in text and in JSON. */
+static void test_addr_in_json(void)
+{
+	union zlb_addr v6 = addr("fd00::1");
+	char buf[ZLB_ADDR_PORT_LEN], *doc = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&doc, &len);
+	struct zlb_table *t = zlb_table_new(cols, 1, ZLB_OUT_JSON, f, NULL, false);
+
+	zlb_table_row(t);
+	zlb_table_str(t, zlb_fmt_addr_port(buf, &v6, htons(23)));
+	zlb_table_end(t);
+	fclose(f);
+	check_str("an IPv6 address and port in a JSON table", doc, "[{\"name\":\"[fd00::1]:23\"}]\n");
+	check_parses("the JSON with an IPv6 address parses", doc, "[{\"name\":\"[fd00::1]:23\"}]");
+	free(doc);
+}
+
 int main(void)
 {
 	test_tables();
 	test_writer();
 	test_kv();
 	test_escape();
+	test_addr_fmt();
+	test_addr_parse();
+	test_addr_port();
+	test_addr_port_parse();
+	test_addr_in_json();
 	printf("test_output: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
