@@ -37,7 +37,9 @@ static __always_inline int ct_idle_out(const struct zlb_ct_entry *e, const struc
 
 	if (state >= ZLB_CT_STATE_MAX)
 		return 1;
-	return now - e->last_seen_ns > meta->timeout_ns[state];
+	/* Another CPU may have stamped the entry after this CPU read the
+	 * clock: an entry seen "in the future" is not idle. */
+	return now > e->last_seen_ns && now - e->last_seen_ns > meta->timeout_ns[state];
 }
 
 /* The flow of @key, whose entry is idle past its timeout: gone when its
