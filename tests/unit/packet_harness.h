@@ -101,6 +101,12 @@ extern int passed, failed, skipped;
  * steps are reported when they fail, not counted when they pass. */
 extern bool quiet;
 
+/* Put @prefix before the name of every case reported from now on. */
+void name_cases(const char *prefix);
+/* A case name made with printf's @fmt, in one of a few buffers taken in
+ * turn: it lasts while the next dozen are made. */
+const char *named(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* One TAP line: ok (@problem NULL) or not ok. */
 void report(const char *name, const char *problem);
 void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
