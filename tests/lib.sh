@@ -712,6 +712,8 @@ zlb_check_echo() {
 		zlb_pass "$name: the load balancer's kernel sees no echo"
 	else
 		zlb_fail "$name: the load balancer's kernel sees no echo" "LB echoes in $l0 -> $l1"
+	fi
+}
 
 # zlb_udp_exchange SPORT N [CLIENT SERVICE]: from the client (CLIENT,
 # default 10.0.0.2), N datagrams to SERVICE (default 10.0.0.1) port 5353
@@ -771,6 +773,4 @@ zlb_reference_udp() {
 
 zlb_reference_icmp() {
 	zlb_check_echo "$1: icmp" 10.0.0.1
-}
-	fi
 }
