@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The scenario of the packet tests, once for both families: the hosts of
- * packets.sh's namespace at their IPv4 and IPv6 addresses, the configs of
- * the load balancers (templates naming those hosts), and the packets
- * between the hosts, built for the family under test (use_family). A case
- * written with these runs for IPv4 and for IPv6 alike (test_flows.c,
- * test_depth.c); what only one family has is in test_packets4.c and
- * test_packets6.c.
+ * packets.sh's namespace at their IPv4 and IPv6 addresses, config
+ * templates filled with them (test_packets.c has the templates), and the
+ * packets between the hosts, built for the family under test
+ * (use_family). A case written with these runs for IPv4 and for IPv6
+ * alike (test_flows.c, test_depth.c); what only one family has is in
+ * test_packets4.c and test_packets6.c.
  *
  *   client --- veth0 (service)   veth2 (source) --- backend
  *   10.0.0.2   10.0.0.1          10.2.0.1           10.2.0.2
