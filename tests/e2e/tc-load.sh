@@ -38,7 +38,6 @@ OTHER_OBJ=${ZLB_TEST_BPF_DIR:-$ZLB_BUILDDIR/tests/bpf}/tc_other.bpf.o
 [ -r "$OTHER_OBJ" ] || zlb_die "test object not built: $OTHER_OBJ (make check builds it)"
 
 CONFS=$ZLB_SRCDIR/tests/configs
-OUT=""
 HANDLE=0x7a6c	# zon-lb's tc filter: handle and priority (zlb-load/attach_tc.h)
 PREF=31340
 F_TC=1		# zlb_iface.flags (libzlbcommon/zlb_abi.h)
@@ -57,35 +56,22 @@ conf() {
 	echo "$f"
 }
 
-# load NAME ARGS...: zlb-load ARGS in the load balancer's namespace, a check;
-# its output stays in $OUT.
-load() {
-	local name=$1 rc
-	shift
-	OUT=$ZLB_TMP/zlb-load.out
-	zlb_load_in_lb "$@" >"$OUT" 2>&1
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		zlb_pass "$name"
-		return 0
-	fi
-	zlb_fail "$name" "exit $rc: $(cat "$OUT")"
-	return 1
-}
+# Each load is a check, zlb_check_load NAME ARGS...; what zlb-load said
+# stays in $ZLB_LOAD_OUT.
 
-said() { # NAME TEXT: the last zlb-load said TEXT (a fixed string)
-	if grep -qF -- "$2" "$OUT"; then
+said() { # NAME TEXT: the last zlb_check_load's zlb-load said TEXT (a fixed string)
+	if grep -qF -- "$2" "$ZLB_LOAD_OUT"; then
 		zlb_pass "$1"
 	else
-		zlb_fail "$1" "no \"$2\" in: $(cat "$OUT")"
+		zlb_fail "$1" "no \"$2\" in: $(cat "$ZLB_LOAD_OUT")"
 	fi
 }
 
-not_said() { # NAME ERE: the last zlb-load said nothing that matches ERE
-	if ! grep -Eq -- "$2" "$OUT"; then
+not_said() { # NAME ERE: the last zlb_check_load's zlb-load said nothing that matches ERE
+	if ! grep -Eq -- "$2" "$ZLB_LOAD_OUT"; then
 		zlb_pass "$1"
 	else
-		zlb_fail "$1" "$(grep -E -- "$2" "$OUT")"
+		zlb_fail "$1" "$(grep -E -- "$2" "$ZLB_LOAD_OUT")"
 	fi
 }
 
@@ -199,16 +185,15 @@ state() {
 # refused NAME TEXT FILE [VAR=VALUE...]: zlb-load FILE (in that
 # environment) fails saying TEXT, and nothing changed.
 refused() {
-	local name=$1 text=$2 file=$3 before rc
+	local name=$1 text=$2 file=$3 out=$ZLB_TMP/refused.out before rc
 	shift 3
 	before=$(state)
-	OUT=$ZLB_TMP/zlb-load.out
-	timeout 60 ip netns exec "$ZL" env "$@" "$ZLB_LOAD" "$file" >"$OUT" 2>&1
+	timeout 60 ip netns exec "$ZL" env "$@" "$ZLB_LOAD" "$file" >"$out" 2>&1
 	rc=$?
-	if [ "$rc" -ne 0 ] && grep -qF -- "$text" "$OUT"; then
+	if [ "$rc" -ne 0 ] && grep -qF -- "$text" "$out"; then
 		zlb_pass "$name: refused"
 	else
-		zlb_fail "$name: refused" "exit $rc, want \"$text\": $(cat "$OUT")"
+		zlb_fail "$name: refused" "exit $rc, want \"$text\": $(cat "$out")"
 	fi
 	zlb_check_same "$name: programs, filters and interface maps unchanged" "$before" "$(state)"
 }
@@ -223,14 +208,14 @@ MIXED_TC=$(conf mixed-tc '{ name = "veth0"; mode = "xdp"; }, "veth2"' 'mode = "t
 
 # --- one interface in xdp mode, one in tc mode ---------------------------------
 
-load "zlb-load loads veth0 in xdp mode and veth2 in tc mode" "$MIXED" || zlb_summary
+zlb_check_load "zlb-load loads veth0 in xdp mode and veth2 in tc mode" "$MIXED" || zlb_summary
 said "zlb-load says veth2 got tc ingress" "veth2: tc ingress (clsact), attached"
 said "zlb-load says veth0 got XDP" "veth0: attached ("
-if [ "$(grep -c 'note: .*veth0.*XDP on a veth.*tc mode keeps both' "$OUT")" = 1 ] &&
-	! grep -q 'note: .*veth2' "$OUT"; then
+if [ "$(grep -c 'note: .*veth0.*XDP on a veth.*tc mode keeps both' "$ZLB_LOAD_OUT")" = 1 ] &&
+	! grep -q 'note: .*veth2' "$ZLB_LOAD_OUT"; then
 	zlb_pass "zlb-load notes once that tc mode keeps TSO and partial checksums on veth0"
 else
-	zlb_fail "zlb-load notes once that tc mode keeps TSO and partial checksums on veth0" "$(cat "$OUT")"
+	zlb_fail "zlb-load notes once that tc mode keeps TSO and partial checksums on veth0" "$(cat "$ZLB_LOAD_OUT")"
 fi
 on_xdp veth0
 on_tc veth2
@@ -241,7 +226,7 @@ xdp_first=$(xdp_id veth0)
 
 # --- the same config again; another build of the tc program ---------------------
 
-load "zlb-load reloads the same config" "$MIXED"
+zlb_check_load "zlb-load reloads the same config" "$MIXED"
 said "veth2 keeps its tc program" "veth2: tc ingress (clsact), already running this program, maps updated"
 if [ -n "$tc_first" ] && [ "$(tc_id veth2)" = "$tc_first" ] && [ "$(xdp_id veth0)" = "$xdp_first" ]; then
 	zlb_pass "the same tc program (id $tc_first) and XDP program (id $xdp_first) run"
@@ -251,7 +236,7 @@ else
 fi
 on_tc veth2
 
-ZLB_BPF_TC_OBJ=$ZLB_TC_UPGRADE_OBJ load "zlb-load with another build of the tc program" "$MIXED"
+ZLB_BPF_TC_OBJ=$ZLB_TC_UPGRADE_OBJ zlb_check_load "zlb-load with another build of the tc program" "$MIXED"
 said "the older tc program is replaced atomically" \
 	"veth2: tc ingress (clsact), replaced an older zon-lb program atomically"
 tc_new=$(tc_id veth2)
@@ -261,12 +246,12 @@ else
 	zlb_fail "veth2 runs the new tc program" "id before '$tc_first', after '$tc_new'"
 fi
 on_tc veth2
-load "zlb-load goes back to the tc program of this build" "$MIXED"
+zlb_check_load "zlb-load goes back to the tc program of this build" "$MIXED"
 on_tc veth2
 
 # --- modes swapped, and back ------------------------------------------------------
 
-load "zlb-load swaps the modes (veth0 tc, veth2 xdp)" "$SWAPPED"
+zlb_check_load "zlb-load swaps the modes (veth0 tc, veth2 xdp)" "$SWAPPED"
 said "veth0 leaves XDP for tc" "veth0: XDP program removed (moved to tc ingress)"
 said "veth2 leaves tc for XDP" "veth2: tc ingress program removed (moved to XDP)"
 on_tc veth0
@@ -274,7 +259,7 @@ on_xdp veth2
 modes veth0=tc veth2=xdp
 flags veth0=$((F_TC | F_PEER_NS)) veth2=$F_PEER_NS
 
-load "zlb-load swaps them back (settings.mode = \"tc\", veth0 xdp)" "$MIXED_TC"
+zlb_check_load "zlb-load swaps them back (settings.mode = \"tc\", veth0 xdp)" "$MIXED_TC"
 on_xdp veth0
 on_tc veth2
 modes veth0=xdp veth2=tc
@@ -290,7 +275,7 @@ zlb_must ip netns exec "$ZL" ip tuntap add dev tap0 mode tap
 AUTO=$(conf auto '"veth0", "veth2", "veth4", "tap0"' 'mode = "auto";')
 ALL_TC=$(conf all-tc '"veth0", "veth2", "veth4"' 'mode = "auto";')
 
-load "zlb-load with settings.mode = \"auto\"" "$AUTO"
+zlb_check_load "zlb-load with settings.mode = \"auto\"" "$AUTO"
 on_tc veth0
 on_tc veth2
 on_tc veth4
@@ -301,14 +286,14 @@ said "XDP on tap0 may send into veth4, whose peer refuses such frames: warned" \
 	"warning: veth4: its veth peer has neither an XDP program nor GRO on"
 not_said "no note about XDP on a veth (none runs XDP)" "note: .*XDP on a veth"
 
-load "zlb-load with only veths in auto mode" "$ALL_TC"
+zlb_check_load "zlb-load with only veths in auto mode" "$ALL_TC"
 not_said "no interface runs XDP: no warning about veth peers that refuse XDP frames" \
 	"its veth peer has neither an XDP program nor GRO"
 said "tap0, dropped from the config, loses its XDP program" \
 	"tap0: detached (no longer configured): XDP"
 on_none tap0
 
-load "zlb-load drops veth4 from the config" "$MIXED"
+zlb_check_load "zlb-load drops veth4 from the config" "$MIXED"
 said "veth4, dropped from the config, loses its tc filter" \
 	"veth4: detached (no longer configured): tc ingress"
 on_none veth4
@@ -346,9 +331,9 @@ refused "no tc object" "$WITH_VETH4:11: interfaces: veth2: tc mode: cannot open 
 # --- another filter on the hook; --unload -------------------------------------------
 
 zlb_must tc -n "$ZL" filter add dev veth2 ingress pref 50000 bpf da obj "$OTHER_OBJ" sec tc
-load "zlb-load reloads with another filter on veth2's hook" "$MIXED"
+zlb_check_load "zlb-load reloads with another filter on veth2's hook" "$MIXED"
 on_tc veth2
-load "zlb-load --unload" --unload
+zlb_check_load "zlb-load --unload" --unload
 said "--unload says which hook it took zon-lb off" "veth2: detached: tc ingress"
 on_none veth0
 on_none veth2

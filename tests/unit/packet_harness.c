@@ -182,16 +182,35 @@ int run(const struct lb *lb, const struct pkt *in, int port, struct result *r)
 
 int passed, failed, skipped;
 bool quiet;
+static const char *prefix = "";
+
+void name_cases(const char *p)
+{
+	prefix = p;
+}
+
+const char *named(const char *fmt, ...)
+{
+	static char names[16][384];
+	static unsigned int next;
+	char *name = names[next++ % ARRAY_SIZE(names)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(names[0]), fmt, ap);
+	va_end(ap);
+	return name;
+}
 
 void report(const char *name, const char *problem)
 {
 	if (!problem && quiet)
 		return;
 	if (!problem) {
-		printf("ok - %s\n", name);
+		printf("ok - %s%s\n", prefix, name);
 		passed++;
 	} else {
-		printf("not ok - %s: %s\n", name, problem);
+		printf("not ok - %s%s: %s\n", prefix, name, problem);
 		failed++;
 	}
 }
@@ -212,7 +231,7 @@ void skip(const char *name, const char *why)
 {
 	if (quiet)
 		return;
-	printf("ok - %s # SKIP %s\n", name, why);
+	printf("ok - %s%s # SKIP %s\n", prefix, name, why);
 	skipped++;
 }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The harness of the packet tests (test_packets.c: IPv4 and main,
- * test_packets6.c: IPv6): a data plane loaded from a config as zlb-load
- * loads it, frames run through it with BPF_PROG_TEST_RUN, and each run
- * judged three ways -- the verdict, the exact bytes that leave (against a
- * frame built by frames.c) and the change of every counter.
+ * The harness of the packet tests: a data plane loaded from a config as
+ * zlb-load loads it, frames run through it with BPF_PROG_TEST_RUN, and each
+ * run judged three ways -- the verdict, the exact bytes that leave (against
+ * a frame built by frames.c) and the change of every counter. The cases
+ * and their scenario are scenario.h's.
  *
  * Every case runs against the build under test, XDP or tc (hook_tc); the
  * cases are written with XDP's verdicts. The namespace is packets.sh's:
@@ -101,6 +101,12 @@ extern int passed, failed, skipped;
  * steps are reported when they fail, not counted when they pass. */
 extern bool quiet;
 
+/* Put @prefix before the name of every case reported from now on. */
+void name_cases(const char *prefix);
+/* A case name made with printf's @fmt, in one of a few buffers taken in
+ * turn: it lasts while the next dozen are made. */
+const char *named(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* One TAP line: ok (@problem NULL) or not ok. */
 void report(const char *name, const char *problem);
 void fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -170,11 +176,6 @@ void echo(struct pkt *p, uint8_t type, uint16_t id, uint16_t seq);
  * 0xffff). */
 void aim_csum_at_zero(struct pkt *aim, struct pkt *other);
 bool l4_csum_is(const struct pkt *p, uint16_t want);
-
-/* ---- the IPv6 cases (test_packets6.c) ---------------------------------- */
-
-/* Run every IPv6 case against the program in @path. */
-void test_ipv6(const char *path);
 
 /* ---- maps -------------------------------------------------------------- */
 

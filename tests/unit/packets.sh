@@ -1,6 +1,6 @@
 #!/bin/bash
 # Packet tests of the data plane: tests/unit/test_packets runs frames through
-# the XDP program with BPF_PROG_TEST_RUN. The program's FIB lookups and
+# its XDP and its tc program with BPF_PROG_TEST_RUN, over IPv4 and IPv6. The program's FIB lookups and
 # devmap need real interfaces, so it runs inside one namespace of its own:
 #
 #   veth1 (client 10.0.0.2) --- veth0 10.0.0.1   veth2 10.2.0.1 --- veth3 (backend 10.2.0.2)
@@ -8,7 +8,7 @@
 #
 # Nothing is attached and no frame really leaves: the interfaces only give
 # the FIB routes, neighbours and ifindexes. The MACs and neighbours below are
-# the ones test_packets.c expects.
+# the ones the cases expect (tests/unit/scenario.c has the hosts).
 set -u
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -39,7 +39,7 @@ done
 zlb_must ip -n "$NS" route add 10.3.0.0/24 dev veth3
 zlb_must ip -n "$NS" neigh add 10.3.0.2 lladdr 02:00:00:00:13:02 dev veth3 nud permanent
 
-# The same hosts over IPv6 (test_packets6.c): fd00::N on veth0's side,
+# The same hosts over IPv6: fd00::N on veth0's side,
 # fd00:2::N on veth2's, fd00:3::N behind veth3; the small MTU is IPv6's
 # least, 1280.
 zlb_must ip -n "$NS" -6 neigh add fd00::2 lladdr 02:00:00:00:00:01 dev veth0 nud permanent
