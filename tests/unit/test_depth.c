@@ -367,6 +367,17 @@ static void test_expiry(const struct lb *lb, const struct zlb_meta *meta)
 	out = fwd(&one, &p);
 	expect(lb, "timeout: likewise a client packet whose ORIG entry is idle, REPLY fresh",
 	       &p, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+
+	/* Another CPU stamped both entries after this CPU read its clock:
+	 * their last activity lies "in the future" (5 s here), and the
+	 * unsigned idle time must not wrap into an eternity. */
+	if (!flow_idle(lb, "timeout: future", &one, (__u64)-5 * SEC_NS, (__u64)-5 * SEC_NS))
+		return;
+	p = c_pkt(&one, 0, "from later");
+	out = fwd(&one, &p);
+	expect(lb, "timeout: entries stamped after the packet's clock reading (another CPU) are "
+	       "live, not expired", &p, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED,
+	       REDIRECTED);
 }
 
 /* Each state's own timeout: a flow idle 1 s less than it lives, 1 s more
