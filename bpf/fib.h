@@ -64,7 +64,7 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 	struct bpf_fib_lookup p = {};
 	struct zlb_fib_entry *cached;
 	struct zlb_iface *ifc;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = zlb_now();
 	long rc;
 
 	if (!daddr || !saddr || !out)
@@ -131,13 +131,13 @@ static __always_inline void neigh_learn(const union zlb_addr *addr, const __u8 *
 
 	old = bpf_map_lookup_elem(&zlb_neigh, addr);
 	if (old && old->ifindex == ifindex && mac_equal(old->mac, mac)) {
-		old->updated_ns = bpf_ktime_get_ns();
+		old->updated_ns = zlb_now();
 		return;
 	}
 	__builtin_memcpy(n.mac, mac, ETH_ALEN);
 	n.flags = ZLB_NEIGH_F_LEARNED;
 	n.ifindex = ifindex;
-	n.updated_ns = bpf_ktime_get_ns();
+	n.updated_ns = zlb_now();
 	if (!bpf_map_update_elem(&zlb_neigh, addr, &n, BPF_ANY))
 		count(ZLB_C_NEIGH_LEARNED);
 }

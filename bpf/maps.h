@@ -159,6 +159,16 @@ static __always_inline struct zlb_scratch *scratch(void)
 	return bpf_map_lookup_elem(&zlb_scratch, &zero);
 }
 
+/* The data plane's clock: CLOCK_MONOTONIC at the kernel's tick
+ * (bpf_ktime_get_coarse_ns, a few ms), what the tools read with
+ * clock_gettime(CLOCK_MONOTONIC). Timeouts are seconds and the route
+ * cache's age milliseconds; reading the TSC for every packet cost a
+ * quarter of an established packet's time on a VM. */
+static __always_inline __u64 zlb_now(void)
+{
+	return bpf_ktime_get_coarse_ns();
+}
+
 /* Set by zlb-load before the program is loaded. */
 const volatile struct zlb_rodata zlb_rodata = {};
 

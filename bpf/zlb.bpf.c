@@ -145,7 +145,7 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	orig->dport = pkt_is_icmp(pkt) ? key->dport : be->port;
 	orig->service_id = svc->id;
 	orig->backend_id = be->id;
-	now = bpf_ktime_get_ns();
+	now = zlb_now();
 	err = zlb_ct_create(key, orig, meta, ctx_len(ctx), now);
 	if (err)
 		return drop(err);
@@ -260,7 +260,7 @@ static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 	ct_key_from_pkt(pkt, &key);
 	if (pkt->inner)
 		return zlb_icmp_error(ctx, pkt, &key, sc);
-	now = bpf_ktime_get_ns();
+	now = zlb_now();
 	e = ct_lookup(pkt, &key, meta, now);
 	/* A SYN on a closed flow reuses its ports: a new flow. */
 	if (e && e->dir == ZLB_CT_DIR_ORIG && e->state == ZLB_CT_TCP_CLOSE &&

@@ -540,8 +540,10 @@ void test_fib_cache_age(const struct lb *lb)
 	expect(lb, "fib cache: within its age the cached MAC is used", &again, VETH0,
 	       XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
 
-	/* Let the entry's age run out (its expiry is a CLOCK_MONOTONIC time). */
-	e.expires_ns = now.tv_sec * 1000000000ULL + now.tv_nsec;
+	/* Let the entry's age run out: its expiry a second ago (a
+	 * CLOCK_MONOTONIC time; the data plane reads that clock at the
+	 * kernel's tick, a few ms behind). */
+	e.expires_ns = now.tv_sec * 1000000000ULL + now.tv_nsec - 1000000000ULL;
 	bpf_map_update_elem(fd, &dst, &e, BPF_EXIST);
 	with_data(&later, "cache 3");
 	out = sent(&later, VETH2, moved_mac, LB_SRC, snat_port(CLIENT, 5100, IPPROTO_UDP), BACKEND, 5353);
