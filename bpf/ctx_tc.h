@@ -94,26 +94,28 @@ static __always_inline void ctx_l4_update(struct zlb_ctx *ctx, const struct zlb_
 		bpf_l4_csum_replace(ctx, u->check_off, 0, u->port_diff, f);
 }
 
-/* Whether ctx_send() can send out of @ifindex: a configured interface. */
-static __always_inline int ctx_can_send(struct zlb_ctx *ctx, __u32 ifindex)
+/* Whether ctx_send() can send along @route: out of a configured
+ * interface. */
+static __always_inline int ctx_can_send(struct zlb_ctx *ctx, const struct zlb_fib_entry *route)
 {
-	return ifindex == ctx_ifindex(ctx) || bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
+	return route->ifindex == ctx_ifindex(ctx) || route->if_slot;
 }
 
-/* Send out of @ifindex (*@back: the ingress interface). Into a veth whose
- * peer is in another namespace, the packet goes straight to the peer's
- * ingress (no backlog queue, no second pass through this namespace). */
-static __always_inline int ctx_send(struct zlb_ctx *ctx, __u32 ifindex, int *back)
+/* Send along @route (*@back: out of the ingress interface). Into a veth
+ * whose peer is in another namespace, the packet goes straight to the
+ * peer's ingress (no backlog queue, no second pass through this
+ * namespace): the route carries the interface's flags. */
+static __always_inline int ctx_send(struct zlb_ctx *ctx, const struct zlb_fib_entry *route,
+				    int *back)
 {
-	struct zlb_iface *ifc;
+	__u32 ifindex = route->ifindex;
 
 	*back = ifindex == ctx_ifindex(ctx);
 	if (*back)
 		return bpf_redirect(ifindex, 0);
-	ifc = bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
-	if (!ifc)
+	if (!route->if_slot)
 		return -1;
-	if (ifc->flags & ZLB_IF_F_PEER_NS)
+	if (route->if_flags & ZLB_IF_F_PEER_NS)
 		return bpf_redirect_peer(ifindex, 0);
 	return bpf_redirect(ifindex, 0);
 }

@@ -120,23 +120,26 @@ static __always_inline void ctx_l4_update(struct zlb_ctx *ctx, const struct zlb_
 	zlb_l4_update(ctx, u);
 }
 
-/* Whether ctx_send() can send out of @ifindex. */
-static __always_inline int ctx_can_send(struct zlb_ctx *ctx, __u32 ifindex)
+/* Whether ctx_send() can send along @route. */
+static __always_inline int ctx_can_send(struct zlb_ctx *ctx, const struct zlb_fib_entry *route)
 {
+	__u32 ifindex = route->ifindex;
+
 	return ifindex == ctx_ifindex(ctx) || bpf_map_lookup_elem(&zlb_tx_ports, &ifindex);
 }
 
-/* Send out of @ifindex: back out of the ingress interface (*@back set), or
+/* Send along @route: back out of the ingress interface (*@back set), or
  * through the devmap of configured interfaces. An interface missing from
  * the devmap is not ours to send on: -1. */
-static __always_inline int ctx_send(struct zlb_ctx *ctx, __u32 ifindex, int *back)
+static __always_inline int ctx_send(struct zlb_ctx *ctx, const struct zlb_fib_entry *route,
+				    int *back)
 {
 	long ret;
 
-	*back = ifindex == ctx_ifindex(ctx);
+	*back = route->ifindex == ctx_ifindex(ctx);
 	if (*back)
 		return XDP_TX;
-	ret = bpf_redirect_map(&zlb_tx_ports, ifindex, 0);
+	ret = bpf_redirect_map(&zlb_tx_ports, route->ifindex, 0);
 	return ret == XDP_REDIRECT ? ZLB_REDIRECT : -1;
 }
 

@@ -100,6 +100,7 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 		__builtin_memcpy(&out->src, p.ipv6_src, 16);
 	ifc = bpf_map_lookup_elem(&zlb_ifaces, &p.ifindex);
 	out->if_slot = ifc ? ifc->slot + 1 : 0;
+	out->if_flags = ifc ? ifc->flags : 0;
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		__builtin_memcpy(out->smac, p.smac, ETH_ALEN);

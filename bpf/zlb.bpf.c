@@ -72,7 +72,7 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	int verdict, back;
 
 	nat_rewrite(ctx, pkt, to, route);
-	verdict = ctx_send(ctx, route->ifindex, &back);
+	verdict = ctx_send(ctx, route, &back);
 	if (verdict < 0)
 		return drop(ZLB_C_DROP_NO_TX_PORT);
 	count(ZLB_C_FORWARD);
@@ -137,7 +137,7 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	if (zlb_addr_is_zero(&orig->saddr))
 		return drop(ZLB_C_DROP_NO_SOURCE);
 	/* No flow for a packet that cannot leave. */
-	if (!ctx_can_send(ctx, route->ifindex))
+	if (!ctx_can_send(ctx, route))
 		return drop(ZLB_C_DROP_NO_TX_PORT);
 
 	orig->daddr = be->addr;

@@ -190,7 +190,7 @@ struct zlb_fib_entry {
 	union zlb_addr src;      /* FIB's source address (zeros when unknown) */
 	__u8 smac[6];
 	__u8 dmac[6];
-	__u32 pad2;
+	__u32 if_flags;          /* the egress interface's ZLB_IF_F_* */
 	__u64 expires_ns;
 };
 
