@@ -12,36 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "addr.h"
 #include "config.h"
 #include "zlb_abi.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static int passed, failed;
-static char why[1024];		/* what the failing check saw */
 static const char *srcdir;
 static char tmpdir[256];
-
-/* Inside a case: on a false condition, say why and fail the case. */
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			snprintf(why, sizeof(why), __VA_ARGS__);	\
-			return false;					\
-		}							\
-	} while (0)
-
-static void report(const char *name, bool ok)
-{
-	if (ok) {
-		printf("ok - %s\n", name);
-		passed++;
-	} else {
-		printf("not ok - %s: %s\n", name, why);
-		failed++;
-	}
-}
 
 static void config_path(char *buf, size_t size, const char *kind,
 			const char *file)
@@ -1137,6 +1116,5 @@ int main(void)
 	report("zlb_proto_name", test_proto_name());
 
 	remove_tmpdir();
-	printf("test_config: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return tap_summary("test_config");
 }

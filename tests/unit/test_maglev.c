@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tap.h"
 #include "maglev.h"
 #include "zlb_abi.h"
 #include "zlb_hash.h"
@@ -25,29 +26,8 @@
 #define MOVE_TOLERANCE 0.02	/* of the flows that need not move */
 #define ENTRY_TOLERANCE 2	/* table entries off the exact weight share */
 
-static int passed, failed;
-static char why[1024];		/* what the failing check saw */
 static uint32_t flow_hash[NFLOWS];
 static uint32_t table_a[SIZE], table_b[SIZE];
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			snprintf(why, sizeof(why), __VA_ARGS__);	\
-			return false;					\
-		}							\
-	} while (0)
-
-static void report(const char *name, bool ok)
-{
-	if (ok) {
-		printf("ok - %s\n", name);
-		passed++;
-	} else {
-		printf("not ok - %s: %s\n", name, why);
-		failed++;
-	}
-}
 
 /* xorshift64: the same flows on every run and every machine. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -507,6 +487,5 @@ int main(void)
 	report("same input, same table", test_same_input());
 	report("order of backends does not matter", test_order());
 	print_timing();
-	printf("test_maglev: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return tap_summary("test_maglev");
 }
