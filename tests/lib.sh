@@ -123,6 +123,17 @@ zlb_require_built() {
 	[ -r "$ZLB_BPF_OBJ" ] || zlb_die "BPF object not built: $ZLB_BPF_OBJ"
 }
 
+# zlb_require_tools: the tools built, as STAT, CT and ARP.
+zlb_require_tools() {
+	local t
+	STAT=$ZLB_BUILDDIR/zlb-stat/zlb-stat
+	CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
+	ARP=$ZLB_BUILDDIR/zlb-arp/zlb-arp
+	for t in "$STAT" "$CT" "$ARP"; do
+		[ -x "$t" ] || zlb_die "not built: $t"
+	done
+}
+
 # zlb_tmpdir: make the per-run temp dir once, as $ZLB_TMP.
 zlb_tmpdir() {
 	[ -n "$ZLB_TMP" ] && return 0

@@ -30,9 +30,8 @@ CONF=$ZLB_SRCDIR/tests/configs/e2e/flood.conf
 TRAFFIC=$ZLB_SRCDIR/tests/e2e/traffic.py
 SYNFLOOD=$ZLB_BUILDDIR/tests/e2e/syn-flood
 FLOOD_OBJ=${ZLB_TEST_BPF_DIR:-$ZLB_BUILDDIR/tests/bpf}/syn_flood.bpf.o
-STAT=$ZLB_BUILDDIR/zlb-stat/zlb-stat
-CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
-for f in "$SYNFLOOD" "$FLOOD_OBJ" "$STAT" "$CT"; do
+zlb_require_tools
+for f in "$SYNFLOOD" "$FLOOD_OBJ"; do
 	[ -e "$f" ] || zlb_die "not built: $f (make check builds it)"
 done
 RATE=${RATE:-4000}

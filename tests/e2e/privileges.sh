@@ -22,12 +22,7 @@ set -u
 zlb_require_root
 zlb_require_cmd ip ethtool nc python3 ss timeout bpftool setpriv sha256sum
 zlb_require_built
-STAT=$ZLB_BUILDDIR/zlb-stat/zlb-stat
-CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
-ARP=$ZLB_BUILDDIR/zlb-arp/zlb-arp
-for t in "$STAT" "$CT" "$ARP"; do
-	[ -x "$t" ] || zlb_die "not built: $t"
-done
+zlb_require_tools
 CONF=$ZLB_SRCDIR/tests/configs/e2e/reference.conf
 NOBODY=$(id -u nobody 2>/dev/null) || zlb_die "no user 'nobody' here"
 NOGROUP=$(id -g nobody)

@@ -28,11 +28,7 @@ zlb_require_root
 zlb_require_cmd ip tc ethtool bpftool nc ping python3 ss sha256sum timeout
 zlb_require_built
 [ -r "$ZLB_BPF_TC_OBJ" ] || zlb_die "tc BPF object not built: $ZLB_BPF_TC_OBJ"
-STAT=$ZLB_BUILDDIR/zlb-stat/zlb-stat
-CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
-for t in "$STAT" "$CT"; do
-	[ -x "$t" ] || zlb_die "not built: $t"
-done
+zlb_require_tools
 REFCONF=$ZLB_SRCDIR/tests/configs/e2e/reference.conf
 AUDIT=$ZLB_SRCDIR/tests/e2e/csum-audit.py
 BULK_MIB=32

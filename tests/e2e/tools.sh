@@ -29,12 +29,7 @@ set -u
 zlb_require_root
 zlb_require_cmd ip ethtool nc ping python3 ss timeout setpriv bpftool
 zlb_require_built
-STAT=$ZLB_BUILDDIR/zlb-stat/zlb-stat
-CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
-ARP=$ZLB_BUILDDIR/zlb-arp/zlb-arp
-for t in "$STAT" "$CT" "$ARP"; do
-	[ -x "$t" ] || zlb_die "not built: $t"
-done
+zlb_require_tools
 CONF=$ZLB_SRCDIR/tests/configs/e2e/reference.conf
 
 # --- running a tool -----------------------------------------------------------
