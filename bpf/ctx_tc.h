@@ -61,6 +61,13 @@ static __always_inline void ctx_prepare(struct zlb_ctx *ctx)
 		bpf_skb_pull_data(ctx, ctx->len < ZLB_TC_HEADERS ? ctx->len : ZLB_TC_HEADERS);
 }
 
+/* Whether the packet leaves as several (GSO): the device or the GSO
+ * layer cuts it to the MTU. */
+static __always_inline int ctx_is_gso(struct zlb_ctx *ctx)
+{
+	return ctx->gso_size != 0;
+}
+
 /* @params->tot_len holds the IP total length: the route's MTU is checked
  * against it. A GSO packet leaves in segments: its 64 KiB total must not be
  * refused, so for it tot_len is 0 and the skb version checks the segments

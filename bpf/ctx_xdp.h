@@ -47,6 +47,12 @@ static __always_inline void ctx_prepare(struct zlb_ctx *ctx)
 {
 }
 
+/* Whether the packet leaves as several (GSO): never for an XDP frame. */
+static __always_inline int ctx_is_gso(struct zlb_ctx *ctx)
+{
+	return 0;
+}
+
 /* @params->tot_len holds the IP total length: the MTU check. */
 static __always_inline long ctx_fib_lookup(struct zlb_ctx *ctx,
 					   struct bpf_fib_lookup *params, __u32 flags)

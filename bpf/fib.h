@@ -61,7 +61,7 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 	      struct zlb_fib_entry *out, __u64 info)
 {
 	__u32 flags = zlb_rodata.fib_lookup_src ? ZLB_FIB_LOOKUP_SRC : 0;
-	struct bpf_fib_lookup p = {};
+	struct bpf_fib_lookup p = {}, probe;
 	struct zlb_fib_entry *cached;
 	struct zlb_iface *ifc;
 	__u64 now = zlb_now();
@@ -72,6 +72,10 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 	cached = bpf_map_lookup_elem(&zlb_fib_cache, daddr);
 	if (cached && cached->expires_ns > now) {
 		count(ZLB_C_FIB_CACHE_HIT);
+		/* the MTU check of a fresh lookup (a GSO skb leaves in
+		 * segments: the device checks those) */
+		if (cached->mtu && (info >> 16) > cached->mtu && !ctx_is_gso(ctx))
+			return ZLB_C_DROP_FRAG_NEEDED;
 		*out = *cached;
 		return 0;
 	}
@@ -89,6 +93,7 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 		__builtin_memcpy(p.ipv6_src, saddr, 16);
 		__builtin_memcpy(p.ipv6_dst, daddr, 16);
 	}
+	probe = p;
 	count(ZLB_C_FIB_LOOKUP);
 	rc = ctx_fib_lookup(ctx, &p, flags);
 
@@ -105,6 +110,12 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		__builtin_memcpy(out->smac, p.smac, ETH_ALEN);
 		__builtin_memcpy(out->dmac, p.dmac, ETH_ALEN);
+		/* The route's MTU, for the cached route's check: the FIB
+		 * tells it when a packet is too large for it. */
+		probe.tot_len = 0xffff;
+		if (bpf_fib_lookup(ctx, &probe, sizeof(probe), flags) ==
+		    BPF_FIB_LKUP_RET_FRAG_NEEDED)
+			out->mtu = probe.mtu_result;
 		out->expires_ns = now + fib_cache_age();
 		bpf_map_update_elem(&zlb_fib_cache, daddr, out, BPF_ANY);
 		return 0;

@@ -191,6 +191,9 @@ struct zlb_fib_entry {
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u32 if_flags;          /* the egress interface's ZLB_IF_F_* */
+	__u32 mtu;               /* the route's MTU (0: unknown): a cached route
+				    refuses larger packets as the FIB would */
+	__u32 pad;
 	__u64 expires_ns;
 };
 

@@ -301,6 +301,10 @@ static void test_routes(const struct lb *lb)
 		   SMALL_MTU, 5555);
 	expect(lb, "route: a datagram that fits the MTU goes through",
 	       &small, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTED, REDIRECTED);
+	/* the flow's route is cached now: the cache keeps the MTU check */
+	expect(lb, named("route: larger than the MTU (%u) on the cached route is dropped too",
+			 fam->route_mtu),
+	       &big, VETH0, XDP_DROP, NULL, FLOW_HIT, ROUTE_CACHED, ZLB_C_DROP_FRAG_NEEDED);
 
 	with_data(&lost, "nowhere");
 	expect(lb, named("route: a backend without a route (%s) is dropped (drop_fib)",
