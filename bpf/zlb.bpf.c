@@ -112,12 +112,12 @@ static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *
 static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					const struct zlb_ct_key *key,
 					const struct zlb_service *svc,
-					const struct zlb_meta *meta, struct zlb_scratch *sc)
+					const struct zlb_meta *meta, __u64 now,
+					struct zlb_scratch *sc)
 {
 	struct zlb_ct_entry *orig = &sc->to;
 	struct zlb_fib_entry *route = &sc->route;
 	struct zlb_backend *be;
-	__u64 now;
 	int err;
 
 	count(ZLB_C_CT_MISS);
@@ -145,7 +145,6 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	orig->dport = pkt_is_icmp(pkt) ? key->dport : be->port;
 	orig->service_id = svc->id;
 	orig->backend_id = be->id;
-	now = zlb_now();
 	err = zlb_ct_create(key, orig, meta, ctx_len(ctx), now);
 	if (err)
 		return drop(err);
@@ -277,7 +276,7 @@ static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 		return drop(ZLB_C_DROP_TTL);
 	if (e)
 		return zlb_established(ctx, pkt, &key, e, now, sc);
-	return zlb_new_flow(ctx, pkt, &key, svc, meta, sc);
+	return zlb_new_flow(ctx, pkt, &key, svc, meta, now, sc);
 }
 
 static __always_inline int zlb_packet(struct zlb_ctx *ctx)
