@@ -25,9 +25,12 @@ enum zlb_verdict {
 	ZLB_REDIRECT = TC_ACT_REDIRECT,
 };
 
-/* Headers the parser may read: Ethernet, a VLAN tag, IPv4 with options,
- * and an ICMP error quoting IPv4 with options and 8 bytes of L4. */
-#define ZLB_TC_HEADERS (14 + 4 + 60 + 8 + 60 + 20)
+/* Headers the parser may read: Ethernet and a VLAN tag, then the longer
+ * of IPv4 with options and an ICMP error quoting IPv4 with options and 20
+ * bytes of L4 (60 + 8 + 60 + 20), and IPv6 with 64 bytes of extension
+ * headers and an ICMPv6 error quoting IPv6 and 20 bytes of L4
+ * (40 + 64 + 8 + 40 + 20). */
+#define ZLB_TC_HEADERS (14 + 4 + 172)
 
 static __always_inline void *ctx_data(struct zlb_ctx *ctx)
 {
