@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include "view.h"
+#include "frames.h"   /* sum16(), fold() */
 
 #define ETH_HLEN 14
 
@@ -22,22 +23,6 @@ void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
 	p[1] = v;
-}
-
-static uint64_t sum16(uint64_t sum, const uint8_t *p, size_t len)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
 }
 
 static void view_ipv4(struct ip_view *ip, const uint8_t *d, size_t len, size_t l3)

@@ -29,7 +29,7 @@ static void __attribute__((noreturn)) bug(const char *what)
 
 /* The one's-complement sum of big-endian 16-bit words (an odd last byte is
  * padded with zero), not yet folded. */
-static uint64_t sum16(uint64_t sum, const uint8_t *p, size_t len)
+uint64_t sum16(uint64_t sum, const uint8_t *p, size_t len)
 {
 	for (; len > 1; p += 2, len -= 2)
 		sum += (uint32_t)p[0] << 8 | p[1];
@@ -38,7 +38,7 @@ static uint64_t sum16(uint64_t sum, const uint8_t *p, size_t len)
 	return sum;
 }
 
-static uint16_t fold(uint64_t sum)
+uint16_t fold(uint64_t sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);

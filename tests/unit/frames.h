@@ -142,6 +142,11 @@ void pkt_add_frag(struct pkt *p, uint16_t offset, bool more, uint32_t id);
  * (TCP, UDP, ICMP and ICMPv6 frames only). */
 void frame_l4_csum(const struct frame *f, uint8_t csum[2]);
 
+/* The one's-complement sum of big-endian 16-bit words (an odd last byte
+ * padded with zero), not yet folded; and its fold to 16 bits. */
+uint64_t sum16(uint64_t sum, const uint8_t *p, size_t len);
+uint16_t fold(uint64_t sum);
+
 /* The folded one's-complement sum of the TCP/UDP pseudo header (addresses
  * and L4 length in host order): what a partial checksum holds. */
 uint16_t pseudo_csum(uint32_t saddr, uint32_t daddr, uint8_t proto, size_t l4len);
