@@ -10,12 +10,28 @@
 #include "stats.h"
 #include "zlb_hash.h"
 
+/* The key of @pkt's flow, written in 8-byte words: the map's hash and
+ * compare read it back in 4- and 8-byte words, and a load the CPU cannot
+ * take whole from one earlier store waits for the stores to drain. @key is
+ * 8-byte aligned. */
 static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zlb_ct_key *key)
 {
-	pkt_addrs(pkt, &key->saddr, &key->daddr);
-	key->sport = pkt->sport;
-	key->dport = pkt->dport;
-	key->proto = pkt->proto;
+	__u64 *q = (__u64 *)key;
+
+	if (pkt->family == 4) {
+		q[0] = 0;
+		q[1] = zlb_q_pair(ZLB_V4_MAPPED_WORD, pkt->iph->saddr);
+		q[2] = 0;
+		q[3] = zlb_q_pair(ZLB_V4_MAPPED_WORD, pkt->iph->daddr);
+	} else {
+		const __u64 *a = (const __u64 *)&pkt->ip6->saddr;
+
+		q[0] = a[0];
+		q[1] = a[1];
+		q[2] = a[2];
+		q[3] = a[3];
+	}
+	q[4] = zlb_q_pair(zlb_w_pair(pkt->sport, pkt->dport), pkt->proto);
 }
 
 /* The key of the other direction of the flow @e belongs to. */

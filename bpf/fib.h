@@ -6,14 +6,7 @@
 
 #include "parse.h"
 #include "stats.h"
-
-static __always_inline __u64 fib_cache_age(void)
-{
-	__u32 zero = 0;
-	struct zlb_meta *meta = bpf_map_lookup_elem(&zlb_meta, &zero);
-
-	return meta ? meta->fib_cache_ns : ZLB_DEFAULT_FIB_CACHE_MS * 1000000ULL;
-}
+#include "zlb_hash.h"
 
 /* The FIB found the route but no usable neighbour: take the next hop's MAC
  * from zlb_neigh and our own from zlb_ifaces. Returns 0 or a drop counter. */
@@ -51,35 +44,26 @@ static __always_inline __u64 route_info(const struct zlb_pkt *pkt)
 	return pkt->proto | (__u64)(sizeof(struct ipv6hdr) + bpf_ntohs(pkt->ip6->payload_len)) << 16;
 }
 
-/* Route a packet (route_info() @info) to @daddr. @saddr is the source it
- * will carry (zeros: not chosen yet; with BPF_FIB_LOOKUP_SRC the FIB then
+/* Ask the FIB for the route to @daddr of a packet (route_info() @info)
+ * and cache it in this CPU's zlb_fib_cache slot @slot. @saddr is the source
+ * it will carry (zeros: not chosen yet; with BPF_FIB_LOOKUP_SRC the FIB then
  * gives one in out->src). Returns 0 or the counter of the drop reason. A
  * function of its own: the verifier checks its many outcomes once, not on
  * every path that leads here. */
 __attribute__((noinline))
-int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_addr *saddr,
-	      struct zlb_fib_entry *out, __u64 info)
+int zlb_route_fib(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_addr *saddr,
+		  struct zlb_fib_entry *out, __u64 info)
 {
 	__u32 flags = zlb_rodata.fib_lookup_src ? ZLB_FIB_LOOKUP_SRC : 0;
 	struct bpf_fib_lookup p = {}, probe;
 	struct zlb_fib_entry *cached;
 	struct zlb_iface *ifc;
-	__u64 now = zlb_now();
+	struct zlb_meta *meta;
+	__u32 zero = 0, slot;
 	long rc;
 
 	if (!daddr || !saddr || !out)
 		return ZLB_C_DROP_FIB;
-	cached = bpf_map_lookup_elem(&zlb_fib_cache, daddr);
-	if (cached && cached->expires_ns > now) {
-		count(ZLB_C_FIB_CACHE_HIT);
-		/* the MTU check of a fresh lookup (a GSO skb leaves in
-		 * segments: the device checks those) */
-		if (cached->mtu && (info >> 16) > cached->mtu && !ctx_is_gso(ctx))
-			return ZLB_C_DROP_FRAG_NEEDED;
-		*out = *cached;
-		return 0;
-	}
-
 	p.l4_protocol = info & 0xff;
 	p.tot_len = info >> 16;
 	p.ifindex = ctx_ifindex(ctx);
@@ -98,6 +82,7 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 	rc = ctx_fib_lookup(ctx, &p, flags);
 
 	__builtin_memset(out, 0, sizeof(*out));
+	out->daddr = *daddr;
 	out->ifindex = p.ifindex;
 	if (flags && p.family == AF_INET)
 		zlb_addr_set_v4(&out->src, p.ipv4_src);
@@ -116,8 +101,14 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 		if (bpf_fib_lookup(ctx, &probe, sizeof(probe), flags) ==
 		    BPF_FIB_LKUP_RET_FRAG_NEEDED)
 			out->mtu = probe.mtu_result;
-		out->expires_ns = now + fib_cache_age();
-		bpf_map_update_elem(&zlb_fib_cache, daddr, out, BPF_ANY);
+		meta = bpf_map_lookup_elem(&zlb_meta, &zero);
+		slot = zlb_fib_slot(daddr->w);
+		cached = bpf_map_lookup_elem(&zlb_fib_cache, &slot);
+		if (meta && cached) {
+			out->generation = meta->generation;
+			out->expires_ns = zlb_now() + meta->fib_cache_ns;
+			*cached = *out;
+		}
 		return 0;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
 		/* Not cached: the kernel's entry is used as soon as it exists. */
@@ -128,6 +119,30 @@ int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union zlb_
 		return ZLB_C_DROP_FRAG_NEEDED;
 	}
 	return ZLB_C_DROP_FIB;
+}
+
+/* The route to @daddr into @out: this CPU's cached one when it is still
+ * good (the same destination, not expired, cached since the last load),
+ * else the FIB's (zlb_route_fib). Returns 0 or the counter of the drop
+ * reason. */
+static __always_inline int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr,
+				     const union zlb_addr *saddr, struct zlb_fib_entry *out,
+				     __u64 info, const struct zlb_meta *meta, __u64 now)
+{
+	__u32 slot = zlb_fib_slot(daddr->w);
+	struct zlb_fib_entry *c = bpf_map_lookup_elem(&zlb_fib_cache, &slot);
+
+	if (c && c->expires_ns > now && c->generation == (__u32)meta->generation &&
+	    zlb_addr_equal(&c->daddr, daddr)) {
+		count(ZLB_C_FIB_CACHE_HIT);
+		/* the MTU check of a fresh lookup (a GSO skb leaves in
+		 * segments: the device checks those) */
+		if (c->mtu && (info >> 16) > c->mtu && !ctx_is_gso(ctx))
+			return ZLB_C_DROP_FRAG_NEEDED;
+		*out = *c;
+		return 0;
+	}
+	return zlb_route_fib(ctx, daddr, saddr, out, info);
 }
 
 static __always_inline int mac_equal(const __u8 *a, const __u8 *b)

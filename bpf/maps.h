@@ -42,9 +42,9 @@ struct {
 } zlb_conntrack SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ZLB_FIB_CACHE_SIZE);
-	__type(key, union zlb_addr);
+	__type(key, __u32);
 	__type(value, struct zlb_fib_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_fib_cache SEC(".maps");
@@ -138,7 +138,19 @@ struct {
 /* Per-CPU room for the packet path's large temporaries: the BPF stack is
  * 512 bytes for a whole chain of calls. One packet at a time uses it on a
  * CPU; each field has one user. Not pinned: each program has its own. */
+/* What this CPU last learnt of an ingress interface from zlb_ifaces, valid
+ * while zlb_meta.generation is the same (a load may change it). */
+struct zlb_if_memo {
+	__u32 ifindex;
+	__u32 slot1;                  /* zlb_iface.slot + 1; 0: not configured */
+	__u64 generation;
+};
+
+#define ZLB_IF_MEMO_SLOTS 16          /* direct-mapped by ifindex */
+
 struct zlb_scratch {
+	struct zlb_if_memo ifm[ZLB_IF_MEMO_SLOTS];
+	struct zlb_ct_key key __attribute__((aligned(8)));  /* the packet's flow */
 	struct zlb_ct_entry to;       /* the tuple a packet leaves with */
 	struct zlb_fib_entry route;   /* where it leaves */
 	struct zlb_ct_key ikey;       /* the flow an ICMP error is about */

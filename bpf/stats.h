@@ -32,12 +32,24 @@ static __always_inline void traffic_add(void *map, __u32 key, __u64 bytes, int n
 	t->new_flows += new_flow;
 }
 
-/* The zlb_if_stats entry of a configured interface, or NULL. */
-static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex)
+/* The zlb_if_stats entry of ingress interface @ifindex when it is a
+ * configured one, else NULL. This CPU remembers the answer of zlb_ifaces
+ * (a hash lookup per packet otherwise) until the next load. */
+static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex, struct zlb_scratch *sc,
+							  const struct zlb_meta *meta)
 {
-	struct zlb_iface *ifc = bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
+	struct zlb_if_memo *m = &sc->ifm[ifindex & (ZLB_IF_MEMO_SLOTS - 1)];
+	__u32 slot;
 
-	return ifc ? bpf_map_lookup_elem(&zlb_if_stats, &ifc->slot) : NULL;
+	if (m->ifindex != ifindex || m->generation != meta->generation) {
+		struct zlb_iface *ifc = bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
+
+		m->ifindex = ifindex;
+		m->generation = meta->generation;
+		m->slot1 = ifc ? ifc->slot + 1 : 0;
+	}
+	slot = m->slot1 - 1;
+	return m->slot1 ? bpf_map_lookup_elem(&zlb_if_stats, &slot) : NULL;
 }
 
 /* The zlb_if_stats entry of a route's egress interface: its slot travels

@@ -91,8 +91,8 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
  * @sc, the per-CPU scratch: the stack is too small for all paths at once. */
 static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					   const struct zlb_ct_key *key,
-					   struct zlb_ct_entry *e, __u64 now,
-					   struct zlb_scratch *sc)
+					   struct zlb_ct_entry *e, const struct zlb_meta *meta,
+					   __u64 now, struct zlb_scratch *sc)
 {
 	int err;
 
@@ -103,7 +103,8 @@ static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *
 	if (ct_check_partner(key, e))
 		return drop(sc->to.dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
 							   : ZLB_C_DROP_CT_INSERT);
-	err = zlb_route(ctx, &sc->to.daddr, &sc->to.saddr, &sc->route, route_info(pkt));
+	err = zlb_route(ctx, &sc->to.daddr, &sc->to.saddr, &sc->route, route_info(pkt), meta,
+			now);
 	if (err)
 		return drop(err);
 	return zlb_send(ctx, pkt, &sc->to, &sc->route, 0);
@@ -129,7 +130,7 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	be = choose_backend(svc, key);
 	if (!be || zlb_addr_is_zero(&be->addr))
 		return drop(ZLB_C_DROP_NO_BACKEND);
-	err = zlb_route(ctx, &be->addr, &be->src, route, route_info(pkt));
+	err = zlb_route(ctx, &be->addr, &be->src, route, route_info(pkt), meta, now);
 	if (err)
 		return drop(err);
 	__builtin_memset(orig, 0, sizeof(*orig));
@@ -161,7 +162,8 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
  * backend side: to the client, from the service, quoting the client's
  * packet. Errors about anything else are the stack's. */
 static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
-					  const struct zlb_ct_key *outer, struct zlb_scratch *sc)
+					  const struct zlb_ct_key *outer, const struct zlb_meta *meta,
+					  struct zlb_scratch *sc)
 {
 	struct zlb_ct_key *key = &sc->ikey;
 	struct zlb_ct_entry *to = &sc->to;
@@ -197,7 +199,8 @@ static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *p
 	to->daddr = e->daddr;
 	to->service_id = e->service_id;
 	to->backend_id = e->backend_id;
-	err = zlb_route(ctx, &to->daddr, &to->saddr, &sc->route, route_info(pkt));
+	err = zlb_route(ctx, &to->daddr, &to->saddr, &sc->route, route_info(pkt), meta,
+			zlb_now());
 	if (err)
 		return drop(err);
 	icmp_error_inner_nat(ctx, pkt, e);
@@ -241,51 +244,47 @@ static __always_inline int zlb_no_ports(const struct zlb_pkt *pkt)
 	return drop(pkt->ext_unknown ? ZLB_C_DROP_IPV6_EXT : ZLB_C_DROP_FRAGMENT);
 }
 
-static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
+static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
+				  const struct zlb_meta *meta, struct zlb_scratch *sc)
 {
-	struct zlb_scratch *sc = scratch();
-	struct zlb_ct_key key = {};
+	struct zlb_ct_key *key = &sc->key;
 	struct zlb_ct_entry *e;
 	struct zlb_service *svc;
-	struct zlb_meta *meta;
-	__u32 zero = 0;
 	__u64 now;
 
-	meta = bpf_map_lookup_elem(&zlb_meta, &zero);
-	if (!meta || !sc)
-		return pass();
 	if (!pkt->l4)
 		return zlb_no_ports(pkt);
-	ct_key_from_pkt(pkt, &key);
+	ct_key_from_pkt(pkt, key);
 	if (pkt->inner)
-		return zlb_icmp_error(ctx, pkt, &key, sc);
+		return zlb_icmp_error(ctx, pkt, key, meta, sc);
 	now = zlb_now();
-	e = ct_lookup(pkt, &key, meta, now);
+	e = ct_lookup(pkt, key, meta, now);
 	/* A SYN on a closed flow reuses its ports: a new flow. */
 	if (e && e->dir == ZLB_CT_DIR_ORIG && e->state == ZLB_CT_TCP_CLOSE &&
 	    (pkt->tcp_flags & (ZLB_TCP_SYN | ZLB_TCP_ACK)) == ZLB_TCP_SYN) {
-		ct_delete_flow(&key, e);
+		ct_delete_flow(key, e);
 		e = NULL;
 	}
-	svc = e ? NULL : service_lookup(pkt, &key);
+	svc = e ? NULL : service_lookup(pkt, key);
 	if (!e && !svc)
-		return zlb_not_ours(pkt, &key, meta);
+		return zlb_not_ours(pkt, key, meta);
 	if (pkt->fragment)
 		return drop(ZLB_C_DROP_FRAGMENT);
 	if (pkt_ttl(pkt) <= 1)
 		return drop(ZLB_C_DROP_TTL);
 	if (e)
-		return zlb_established(ctx, pkt, &key, e, now, sc);
-	return zlb_new_flow(ctx, pkt, &key, svc, meta, now, sc);
+		return zlb_established(ctx, pkt, key, e, meta, now, sc);
+	return zlb_new_flow(ctx, pkt, key, svc, meta, now, sc);
 }
 
-static __always_inline int zlb_packet(struct zlb_ctx *ctx)
+static __always_inline int zlb_packet(struct zlb_ctx *ctx, const struct zlb_meta *meta,
+				      struct zlb_scratch *sc)
 {
 	struct zlb_pkt pkt = {};
 
 	switch (zlb_parse(ctx, &pkt)) {
 	case ZLB_L3_IP:
-		return zlb_ip(ctx, &pkt);
+		return zlb_ip(ctx, &pkt, meta, sc);
 	case ZLB_L3_ARP:
 		arp_learn(ctx, &pkt);
 		break;
@@ -296,16 +295,23 @@ static __always_inline int zlb_packet(struct zlb_ctx *ctx)
 /* Every packet the hook sees on a configured interface. */
 static __always_inline int zlb_entry(struct zlb_ctx *ctx)
 {
-	struct zlb_if_traffic *in = iface_stats(ctx_ifindex(ctx));
+	struct zlb_scratch *sc = scratch();
+	struct zlb_if_traffic *in;
+	struct zlb_meta *meta;
+	__u32 zero = 0;
 	int verdict;
 
 	count(ZLB_C_RX);
+	meta = bpf_map_lookup_elem(&zlb_meta, &zero);
+	if (!meta || !sc)
+		return pass();
+	in = iface_stats(ctx_ifindex(ctx), sc, meta);
 	if (in) {
 		in->rx_packets++;
 		in->rx_bytes += ctx_len(ctx);
 	}
 	ctx_prepare(ctx);
-	verdict = zlb_packet(ctx);
+	verdict = zlb_packet(ctx, meta, sc);
 	if (verdict == ZLB_DROP && in)
 		in->drops++;
 	return verdict;

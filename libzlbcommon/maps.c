@@ -499,11 +499,6 @@ static __u32 free_half(const struct zlb_maps *m, const struct zlb_meta *meta)
 	return meta->abi_version == ZLB_ABI_VERSION ? !meta->backend_half : 0;
 }
 
-static bool keep_none(const void *key, const void *ctx)
-{
-	return false;
-}
-
 int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		   const struct zlb_resolved *res, struct zlb_err *err)
 {
@@ -533,10 +528,9 @@ int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_META, strerror(errno));
 		return -1;
 	}
-	/* Cached routes carry the egress interface's counter slot, which this
-	 * config may have moved: the cache starts afresh (a lookup per next
-	 * destination). A failure leaves old entries to age out. */
-	prune(m->fd[ZLB_M_FIB_CACHE], sizeof(union zlb_addr), keep_none, NULL);
+	/* Cached routes carry the egress interface's counter slot and flags,
+	 * which this config may have changed: the new generation makes every
+	 * CPU's cached route stale (zlb_fib_cache). */
 	return 0;
 }
 

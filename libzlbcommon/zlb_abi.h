@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-#define ZLB_ABI_VERSION 3
+#define ZLB_ABI_VERSION 4
 
 /* Pinned map names (also the names of the maps in the BPF object). */
 #define ZLB_MAP_META      "zlb_meta"
@@ -39,7 +39,7 @@
 #define ZLB_BACKEND_HALF        (ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC)
 #define ZLB_MAX_BACKENDS        (2 * ZLB_BACKEND_HALF)
 #define ZLB_CONNTRACK_SIZE      262144  /* default; settings.conntrack_size */
-#define ZLB_FIB_CACHE_SIZE      4096
+#define ZLB_FIB_CACHE_SIZE      4096    /* slots per CPU, a power of 2 */
 #define ZLB_NEIGH_SIZE          4096
 #define ZLB_MAX_IFACES          64
 
@@ -182,18 +182,24 @@ struct zlb_ct_entry {
 	__u64 bytes;
 };
 
-/* zlb_fib_cache: key is the destination address (union zlb_addr) after
- * NAT. */
+/* zlb_fib_cache: a per-CPU array of ZLB_FIB_CACHE_SIZE slots, each CPU's
+ * own direct-mapped cache of routes. A destination (after NAT) is cached in
+ * slot zlb_fib_slot() (zlb_hash.h) and found there while the slot holds it,
+ * has not expired and was written under the current zlb_meta.generation
+ * (a load invalidates every slot by bumping it). An array lookup and one
+ * address compare instead of a hash lookup; a CPU never reads a slot
+ * another CPU is writing. */
 struct zlb_fib_entry {
+	union zlb_addr daddr;    /* the destination this slot holds */
+	union zlb_addr src;      /* FIB's source address (zeros when unknown) */
 	__u32 ifindex;           /* egress */
 	__u32 if_slot;           /* its zlb_if_stats key + 1; 0: not configured */
-	union zlb_addr src;      /* FIB's source address (zeros when unknown) */
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u32 if_flags;          /* the egress interface's ZLB_IF_F_* */
 	__u32 mtu;               /* the route's MTU (0: unknown): a cached route
 				    refuses larger packets as the FIB would */
-	__u32 pad;
+	__u32 generation;        /* low 32 bits of zlb_meta.generation when cached */
 	__u64 expires_ns;
 };
 

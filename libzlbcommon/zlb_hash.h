@@ -65,4 +65,11 @@ static __always_inline __u32 zlb_flow_hash_addr(const __be32 w[4], __be16 sport,
 	return zlb_hash_final(h ^ 20);
 }
 
+/* The zlb_fib_cache slot of destination @w (zlb_abi.h): its words folded
+ * and mixed, so that neighbouring addresses land apart. */
+static __always_inline __u32 zlb_fib_slot(const __be32 w[4])
+{
+	return zlb_hash_final(w[0] ^ w[1] ^ w[2] ^ w[3]) & (ZLB_FIB_CACHE_SIZE - 1);
+}
+
 #endif

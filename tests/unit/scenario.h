@@ -155,6 +155,8 @@ void test_self_collision(const struct lb *lb);
 
 /* The config templates of those load balancers (test_packets.c). */
 extern const char depth_drain_conf[];
+extern const char depth_swap_conf[];     /* depth_conf with veth2 in slot 0, veth0 in 1 */
+extern const char depth_conf[];
 enum { SVC_TELNET, SVC_DNS, SVC_WEIGHTED, SVC_DRAINED };      /* depth_conf's */
 enum { SLOT_VETH0, SLOT_VETH2 };
 #define BE_ID(svc, i) ((svc) * ZLB_MAX_BACKENDS_PER_SVC + (i))

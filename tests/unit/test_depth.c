@@ -1109,6 +1109,59 @@ static void test_traffic_counters(const struct lb *lb)
 	check_traffic("counters: ... and in no service", &svc0, &svc0_a, 0, 0, 0);
 }
 
+/* ---- cases: what a CPU remembers across a reload ------------------------ */
+
+/* A reload that moves the interfaces' counter slots: the next packet counts
+ * in the new slots, on arrival and on leaving, and its route is looked up
+ * anew (a cached route carries the old slot). Each CPU remembers the
+ * ingress interface's slot and caches routes; a load must make both stale. */
+static void test_reload_slots(struct lb *lb)
+{
+	struct flow f = flow_of(IPPROTO_TCP, 44210, 23, 223);
+	struct zlb_if_traffic if0, if2, if0_a, if2_a;
+	struct zlb_err err = {};
+	__u64 want0[5], want2[5];
+	struct pkt syn, data, out;
+	struct frame fr;
+
+	syn = c_pkt(&f, PKT_SYN, NULL);
+	out = fwd(&f, &syn);
+	quiet = true;
+	if (!expect(lb, "reload: setup", &syn, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED,
+		    REDIRECTED)) {
+		quiet = false;
+		return;
+	}
+	quiet = false;
+	if (lb_reload_family(lb, depth_swap_conf, &err)) {
+		fail("reload: with the interfaces in the other order", "%s", err.msg);
+		return;
+	}
+	if (if_traffic_get(lb, SLOT_VETH0, &if2) || if_traffic_get(lb, SLOT_VETH2, &if0)) {
+		fail("reload: setup", "zlb_if_stats: %s", strerror(errno));
+		return;
+	}
+	data = c_pkt(&f, PKT_ACK, "after the reload");
+	frame_build(&fr, &data);
+	out = fwd(&f, &data);
+	expect(lb, "reload: after a reload that swaps the interfaces' slots, a flow's packet is "
+	       "routed anew", &data, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTED, REDIRECTED);
+	if (if_traffic_get(lb, SLOT_VETH0, &if2_a) || if_traffic_get(lb, SLOT_VETH2, &if0_a)) {
+		fail("reload: setup", "zlb_if_stats: %s", strerror(errno));
+		return;
+	}
+	want0[0] = 1, want0[1] = fr.len, want0[2] = 0, want0[3] = 0, want0[4] = 0;
+	want2[0] = 0, want2[1] = 0, want2[2] = 1, want2[3] = fr.len, want2[4] = 0;
+	check_if_traffic("reload: ... it counts in veth0's new slot on arrival", &if0, &if0_a, want0);
+	check_if_traffic("reload: ... and in veth2's new slot on leaving", &if2, &if2_a, want2);
+	data = c_pkt(&f, PKT_ACK, "and again");
+	out = fwd(&f, &data);
+	expect(lb, "reload: ... the next one finds that route cached", &data, VETH0, XDP_REDIRECT,
+	       &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	if (lb_reload_family(lb, depth_conf, &err))
+		fail("reload: back to the interfaces in their first order", "%s", err.msg);
+}
+
 /* ---- cases: Maglev ----------------------------------------------------- */
 
 #define NWEIGHTED 3             /* the weighted service's backends; the fourth is drained's */
@@ -1368,6 +1421,7 @@ void test_depth(struct lb *lb)
 	test_icmp_errors(lb);
 	test_icmp_error_edges(lb);
 	test_traffic_counters(lb);
+	test_reload_slots(lb);
 	test_maglev(lb);
 }
 

@@ -16,8 +16,10 @@
 #include <time.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "scenario.h"
+#include "zlb_hash.h"
 
 /* ---- cases: the reference flows ---------------------------------------- */
 
@@ -504,6 +506,20 @@ static int backend_neigh(const char *mac)
 	return system(cmd);
 }
 
+/* Every CPU's copy of the zlb_fib_cache slot of @dst (a per-CPU array):
+ * the number of CPUs, or -1 with errno. */
+static int fib_slot_read(int fd, const union zlb_addr *dst, struct zlb_fib_entry *v, int max)
+{
+	__u32 slot = zlb_fib_slot(dst->w);
+	int n = libbpf_num_possible_cpus();
+
+	if (n < 1 || n > max) {
+		errno = n < 1 ? -n : E2BIG;
+		return -1;
+	}
+	return bpf_map_lookup_elem(fd, &slot, v) ? -1 : n;
+}
+
 /* The FIB cache answers for a bounded time (settings.fib_cache_ms): within
  * it a neighbour's new MAC is not seen, after it the FIB is asked again. */
 void test_fib_cache_age(const struct lb *lb)
@@ -512,28 +528,37 @@ void test_fib_cache_age(const struct lb *lb)
 	struct pkt first = from_client(IPPROTO_UDP, 5100, VIP, 53);
 	struct pkt again = from_client(IPPROTO_UDP, 5100, VIP, 53);
 	struct pkt later = from_client(IPPROTO_UDP, 5100, VIP, 53);
-	int fd = lb->maps.fd[ZLB_M_FIB_CACHE];
+	int fd = lb->maps.fd[ZLB_M_FIB_CACHE], ncpus, held = 0;
+	static struct zlb_fib_entry v[1024];
 	union zlb_addr dst = BACKEND;
-	struct zlb_fib_entry e;
+	__u32 slot = zlb_fib_slot(dst.w);
 	struct timespec now;
 	struct pkt out;
-	long long left;
+	long long left = 0;
 
 	with_data(&first, "cache 1");
 	out = to_backend(&first, 5353);
 	expect(lb, "fib cache: a flow to the backend is routed", &first, VETH0,
 	       XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (bpf_map_lookup_elem(fd, &dst, &e)) {
-		fail(named("fib cache: an entry for %s", host(BACKEND)), "%s", strerror(errno));
+	ncpus = fib_slot_read(fd, &dst, v, 1024);
+	if (ncpus < 0) {
+		fail(named("fib cache: slot %u of %s", slot, host(BACKEND)), "%s", strerror(errno));
 		return;
 	}
-	left = (long long)e.expires_ns - (now.tv_sec * 1000000000LL + now.tv_nsec);
-	if (left > 0 && left <= 3600000LL * 1000000)
-		report("fib cache: the entry expires within fib_cache_ms (1 h here)", NULL);
+	for (int i = 0; i < ncpus; i++) {
+		if (!zlb_addr_equal(&v[i].daddr, &dst))
+			continue;
+		held++;
+		left = (long long)v[i].expires_ns - (now.tv_sec * 1000000000LL + now.tv_nsec);
+	}
+	/* The harness runs every packet on one CPU (test_packets.c). */
+	if (held == 1 && left > 0 && left <= 3600000LL * 1000000)
+		report("fib cache: one CPU's slot holds the route, expiring within fib_cache_ms (1 h here)",
+		       NULL);
 	else
-		fail("fib cache: the entry expires within fib_cache_ms (1 h here)",
-		     "expires in %lld ns", left);
+		fail("fib cache: one CPU's slot holds the route, expiring within fib_cache_ms (1 h here)",
+		     "%d CPUs hold it, expires in %lld ns", held, left);
 
 	if (backend_neigh("02:00:00:00:99:02")) {
 		fail("fib cache: setup", "ip neigh replace failed");
@@ -547,8 +572,9 @@ void test_fib_cache_age(const struct lb *lb)
 	/* Let the entry's age run out: its expiry a second ago (a
 	 * CLOCK_MONOTONIC time; the data plane reads that clock at the
 	 * kernel's tick, a few ms behind). */
-	e.expires_ns = now.tv_sec * 1000000000ULL + now.tv_nsec - 1000000000ULL;
-	bpf_map_update_elem(fd, &dst, &e, BPF_EXIST);
+	for (int i = 0; i < ncpus; i++)
+		v[i].expires_ns = now.tv_sec * 1000000000ULL + now.tv_nsec - 1000000000ULL;
+	bpf_map_update_elem(fd, &slot, v, BPF_ANY);
 	with_data(&later, "cache 3");
 	out = sent(&later, VETH2, moved_mac, LB_SRC, snat_port(CLIENT, 5100, IPPROTO_UDP), BACKEND, 5353);
 	expect(lb, "fib cache: after its age the FIB gives the new MAC", &later, VETH0,
@@ -556,7 +582,8 @@ void test_fib_cache_age(const struct lb *lb)
 
 	if (backend_neigh("02:00:00:00:00:03"))
 		fail(named("fib cache: restoring %s's MAC", host(BACKEND)), "ip neigh replace failed");
-	bpf_map_delete_elem(fd, &dst);
+	memset(v, 0, sizeof(v));
+	bpf_map_update_elem(fd, &slot, v, BPF_ANY);
 }
 
 /* ---- cases: a kernel without BPF_FIB_LOOKUP_SRC ------------------------ */

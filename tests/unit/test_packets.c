@@ -15,6 +15,8 @@
  * (xdp or tc). Exit 0: all passed, 1: a case failed, 99: the test could not
  * run.
  */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,7 +63,7 @@ static const char nofibsrc_conf[] =
  * dns 1, weighted 2, drained 3 (scenario.h); interface slots: veth0 0,
  * veth2 1. The weighted service's third backend has weight @w3 (2; 0 when
  * it is drained by a reload). */
-#define DEPTH_CONF(w3) \
+#define DEPTH_CONF(w3, ifaces) \
 	"settings = { fib_cache_ms = 3600000; };\n" \
 	"services = (\n" \
 	"  { name = \"telnet\"; address = \"@VIP\"; protocol = \"tcp\"; port = 23;\n" \
@@ -76,10 +78,11 @@ static const char nofibsrc_conf[] =
 	"    backends = ( { address = \"@WEIGHTED1\"; port = 2727; },\n" \
 	"                 { address = \"@WEIGHTED4\"; port = 2727; weight = 0; } ); }\n" \
 	");\n" \
-	"interfaces = ( \"veth0\", \"veth2\" );\n"
+	"interfaces = ( " ifaces " );\n"
 
-static const char depth_conf[] = DEPTH_CONF("2");
-const char depth_drain_conf[] = DEPTH_CONF("0");
+const char depth_conf[] = DEPTH_CONF("2", "\"veth0\", \"veth2\"");
+const char depth_drain_conf[] = DEPTH_CONF("0", "\"veth0\", \"veth2\"");
+const char depth_swap_conf[] = DEPTH_CONF("2", "\"veth2\", \"veth0\"");
 
 /* A connection table of the smallest size the config allows. */
 static const char small_ct_conf[] =
@@ -147,6 +150,23 @@ static void test_family(const char *path, const struct family *f,
 	lb_close(&lb);
 }
 
+/* Every packet runs on one CPU: the route cache is per CPU (zlb_fib_cache),
+ * and whether a packet finds its route cached is part of what a case
+ * checks. */
+static int pin_cpu(void)
+{
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		perror("test_packets: sched_setaffinity");
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3 || (strcmp(argv[2], "xdp") && strcmp(argv[2], "tc"))) {
@@ -157,7 +177,7 @@ int main(int argc, char **argv)
 	hook_tc = !strcmp(argv[2], "tc");
 	zlb_log_init("test_packets");
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (setup_ports())
+	if (pin_cpu() || setup_ports())
 		return 99;
 
 	test_family(argv[1], &ipv4, test_ipv4_only);
