@@ -78,9 +78,9 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ZLB_C_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct zlb_counters);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_stats SEC(".maps");
 

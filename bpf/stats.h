@@ -8,10 +8,11 @@
 
 static __always_inline void count(__u32 counter)
 {
-	__u64 *v = bpf_map_lookup_elem(&zlb_stats, &counter);
+	__u32 zero = 0;
+	struct zlb_counters *v = bpf_map_lookup_elem(&zlb_stats, &zero);
 
 	if (v)
-		*v += 1;
+		v->c[counter & (ZLB_C_SLOTS - 1)] += 1;
 }
 
 /* Count @counter and return ZLB_DROP: one line per drop reason. */

@@ -549,18 +549,19 @@ int zlb_maps_ifindexes(const struct zlb_maps *m, __u32 *out, int max)
 int zlb_maps_read_counters(const struct zlb_maps *m, __u64 total[ZLB_C_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u64 *v;
+	struct zlb_counters *v;
+	__u32 zero = 0;
 
 	if (ncpu <= 0 || !(v = calloc(ncpu, sizeof(*v))))
 		return -1;
+	if (bpf_map_lookup_elem(m->fd[ZLB_M_STATS], &zero, v)) {
+		free(v);
+		return -1;
+	}
 	for (__u32 c = 0; c < ZLB_C_MAX; c++) {
-		if (bpf_map_lookup_elem(m->fd[ZLB_M_STATS], &c, v)) {
-			free(v);
-			return -1;
-		}
 		total[c] = 0;
 		for (int i = 0; i < ncpu; i++)
-			total[c] += v[i];
+			total[c] += v[i].c[c];
 	}
 	free(v);
 	return 0;

@@ -290,6 +290,18 @@ enum zlb_counter {
 	ZLB_C_MAX,
 };
 
+/* zlb_stats: a per-CPU array of one entry, all the counters of a CPU side
+ * by side (a packet touches a few cache lines, not one per counter). Room
+ * for ZLB_C_SLOTS, a power of 2: the data plane indexes with a mask. */
+#define ZLB_C_SLOTS 32
+
+struct zlb_counters {
+	__u64 c[ZLB_C_SLOTS];    /* the first ZLB_C_MAX are used */
+};
+
+_Static_assert(ZLB_C_MAX <= ZLB_C_SLOTS, "zlb_counters has a slot for each counter");
+
+
 #define ZLB_COUNTER_NAMES { \
 	"rx", "pass", "forward", "redirect", "tx", \
 	"ct_hit", "ct_miss", "new_flow", "fib_lookup", "fib_cache_hit", \

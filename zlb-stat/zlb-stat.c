@@ -290,11 +290,13 @@ static int read_backends(struct reader *r, struct sample *s)
 
 static int take_sample(struct reader *r, struct sample *s)
 {
+	struct zlb_counters all;
+
 	memset(s, 0, sizeof(*s));
 	s->ns = zlb_now_ns();
-	for (__u32 c = 0; c < ZLB_C_MAX; c++)
-		if (percpu_sum(r, r->m->fd[ZLB_M_STATS], ZLB_MAP_STATS, c, &s->c[c], 1))
-			goto fail;
+	if (percpu_sum(r, r->m->fd[ZLB_M_STATS], ZLB_MAP_STATS, 0, all.c, ZLB_C_SLOTS))
+		goto fail;
+	memcpy(s->c, all.c, sizeof(s->c));
 	if (read_ifaces(r, s) || read_services(r, s) || read_backends(r, s))
 		goto fail;
 	return 0;
@@ -666,7 +668,10 @@ int main(int argc, char **argv)
 		return ZLB_EXIT_FAIL;
 	r.ncpus = libbpf_num_possible_cpus();
 	/* The largest per-CPU value: struct zlb_if_traffic. */
-	r.buf = r.ncpus > 0 ? calloc(r.ncpus, sizeof(struct zlb_if_traffic)) : NULL;
+	_Static_assert(sizeof(struct zlb_counters) >= sizeof(struct zlb_if_traffic) &&
+		       sizeof(struct zlb_counters) >= sizeof(struct zlb_traffic),
+		       "r.buf holds the largest per-CPU value");
+	r.buf = r.ncpus > 0 ? calloc(r.ncpus, sizeof(struct zlb_counters)) : NULL;
 	if (!r.buf) {
 		pr_err(r.ncpus > 0 ? "out of memory\n" : "cannot tell the number of CPUs\n");
 		zlb_maps_close(&m);

@@ -17,13 +17,14 @@ zlb_require_built
 
 CONFS=$ZLB_SRCDIR/tests/configs/e2e
 
-# counter NAME: a global counter of the data plane, summed over CPUs.
+# counter INDEX: a global counter of the data plane, summed over CPUs,
+# read from the map itself (zlb_stats: one per-CPU entry, struct
+# zlb_counters).
 counter() {
 	bpftool -j map dump pinned "$ZLB_BPFFS/zlb_stats" | python3 -c '
 import json, sys
-names = sys.argv[1:]
-print(sum(c["value"] for e in json.load(sys.stdin) for c in e["formatted"]["values"]
-          if e["formatted"]["key"] == int(names[0])))' "$1"
+i = int(sys.argv[1])
+print(sum(c["value"]["c"][i] for e in json.load(sys.stdin) for c in e["formatted"]["values"]))' "$1"
 }
 
 # counter_index NAME: its index, from the ABI header's name list.

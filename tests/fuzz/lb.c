@@ -120,7 +120,7 @@ int lb_open(struct lb *lb, const char *path, const char *conf)
 	memset(lb, 0, sizeof(*lb));
 	zlb_maps_init(&lb->maps);
 	lb->ncpu = libbpf_num_possible_cpus();
-	if (lb->ncpu <= 0 || !(lb->percpu = calloc(ZLB_C_MAX * lb->ncpu, sizeof(__u64)))) {
+	if (lb->ncpu <= 0 || !(lb->percpu = calloc(ZLB_C_SLOTS * lb->ncpu, sizeof(__u64)))) {
 		fprintf(stderr, "zlb-fuzz: cannot count CPUs\n");
 		return -1;
 	}
@@ -138,21 +138,18 @@ void lb_close(struct lb *lb)
 	free(lb->percpu);
 }
 
-/* One syscall for the whole per-CPU array: it is read after every frame. */
+/* One syscall for every counter (zlb_stats is one per-CPU entry): it is
+ * read after every frame. */
 int lb_counters(struct lb *lb, long long total[ZLB_C_MAX])
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 keys[ZLB_C_MAX], out_batch, count = ZLB_C_MAX;
-	int rc;
+	__u32 zero = 0;
 
-	rc = bpf_map_lookup_batch(lb->maps.fd[ZLB_M_STATS], NULL, &out_batch, keys,
-				  lb->percpu, &count, &opts);
-	if ((rc && errno != ENOENT) || count != ZLB_C_MAX)
+	if (bpf_map_lookup_elem(lb->maps.fd[ZLB_M_STATS], &zero, lb->percpu))
 		return -1;
-	for (__u32 i = 0; i < count; i++) {
-		total[keys[i]] = 0;
+	for (__u32 i = 0; i < ZLB_C_MAX; i++) {
+		total[i] = 0;
 		for (int c = 0; c < lb->ncpu; c++)
-			total[keys[i]] += lb->percpu[i * lb->ncpu + c];
+			total[i] += lb->percpu[c * ZLB_C_SLOTS + i];
 	}
 	return 0;
 }
