@@ -112,7 +112,7 @@ static __always_inline struct zlb_ct_entry *ct_lookup(const struct zlb_pkt *pkt,
 	if (pkt_is_icmp(pkt) &&
 	    e->dir != (pkt_is_echo_request(pkt) ? ZLB_CT_DIR_ORIG : ZLB_CT_DIR_REPLY))
 		return NULL;
-	if (!ct_idle_out(e, meta, now) || !zlb_ct_reap(key, meta, now, 1))
+	if (zlb_likely(!ct_idle_out(e, meta, now)) || !zlb_ct_reap(key, meta, now, 1))
 		return e;
 	return NULL;
 }
@@ -222,7 +222,7 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 		  const struct zlb_meta *meta, __u64 len, __u64 now)
 {
 	struct zlb_scratch *sc = scratch();
-	struct zlb_ct_key reply_key = {};
+	struct zlb_ct_key *reply_key;
 	struct zlb_ct_entry *reply;
 	__u32 lo, span, hash, tries, i;
 	int echo;
@@ -230,12 +230,14 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	if (!orig_key || !orig || !meta || !sc)
 		return ZLB_C_DROP_CT_INSERT;
 	reply = &sc->reply;
+	reply_key = &sc->rkey;
+	__builtin_memset(reply_key, 0, sizeof(*reply_key));
 	__builtin_memset(reply, 0, sizeof(*reply));
-	reply_key.saddr = orig->daddr;
-	reply_key.daddr = orig->saddr;
-	reply_key.sport = orig->dport;
-	reply_key.dport = orig->sport;
-	reply_key.proto = orig_key->proto;
+	reply_key->saddr = orig->daddr;
+	reply_key->daddr = orig->saddr;
+	reply_key->sport = orig->dport;
+	reply_key->dport = orig->sport;
+	reply_key->proto = orig_key->proto;
 	reply->saddr = orig_key->daddr;
 	reply->daddr = orig_key->saddr;
 	reply->sport = orig_key->dport;
@@ -260,14 +262,14 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	for (i = 0; i < tries; i++) {
 		if (!echo) {
 			orig->sport = bpf_htons(lo + (hash + i) % span);
-			reply_key.dport = orig->sport;
+			reply_key->dport = orig->sport;
 		}
-		if (!bpf_map_update_elem(&zlb_conntrack, &reply_key, reply, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&zlb_conntrack, reply_key, reply, BPF_NOEXIST))
 			break;
 		/* Taken by a flow that is gone: both its entries go, and the
 		 * tuple is free again. */
-		if (zlb_ct_reap(&reply_key, meta, now, 0) &&
-		    !bpf_map_update_elem(&zlb_conntrack, &reply_key, reply, BPF_NOEXIST))
+		if (zlb_ct_reap(reply_key, meta, now, 0) &&
+		    !bpf_map_update_elem(&zlb_conntrack, reply_key, reply, BPF_NOEXIST))
 			break;
 	}
 	if (i == tries)
@@ -277,7 +279,7 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	 * address), it is the reply's own, and such a flow cannot be told
 	 * apart from its answers. */
 	if (bpf_map_update_elem(&zlb_conntrack, orig_key, orig, BPF_NOEXIST)) {
-		bpf_map_delete_elem(&zlb_conntrack, &reply_key);
+		bpf_map_delete_elem(&zlb_conntrack, reply_key);
 		return ZLB_C_DROP_CT_INSERT;
 	}
 	return 0;

@@ -44,6 +44,28 @@ static __always_inline __u64 route_info(const struct zlb_pkt *pkt)
 	return pkt->proto | (__u64)(sizeof(struct ipv6hdr) + bpf_ntohs(pkt->ip6->payload_len)) << 16;
 }
 
+/* The bpf_fib_lookup() question for @daddr from @saddr, of a packet
+ * route_info() @info, arriving on the ingress interface. */
+static __always_inline void fib_params(struct zlb_ctx *ctx, struct bpf_fib_lookup *p,
+				       const union zlb_addr *daddr, const union zlb_addr *saddr,
+				       __u64 info)
+{
+	__builtin_memset(p, 0, sizeof(*p));
+	p->l4_protocol = info & 0xff;
+	p->tot_len = info >> 16;
+	p->ifindex = ctx_ifindex(ctx);
+	if (zlb_addr_is_v4(daddr)) {
+		p->family = AF_INET;
+		p->tos = info >> 8;
+		p->ipv4_src = saddr->v4;
+		p->ipv4_dst = daddr->v4;
+	} else {
+		p->family = AF_INET6;
+		__builtin_memcpy(p->ipv6_src, saddr, 16);
+		__builtin_memcpy(p->ipv6_dst, daddr, 16);
+	}
+}
+
 /* Ask the FIB for the route to @daddr of a packet (route_info() @info)
  * and cache it in this CPU's zlb_fib_cache slot @slot. @saddr is the source
  * it will carry (zeros: not chosen yet; with BPF_FIB_LOOKUP_SRC the FIB then
@@ -55,8 +77,8 @@ int zlb_route_fib(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union 
 		  struct zlb_fib_entry *out, __u64 info)
 {
 	__u32 flags = zlb_rodata.fib_lookup_src ? ZLB_FIB_LOOKUP_SRC : 0;
-	struct bpf_fib_lookup p = {}, probe;
 	struct zlb_fib_entry *cached;
+	struct bpf_fib_lookup p;
 	struct zlb_iface *ifc;
 	struct zlb_meta *meta;
 	__u32 zero = 0, slot;
@@ -64,20 +86,7 @@ int zlb_route_fib(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union 
 
 	if (!daddr || !saddr || !out)
 		return ZLB_C_DROP_FIB;
-	p.l4_protocol = info & 0xff;
-	p.tot_len = info >> 16;
-	p.ifindex = ctx_ifindex(ctx);
-	if (zlb_addr_is_v4(daddr)) {
-		p.family = AF_INET;
-		p.tos = info >> 8;
-		p.ipv4_src = saddr->v4;
-		p.ipv4_dst = daddr->v4;
-	} else {
-		p.family = AF_INET6;
-		__builtin_memcpy(p.ipv6_src, saddr, 16);
-		__builtin_memcpy(p.ipv6_dst, daddr, 16);
-	}
-	probe = p;
+	fib_params(ctx, &p, daddr, saddr, info);
 	count(ZLB_C_FIB_LOOKUP);
 	rc = ctx_fib_lookup(ctx, &p, flags);
 
@@ -97,10 +106,9 @@ int zlb_route_fib(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union 
 		__builtin_memcpy(out->dmac, p.dmac, ETH_ALEN);
 		/* The route's MTU, for the cached route's check: the FIB
 		 * tells it when a packet is too large for it. */
-		probe.tot_len = 0xffff;
-		if (bpf_fib_lookup(ctx, &probe, sizeof(probe), flags) ==
-		    BPF_FIB_LKUP_RET_FRAG_NEEDED)
-			out->mtu = probe.mtu_result;
+		fib_params(ctx, &p, daddr, saddr, 0xffff0000 | info);
+		if (bpf_fib_lookup(ctx, &p, sizeof(p), flags) == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+			out->mtu = p.mtu_result;
 		meta = bpf_map_lookup_elem(&zlb_meta, &zero);
 		slot = zlb_fib_slot(daddr->w);
 		cached = bpf_map_lookup_elem(&zlb_fib_cache, &slot);
@@ -127,17 +135,18 @@ int zlb_route_fib(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union 
  * reason. */
 static __always_inline int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr,
 				     const union zlb_addr *saddr, struct zlb_fib_entry *out,
-				     __u64 info, const struct zlb_meta *meta, __u64 now)
+				     __u64 info, const struct zlb_meta *meta, __u64 now,
+				     struct zlb_counters *cnt)
 {
 	__u32 slot = zlb_fib_slot(daddr->w);
 	struct zlb_fib_entry *c = bpf_map_lookup_elem(&zlb_fib_cache, &slot);
 
-	if (c && c->expires_ns > now && c->generation == (__u32)meta->generation &&
-	    zlb_addr_equal(&c->daddr, daddr)) {
-		count(ZLB_C_FIB_CACHE_HIT);
+	if (zlb_likely(c && c->expires_ns > now && c->generation == (__u32)meta->generation &&
+		       zlb_addr_equal(&c->daddr, daddr))) {
+		count_in(cnt, ZLB_C_FIB_CACHE_HIT);
 		/* the MTU check of a fresh lookup (a GSO skb leaves in
 		 * segments: the device checks those) */
-		if (c->mtu && (info >> 16) > c->mtu && !ctx_is_gso(ctx))
+		if (zlb_unlikely(c->mtu && (info >> 16) > c->mtu && !ctx_is_gso(ctx)))
 			return ZLB_C_DROP_FRAG_NEEDED;
 		*out = *c;
 		return 0;

@@ -155,6 +155,7 @@ struct zlb_scratch {
 	struct zlb_fib_entry route;   /* where it leaves */
 	struct zlb_ct_key ikey;       /* the flow an ICMP error is about */
 	struct zlb_ct_entry reply;    /* zlb_ct_create(): the reply entry */
+	struct zlb_ct_key rkey;       /* zlb_ct_create(): and its key */
 };
 
 struct {

@@ -5,14 +5,29 @@
 #define ZLB_BPF_STATS_H
 
 #include "ctx.h"
+#include "compat.h"
+
+/* This CPU's counters. */
+static __always_inline struct zlb_counters *counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&zlb_stats, &zero);
+}
+
+/* Count @counter in @cnt, this CPU's counters: the packet path looks them
+ * up once and counts its common steps this way. */
+static __always_inline void count_in(struct zlb_counters *cnt, __u32 counter)
+{
+	cnt->c[counter & (ZLB_C_SLOTS - 1)] += 1;
+}
 
 static __always_inline void count(__u32 counter)
 {
-	__u32 zero = 0;
-	struct zlb_counters *v = bpf_map_lookup_elem(&zlb_stats, &zero);
+	struct zlb_counters *v = counters();
 
 	if (v)
-		v->c[counter & (ZLB_C_SLOTS - 1)] += 1;
+		count_in(v, counter);
 }
 
 /* Count @counter and return ZLB_DROP: one line per drop reason. */
@@ -42,7 +57,7 @@ static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex, struct 
 	struct zlb_if_memo *m = &sc->ifm[ifindex & (ZLB_IF_MEMO_SLOTS - 1)];
 	__u32 slot;
 
-	if (m->ifindex != ifindex || m->generation != meta->generation) {
+	if (zlb_unlikely(m->ifindex != ifindex || m->generation != meta->generation)) {
 		struct zlb_iface *ifc = bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
 
 		m->ifindex = ifindex;

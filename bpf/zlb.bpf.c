@@ -65,7 +65,8 @@ static __always_inline struct zlb_backend *choose_backend(const struct zlb_servi
 /* Translate to @to, send along @route, and count the flow's traffic. */
 static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 				    const struct zlb_ct_entry *to,
-				    const struct zlb_fib_entry *route, int new_flow)
+				    const struct zlb_fib_entry *route, int new_flow,
+				    struct zlb_counters *cnt)
 {
 	__u64 len = ctx_len(ctx);
 	struct zlb_if_traffic *out;
@@ -73,10 +74,10 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 
 	nat_rewrite(ctx, pkt, to, route);
 	verdict = ctx_send(ctx, route, &back);
-	if (verdict < 0)
+	if (zlb_unlikely(verdict < 0))
 		return drop(ZLB_C_DROP_NO_TX_PORT);
-	count(ZLB_C_FORWARD);
-	count(back ? ZLB_C_TX : ZLB_C_REDIRECT);
+	count_in(cnt, ZLB_C_FORWARD);
+	count_in(cnt, back ? ZLB_C_TX : ZLB_C_REDIRECT);
 	traffic_add(&zlb_svc_stats, to->service_id, len, new_flow);
 	traffic_add(&zlb_be_stats, to->backend_id, len, new_flow);
 	out = route_if_stats(route);
@@ -92,29 +93,30 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					   const struct zlb_ct_key *key,
 					   struct zlb_ct_entry *e, const struct zlb_meta *meta,
-					   __u64 now, struct zlb_scratch *sc)
+					   __u64 now, struct zlb_scratch *sc,
+					   struct zlb_counters *cnt)
 {
 	int err;
 
-	count(ZLB_C_CT_HIT);
+	count_in(cnt, ZLB_C_CT_HIT);
 	sc->to = *e;
 	ct_update(pkt, key, e, ctx_len(ctx), now);
 	/* Its partner's tuple went to another flow: this one is gone. */
-	if (ct_check_partner(key, e))
+	if (zlb_unlikely(ct_check_partner(key, e)))
 		return drop(sc->to.dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
 							   : ZLB_C_DROP_CT_INSERT);
 	err = zlb_route(ctx, &sc->to.daddr, &sc->to.saddr, &sc->route, route_info(pkt), meta,
-			now);
-	if (err)
+			now, cnt);
+	if (zlb_unlikely(err))
 		return drop(err);
-	return zlb_send(ctx, pkt, &sc->to, &sc->route, 0);
+	return zlb_send(ctx, pkt, &sc->to, &sc->route, 0, cnt);
 }
 
 static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					const struct zlb_ct_key *key,
 					const struct zlb_service *svc,
 					const struct zlb_meta *meta, __u64 now,
-					struct zlb_scratch *sc)
+					struct zlb_scratch *sc, struct zlb_counters *cnt)
 {
 	struct zlb_ct_entry *orig = &sc->to;
 	struct zlb_fib_entry *route = &sc->route;
@@ -130,7 +132,7 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	be = choose_backend(svc, key);
 	if (!be || zlb_addr_is_zero(&be->addr))
 		return drop(ZLB_C_DROP_NO_BACKEND);
-	err = zlb_route(ctx, &be->addr, &be->src, route, route_info(pkt), meta, now);
+	err = zlb_route(ctx, &be->addr, &be->src, route, route_info(pkt), meta, now, cnt);
 	if (err)
 		return drop(err);
 	__builtin_memset(orig, 0, sizeof(*orig));
@@ -155,7 +157,7 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	 * no neighbour for the client (an on-link client whose address it
 	 * never heard in an ARP). */
 	neigh_learn(&key->saddr, pkt->eth->h_source, ctx_ifindex(ctx));
-	return zlb_send(ctx, pkt, orig, route, 1);
+	return zlb_send(ctx, pkt, orig, route, 1, cnt);
 }
 
 /* An ICMP error quoting a packet of a tracked flow, sent to us by the
@@ -163,7 +165,7 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
  * packet. Errors about anything else are the stack's. */
 static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					  const struct zlb_ct_key *outer, const struct zlb_meta *meta,
-					  struct zlb_scratch *sc)
+					  struct zlb_scratch *sc, struct zlb_counters *cnt)
 {
 	struct zlb_ct_key *key = &sc->ikey;
 	struct zlb_ct_entry *to = &sc->to;
@@ -200,12 +202,12 @@ static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *p
 	to->service_id = e->service_id;
 	to->backend_id = e->backend_id;
 	err = zlb_route(ctx, &to->daddr, &to->saddr, &sc->route, route_info(pkt), meta,
-			zlb_now());
+			zlb_now(), cnt);
 	if (err)
 		return drop(err);
 	icmp_error_inner_nat(ctx, pkt, e);
 	count(ZLB_C_ICMP_ERROR_NAT);
-	return zlb_send(ctx, pkt, to, &sc->route, 0);
+	return zlb_send(ctx, pkt, to, &sc->route, 0, cnt);
 }
 
 /* Neither a flow nor a service. A TCP/UDP packet to one of our source
@@ -245,46 +247,47 @@ static __always_inline int zlb_no_ports(const struct zlb_pkt *pkt)
 }
 
 static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
-				  const struct zlb_meta *meta, struct zlb_scratch *sc)
+				  const struct zlb_meta *meta, struct zlb_scratch *sc,
+				  struct zlb_counters *cnt)
 {
 	struct zlb_ct_key *key = &sc->key;
 	struct zlb_ct_entry *e;
 	struct zlb_service *svc;
 	__u64 now;
 
-	if (!pkt->l4)
+	if (zlb_unlikely(!pkt->l4))
 		return zlb_no_ports(pkt);
 	ct_key_from_pkt(pkt, key);
-	if (pkt->inner)
-		return zlb_icmp_error(ctx, pkt, key, meta, sc);
+	if (zlb_unlikely(pkt->inner != NULL))
+		return zlb_icmp_error(ctx, pkt, key, meta, sc, cnt);
 	now = zlb_now();
 	e = ct_lookup(pkt, key, meta, now);
 	/* A SYN on a closed flow reuses its ports: a new flow. */
-	if (e && e->dir == ZLB_CT_DIR_ORIG && e->state == ZLB_CT_TCP_CLOSE &&
-	    (pkt->tcp_flags & (ZLB_TCP_SYN | ZLB_TCP_ACK)) == ZLB_TCP_SYN) {
+	if (zlb_unlikely(e && e->dir == ZLB_CT_DIR_ORIG && e->state == ZLB_CT_TCP_CLOSE &&
+			 (pkt->tcp_flags & (ZLB_TCP_SYN | ZLB_TCP_ACK)) == ZLB_TCP_SYN)) {
 		ct_delete_flow(key, e);
 		e = NULL;
 	}
 	svc = e ? NULL : service_lookup(pkt, key);
 	if (!e && !svc)
 		return zlb_not_ours(pkt, key, meta);
-	if (pkt->fragment)
+	if (zlb_unlikely(pkt->fragment))
 		return drop(ZLB_C_DROP_FRAGMENT);
-	if (pkt_ttl(pkt) <= 1)
+	if (zlb_unlikely(pkt_ttl(pkt) <= 1))
 		return drop(ZLB_C_DROP_TTL);
-	if (e)
-		return zlb_established(ctx, pkt, key, e, meta, now, sc);
-	return zlb_new_flow(ctx, pkt, key, svc, meta, now, sc);
+	if (zlb_likely(e != NULL))
+		return zlb_established(ctx, pkt, key, e, meta, now, sc, cnt);
+	return zlb_new_flow(ctx, pkt, key, svc, meta, now, sc, cnt);
 }
 
 static __always_inline int zlb_packet(struct zlb_ctx *ctx, const struct zlb_meta *meta,
-				      struct zlb_scratch *sc)
+				      struct zlb_scratch *sc, struct zlb_counters *cnt)
 {
 	struct zlb_pkt pkt = {};
 
 	switch (zlb_parse(ctx, &pkt)) {
 	case ZLB_L3_IP:
-		return zlb_ip(ctx, &pkt, meta, sc);
+		return zlb_ip(ctx, &pkt, meta, sc, cnt);
 	case ZLB_L3_ARP:
 		arp_learn(ctx, &pkt);
 		break;
@@ -295,23 +298,24 @@ static __always_inline int zlb_packet(struct zlb_ctx *ctx, const struct zlb_meta
 /* Every packet the hook sees on a configured interface. */
 static __always_inline int zlb_entry(struct zlb_ctx *ctx)
 {
+	struct zlb_counters *cnt = counters();
 	struct zlb_scratch *sc = scratch();
 	struct zlb_if_traffic *in;
 	struct zlb_meta *meta;
 	__u32 zero = 0;
 	int verdict;
 
-	count(ZLB_C_RX);
 	meta = bpf_map_lookup_elem(&zlb_meta, &zero);
-	if (!meta || !sc)
-		return pass();
+	if (zlb_unlikely(!cnt || !meta || !sc))
+		return ZLB_PASS;
+	count_in(cnt, ZLB_C_RX);
 	in = iface_stats(ctx_ifindex(ctx), sc, meta);
 	if (in) {
 		in->rx_packets++;
 		in->rx_bytes += ctx_len(ctx);
 	}
 	ctx_prepare(ctx);
-	verdict = zlb_packet(ctx, meta, sc);
+	verdict = zlb_packet(ctx, meta, sc, cnt);
 	if (verdict == ZLB_DROP && in)
 		in->drops++;
 	return verdict;
