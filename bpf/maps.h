@@ -119,14 +119,6 @@ struct {
 } zlb_be_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ZLB_MAX_IFACES);
-	__type(key, __u32);
-	__type(value, struct zlb_if_traffic);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} zlb_if_stats SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC);
 	__type(key, union zlb_addr);

@@ -48,14 +48,14 @@ static __always_inline void traffic_add(void *map, __u32 key, __u64 bytes, int n
 	t->new_flows += new_flow;
 }
 
-/* The zlb_if_stats entry of ingress interface @ifindex when it is a
+/* The traffic counters of ingress interface @ifindex in @cnt when it is a
  * configured one, else NULL. This CPU remembers the answer of zlb_ifaces
  * (a hash lookup per packet otherwise) until the next load. */
 static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex, struct zlb_scratch *sc,
-							  const struct zlb_meta *meta)
+							  const struct zlb_meta *meta,
+							  struct zlb_counters *cnt)
 {
 	struct zlb_if_memo *m = &sc->ifm[ifindex & (ZLB_IF_MEMO_SLOTS - 1)];
-	__u32 slot;
 
 	if (zlb_unlikely(m->ifindex != ifindex || m->generation != meta->generation)) {
 		struct zlb_iface *ifc = bpf_map_lookup_elem(&zlb_ifaces, &ifindex);
@@ -64,17 +64,15 @@ static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex, struct 
 		m->generation = meta->generation;
 		m->slot1 = ifc ? ifc->slot + 1 : 0;
 	}
-	slot = m->slot1 - 1;
-	return m->slot1 ? bpf_map_lookup_elem(&zlb_if_stats, &slot) : NULL;
+	return m->slot1 ? &cnt->ifs[(m->slot1 - 1) & (ZLB_MAX_IFACES - 1)] : NULL;
 }
 
-/* The zlb_if_stats entry of a route's egress interface: its slot travels
- * with the route (zlb_fib_entry.if_slot), one lookup less per packet. */
-static __always_inline struct zlb_if_traffic *route_if_stats(const struct zlb_fib_entry *route)
+/* The traffic counters of a route's egress interface in @cnt: its slot
+ * travels with the route (zlb_fib_entry.if_slot). */
+static __always_inline struct zlb_if_traffic *route_if_stats(const struct zlb_fib_entry *route,
+							     struct zlb_counters *cnt)
 {
-	__u32 slot = route->if_slot - 1;
-
-	return route->if_slot ? bpf_map_lookup_elem(&zlb_if_stats, &slot) : NULL;
+	return route->if_slot ? &cnt->ifs[(route->if_slot - 1) & (ZLB_MAX_IFACES - 1)] : NULL;
 }
 
 #endif

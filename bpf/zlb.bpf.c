@@ -80,7 +80,7 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	count_in(cnt, back ? ZLB_C_TX : ZLB_C_REDIRECT);
 	traffic_add(&zlb_svc_stats, to->service_id, len, new_flow);
 	traffic_add(&zlb_be_stats, to->backend_id, len, new_flow);
-	out = route_if_stats(route);
+	out = route_if_stats(route, cnt);
 	if (out) {
 		out->fwd_packets++;
 		out->fwd_bytes += len;
@@ -309,7 +309,7 @@ static __always_inline int zlb_entry(struct zlb_ctx *ctx)
 	if (zlb_unlikely(!cnt || !meta || !sc))
 		return ZLB_PASS;
 	count_in(cnt, ZLB_C_RX);
-	in = iface_stats(ctx_ifindex(ctx), sc, meta);
+	in = iface_stats(ctx_ifindex(ctx), sc, meta, cnt);
 	if (in) {
 		in->rx_packets++;
 		in->rx_bytes += ctx_len(ctx);

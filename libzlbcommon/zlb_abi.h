@@ -25,7 +25,6 @@
 #define ZLB_MAP_MAGLEV    "zlb_maglev"
 #define ZLB_MAP_SVC_STATS "zlb_svc_stats"
 #define ZLB_MAP_BE_STATS  "zlb_be_stats"
-#define ZLB_MAP_IF_STATS  "zlb_if_stats"
 #define ZLB_MAP_SNAT_ADDRS "zlb_snat_addrs"
 
 #define ZLB_PROG_XDP_NAME "zlb_xdp"
@@ -193,7 +192,7 @@ struct zlb_fib_entry {
 	union zlb_addr daddr;    /* the destination this slot holds */
 	union zlb_addr src;      /* FIB's source address (zeros when unknown) */
 	__u32 ifindex;           /* egress */
-	__u32 if_slot;           /* its zlb_if_stats key + 1; 0: not configured */
+	__u32 if_slot;           /* its zlb_iface.slot + 1; 0: not configured */
 	__u8 smac[6];
 	__u8 dmac[6];
 	__u32 if_flags;          /* the egress interface's ZLB_IF_F_* */
@@ -228,7 +227,7 @@ struct zlb_neigh_entry {
 struct zlb_iface {
 	__u8 mac[6];
 	__u16 flags;             /* ZLB_IF_F_* */
-	__u32 slot;              /* index in the config: zlb_if_stats key */
+	__u32 slot;              /* index in the config: zlb_counters.ifs[] */
 };
 
 /* zlb_iface.flags (0 in pins of older loads: XDP, no peer redirect). */
@@ -245,7 +244,7 @@ struct zlb_traffic {
 	__u64 new_flows;
 };
 
-/* zlb_if_stats: per-CPU array, key zlb_iface.slot. */
+/* Traffic of a configured interface: zlb_counters.ifs[zlb_iface.slot]. */
 struct zlb_if_traffic {
 	__u64 rx_packets;        /* seen by the program on this interface */
 	__u64 rx_bytes;
@@ -254,7 +253,7 @@ struct zlb_if_traffic {
 	__u64 drops;             /* dropped on arrival here */
 };
 
-/* zlb_stats: per-CPU array of __u64, indexed by these counters. */
+/* zlb_stats counters: zlb_counters.c[], indexed by these. */
 enum zlb_counter {
 	ZLB_C_RX = 0,            /* every packet the program saw */
 	ZLB_C_PASS,              /* handed to the stack untouched */
@@ -291,15 +290,19 @@ enum zlb_counter {
 };
 
 /* zlb_stats: a per-CPU array of one entry, all the counters of a CPU side
- * by side (a packet touches a few cache lines, not one per counter). Room
- * for ZLB_C_SLOTS, a power of 2: the data plane indexes with a mask. */
+ * by side, and each configured interface's traffic: a packet looks them up
+ * once and touches a few cache lines, not one per counter. Room for
+ * ZLB_C_SLOTS counters and ZLB_MAX_IFACES interfaces, powers of 2: the
+ * data plane indexes with a mask. */
 #define ZLB_C_SLOTS 32
 
 struct zlb_counters {
 	__u64 c[ZLB_C_SLOTS];    /* the first ZLB_C_MAX are used */
+	struct zlb_if_traffic ifs[ZLB_MAX_IFACES];  /* by zlb_iface.slot */
 };
 
 _Static_assert(ZLB_C_MAX <= ZLB_C_SLOTS, "zlb_counters has a slot for each counter");
+_Static_assert((ZLB_MAX_IFACES & (ZLB_MAX_IFACES - 1)) == 0, "ZLB_MAX_IFACES is a power of 2");
 
 
 #define ZLB_COUNTER_NAMES { \

@@ -749,6 +749,13 @@ fail:
 
 /* ---- unloading ------------------------------------------------------------- */
 
+/* Maps an older version pinned that this one has not: --unload removes
+ * them too, so that the pin directory goes after an upgrade. */
+static const char *const legacy_pins[] = {
+	"zlb_if_stats",                 /* 0.2.0; in zlb_stats since map ABI 4 */
+};
+static const size_t n_legacy = sizeof(legacy_pins) / sizeof(legacy_pins[0]);
+
 static int do_unload(const struct options *opt)
 {
 	const char *dir = zlb_pin_dir(opt->pin_dir);
@@ -791,8 +798,9 @@ static int do_unload(const struct options *opt)
 	zlb_nl_close(nl);
 	if (rc)
 		return rc;
-	for (int i = 0; i < ZLB_M_COUNT; i++) {
-		zlb_pin_path(path, sizeof(path), dir, zlb_map_names[i]);
+	for (size_t i = 0; i < ZLB_M_COUNT + n_legacy; i++) {
+		zlb_pin_path(path, sizeof(path), dir, i < ZLB_M_COUNT ? zlb_map_names[i] :
+							       legacy_pins[i - ZLB_M_COUNT]);
 		if (unlink(path) && errno != ENOENT) {
 			pr_err("cannot remove %s: %s\n", path, strerror(errno));
 			rc = 1;

@@ -164,7 +164,8 @@ static const char *xdp_mode(__u32 ifindex)
 	return mode;
 }
 
-static int read_ifaces(struct reader *r, struct sample *s)
+/* The configured interfaces, their traffic from @all (zlb_stats summed). */
+static int read_ifaces(struct reader *r, struct sample *s, const struct zlb_counters *all)
 {
 	__u32 ifindexes[ZLB_MAX_IFACES];
 	int n = zlb_maps_ifindexes(r->m, ifindexes, ZLB_MAX_IFACES);
@@ -184,9 +185,7 @@ static int read_ifaces(struct reader *r, struct sample *s)
 		is->has_name = if_indextoname(is->ifindex, is->name) != NULL;
 		is->tc = iface.flags & ZLB_IF_F_TC;
 		is->mode = xdp_mode(is->ifindex);
-		if (percpu_sum(r, r->m->fd[ZLB_M_IF_STATS], ZLB_MAP_IF_STATS, iface.slot,
-			       (__u64 *)&is->t, sizeof(is->t) / sizeof(__u64)))
-			return -1;
+		is->t = all->ifs[iface.slot % ZLB_MAX_IFACES];
 		if (is->has_name)
 			zlb_xdp_kstats_read(is->name, &is->k);
 		s->nifs++;
@@ -290,14 +289,15 @@ static int read_backends(struct reader *r, struct sample *s)
 
 static int take_sample(struct reader *r, struct sample *s)
 {
-	struct zlb_counters all;
+	static struct zlb_counters all;
 
 	memset(s, 0, sizeof(*s));
 	s->ns = zlb_now_ns();
-	if (percpu_sum(r, r->m->fd[ZLB_M_STATS], ZLB_MAP_STATS, 0, all.c, ZLB_C_SLOTS))
+	if (percpu_sum(r, r->m->fd[ZLB_M_STATS], ZLB_MAP_STATS, 0, (__u64 *)&all,
+		       sizeof(all) / sizeof(__u64)))
 		goto fail;
 	memcpy(s->c, all.c, sizeof(s->c));
-	if (read_ifaces(r, s) || read_services(r, s) || read_backends(r, s))
+	if (read_ifaces(r, s, &all) || read_services(r, s) || read_backends(r, s))
 		goto fail;
 	return 0;
 fail:
@@ -604,7 +604,7 @@ static int zero_map(struct reader *r, int fd, const char *name)
 
 static int cmd_reset(struct reader *r)
 {
-	static const int maps[] = { ZLB_M_STATS, ZLB_M_SVC_STATS, ZLB_M_BE_STATS, ZLB_M_IF_STATS };
+	static const int maps[] = { ZLB_M_STATS, ZLB_M_SVC_STATS, ZLB_M_BE_STATS };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		if (zero_map(r, r->m->fd[maps[i]], zlb_map_names[maps[i]]))

@@ -7,7 +7,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 
 zlb_require_root
-zlb_require_cmd ip ethtool nc ping python3 ss timeout awk
+zlb_require_cmd ip ethtool nc ping python3 ss timeout awk bpftool
 zlb_require_built
 
 CONFS=$ZLB_SRCDIR/tests/configs/e2e
@@ -97,13 +97,22 @@ zlb_check_same_connection "$client_port"
 zlb_check_no_resets
 zlb_kill_tracked
 
-zlb_check_load "zlb-load --unload" --unload
+# A pin 0.2.0 made that this version has not (its interface counters are
+# in zlb_stats since map ABI 4): --unload removes it too.
+zlb_must bpftool map create "$ZLB_BPFFS/zlb_if_stats" type percpu_array key 4 value 40 \
+	entries 64 name zlb_if_stats
+zlb_check_load "zlb-load --unload (with 0.2.0's zlb_if_stats pinned too)" --unload
 pins=""
 [ -d "$ZLB_BPFFS" ] && pins=$(find "$ZLB_BPFFS" -mindepth 1 2>/dev/null)
 if [ -z "$pins" ]; then
 	zlb_pass "no pins left under \$ZLB_BPFFS"
 else
 	zlb_fail "no pins left under \$ZLB_BPFFS" "$pins"
+fi
+if [ ! -e "$ZLB_BPFFS" ]; then
+	zlb_pass "the pin directory itself is gone"
+else
+	zlb_fail "the pin directory itself is gone" "$(ls -la "$ZLB_BPFFS"; cat "$ZLB_LOAD_OUT")"
 fi
 for ifc in veth0 veth2; do
 	if no_xdp "$ifc"; then

@@ -120,7 +120,7 @@ int lb_open(struct lb *lb, const char *path, const char *conf)
 	memset(lb, 0, sizeof(*lb));
 	zlb_maps_init(&lb->maps);
 	lb->ncpu = libbpf_num_possible_cpus();
-	if (lb->ncpu <= 0 || !(lb->percpu = calloc(ZLB_C_SLOTS * lb->ncpu, sizeof(__u64)))) {
+	if (lb->ncpu <= 0 || !(lb->percpu = calloc(lb->ncpu, sizeof(struct zlb_counters)))) {
 		fprintf(stderr, "zlb-fuzz: cannot count CPUs\n");
 		return -1;
 	}
@@ -149,7 +149,7 @@ int lb_counters(struct lb *lb, long long total[ZLB_C_MAX])
 	for (__u32 i = 0; i < ZLB_C_MAX; i++) {
 		total[i] = 0;
 		for (int c = 0; c < lb->ncpu; c++)
-			total[i] += lb->percpu[c * ZLB_C_SLOTS + i];
+			total[i] += lb->percpu[c * (sizeof(struct zlb_counters) / sizeof(__u64)) + i];
 	}
 	return 0;
 }

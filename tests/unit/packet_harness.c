@@ -558,7 +558,26 @@ int traffic_get(const struct lb *lb, int map, __u32 key, struct zlb_traffic *t)
 
 int if_traffic_get(const struct lb *lb, __u32 slot, struct zlb_if_traffic *t)
 {
-	return percpu_sum(lb->maps.fd[ZLB_M_IF_STATS], slot, (__u64 *)t, sizeof(*t) / sizeof(__u64));
+	int ncpu = libbpf_num_possible_cpus();
+	struct zlb_counters *v;
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || slot >= ZLB_MAX_IFACES || !(v = calloc(ncpu, sizeof(*v))))
+		return -1;
+	if (bpf_map_lookup_elem(lb->maps.fd[ZLB_M_STATS], &zero, v)) {
+		free(v);
+		return -1;
+	}
+	memset(t, 0, sizeof(*t));
+	for (int c = 0; c < ncpu; c++) {
+		t->rx_packets += v[c].ifs[slot].rx_packets;
+		t->rx_bytes += v[c].ifs[slot].rx_bytes;
+		t->fwd_packets += v[c].ifs[slot].fwd_packets;
+		t->fwd_bytes += v[c].ifs[slot].fwd_bytes;
+		t->drops += v[c].ifs[slot].drops;
+	}
+	free(v);
+	return 0;
 }
 
 void check_traffic(const char *name, const struct zlb_traffic *b, const struct zlb_traffic *a,

@@ -1138,7 +1138,7 @@ static void test_reload_slots(struct lb *lb)
 		return;
 	}
 	if (if_traffic_get(lb, SLOT_VETH0, &if2) || if_traffic_get(lb, SLOT_VETH2, &if0)) {
-		fail("reload: setup", "zlb_if_stats: %s", strerror(errno));
+		fail("reload: setup", "zlb_stats: %s", strerror(errno));
 		return;
 	}
 	data = c_pkt(&f, PKT_ACK, "after the reload");
@@ -1147,7 +1147,7 @@ static void test_reload_slots(struct lb *lb)
 	expect(lb, "reload: after a reload that swaps the interfaces' slots, a flow's packet is "
 	       "routed anew", &data, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTED, REDIRECTED);
 	if (if_traffic_get(lb, SLOT_VETH0, &if2_a) || if_traffic_get(lb, SLOT_VETH2, &if0_a)) {
-		fail("reload: setup", "zlb_if_stats: %s", strerror(errno));
+		fail("reload: setup", "zlb_stats: %s", strerror(errno));
 		return;
 	}
 	want0[0] = 1, want0[1] = fr.len, want0[2] = 0, want0[3] = 0, want0[4] = 0;
