@@ -129,14 +129,14 @@ int zlb_route_fib(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union 
 	return ZLB_C_DROP_FIB;
 }
 
-/* The route to @daddr into @out: this CPU's cached one when it is still
+/* The route to @daddr in *@route: this CPU's cached one when it is still
  * good (the same destination, not expired, cached since the last load),
- * else the FIB's (zlb_route_fib). Returns 0 or the counter of the drop
- * reason. */
+ * read where it lies, else the FIB's (zlb_route_fib), written to @out.
+ * Returns 0 or the counter of the drop reason. */
 static __always_inline int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *daddr,
 				     const union zlb_addr *saddr, struct zlb_fib_entry *out,
 				     __u64 info, const struct zlb_meta *meta, __u64 now,
-				     struct zlb_counters *cnt)
+				     struct zlb_counters *cnt, const struct zlb_fib_entry **route)
 {
 	__u32 slot = zlb_fib_slot(daddr->w);
 	struct zlb_fib_entry *c = bpf_map_lookup_elem(&zlb_fib_cache, &slot);
@@ -148,9 +148,10 @@ static __always_inline int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *
 		 * segments: the device checks those) */
 		if (zlb_unlikely(c->mtu && (info >> 16) > c->mtu && !ctx_is_gso(ctx)))
 			return ZLB_C_DROP_FRAG_NEEDED;
-		*out = *c;
+		*route = c;
 		return 0;
 	}
+	*route = out;
 	return zlb_route_fib(ctx, daddr, saddr, out, info);
 }
 

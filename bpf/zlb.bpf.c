@@ -88,28 +88,30 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	return verdict;
 }
 
-/* Large temporaries (the tuple a packet leaves with, its route) live in
- * @sc, the per-CPU scratch: the stack is too small for all paths at once. */
+/* A packet of tracked flow @e: translated as @e says (its tuple never
+ * changes while it lives), along a route read where it is cached. Large
+ * temporaries live in @sc, the per-CPU scratch: the stack is too small for
+ * all paths at once. */
 static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					   const struct zlb_ct_key *key,
 					   struct zlb_ct_entry *e, const struct zlb_meta *meta,
 					   __u64 now, struct zlb_scratch *sc,
 					   struct zlb_counters *cnt)
 {
+	const struct zlb_fib_entry *route;
 	int err;
 
 	count_in(cnt, ZLB_C_CT_HIT);
-	sc->to = *e;
 	ct_update(pkt, key, e, ctx_len(ctx), now);
 	/* Its partner's tuple went to another flow: this one is gone. */
 	if (zlb_unlikely(ct_check_partner(key, e)))
-		return drop(sc->to.dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
-							   : ZLB_C_DROP_CT_INSERT);
-	err = zlb_route(ctx, &sc->to.daddr, &sc->to.saddr, &sc->route, route_info(pkt), meta,
-			now, cnt);
+		return drop(e->dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
+						       : ZLB_C_DROP_CT_INSERT);
+	err = zlb_route(ctx, &e->daddr, &e->saddr, &sc->route, route_info(pkt), meta, now, cnt,
+			&route);
 	if (zlb_unlikely(err))
 		return drop(err);
-	return zlb_send(ctx, pkt, &sc->to, &sc->route, 0, cnt);
+	return zlb_send(ctx, pkt, e, route, 0, cnt);
 }
 
 static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
@@ -119,7 +121,7 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 					struct zlb_scratch *sc, struct zlb_counters *cnt)
 {
 	struct zlb_ct_entry *orig = &sc->to;
-	struct zlb_fib_entry *route = &sc->route;
+	const struct zlb_fib_entry *route;
 	struct zlb_backend *be;
 	int err;
 
@@ -132,7 +134,8 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	be = choose_backend(svc, key);
 	if (!be || zlb_addr_is_zero(&be->addr))
 		return drop(ZLB_C_DROP_NO_BACKEND);
-	err = zlb_route(ctx, &be->addr, &be->src, route, route_info(pkt), meta, now, cnt);
+	err = zlb_route(ctx, &be->addr, &be->src, &sc->route, route_info(pkt), meta, now, cnt,
+			&route);
 	if (err)
 		return drop(err);
 	__builtin_memset(orig, 0, sizeof(*orig));
@@ -167,6 +170,7 @@ static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *p
 					  const struct zlb_ct_key *outer, const struct zlb_meta *meta,
 					  struct zlb_scratch *sc, struct zlb_counters *cnt)
 {
+	const struct zlb_fib_entry *route;
 	struct zlb_ct_key *key = &sc->ikey;
 	struct zlb_ct_entry *to = &sc->to;
 	struct zlb_ct_entry *e;
@@ -202,12 +206,12 @@ static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *p
 	to->service_id = e->service_id;
 	to->backend_id = e->backend_id;
 	err = zlb_route(ctx, &to->daddr, &to->saddr, &sc->route, route_info(pkt), meta,
-			zlb_now(), cnt);
+			zlb_now(), cnt, &route);
 	if (err)
 		return drop(err);
 	icmp_error_inner_nat(ctx, pkt, e);
 	count(ZLB_C_ICMP_ERROR_NAT);
-	return zlb_send(ctx, pkt, to, &sc->route, 0, cnt);
+	return zlb_send(ctx, pkt, to, route, 0, cnt);
 }
 
 /* Neither a flow nor a service. A TCP/UDP packet to one of our source
