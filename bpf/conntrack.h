@@ -16,13 +16,24 @@
  * 8-byte aligned. */
 static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zlb_ct_key *key)
 {
+	/* 8 bytes of the key, put together in a register */
+	union {
+		__u64 q;
+		__be32 w[2];
+		struct {
+			__be16 sport, dport;
+			__u8 proto, pad[3];
+		};
+	} v4s = { .w = { ZLB_V4_MAPPED_WORD } }, v4d = v4s, tail = { .q = 0 };
 	__u64 *q = (__u64 *)key;
 
 	if (pkt->family == 4) {
+		v4s.w[1] = pkt->iph->saddr;
+		v4d.w[1] = pkt->iph->daddr;
 		q[0] = 0;
-		q[1] = zlb_q_pair(ZLB_V4_MAPPED_WORD, pkt->iph->saddr);
+		q[1] = v4s.q;
 		q[2] = 0;
-		q[3] = zlb_q_pair(ZLB_V4_MAPPED_WORD, pkt->iph->daddr);
+		q[3] = v4d.q;
 	} else {
 		const __u64 *a = (const __u64 *)&pkt->ip6->saddr;
 
@@ -31,7 +42,10 @@ static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zl
 		q[2] = a[2];
 		q[3] = a[3];
 	}
-	q[4] = zlb_q_pair(zlb_w_pair(pkt->sport, pkt->dport), pkt->proto);
+	tail.sport = pkt->sport;
+	tail.dport = pkt->dport;
+	tail.proto = pkt->proto;
+	q[4] = tail.q;
 }
 
 /* The key of the other direction of the flow @e belongs to. */

@@ -18,27 +18,6 @@
 #define ZLB_V4_MAPPED_WORD 0x0000ffffu
 #endif
 
-/* The 8-byte word whose first 4 bytes in memory are @first and last 4
- * @last, and the same for a 4-byte word of two 2-byte halves: keys built in
- * registers and written whole. */
-static __always_inline __u64 zlb_q_pair(__u32 first, __u32 last)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (__u64)last << 32 | first;
-#else
-	return (__u64)first << 32 | last;
-#endif
-}
-
-static __always_inline __u32 zlb_w_pair(__u16 first, __u16 last)
-{
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return (__u32)last << 16 | first;
-#else
-	return (__u32)first << 16 | last;
-#endif
-}
-
 static __always_inline void zlb_addr_set_v4(union zlb_addr *a, __be32 v4)
 {
 	a->w[0] = 0;
