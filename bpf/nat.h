@@ -117,13 +117,14 @@ static __always_inline void nat_rewrite(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 		__u16 old_ttl_word = *(__u16 *)&iph->ttl;
 
 		u.l3_off = (void *)iph - data;
-		/* ICMP's checksum covers no address: only IPv4's own does */
-		csum_replace4(&iph->check, iph->saddr, to->saddr.v4);
-		csum_replace4(&iph->check, iph->daddr, to->daddr.v4);
 		iph->saddr = to->saddr.v4;
 		iph->daddr = to->daddr.v4;
 		iph->ttl--;
-		csum_replace2(&iph->check, old_ttl_word, *(__u16 *)&iph->ttl);
+		/* The header's checksum takes the addresses' difference (ICMP's
+		 * covers no address: only IPv4's own does) and the TTL's, at
+		 * once. */
+		csum_apply_diff(&iph->check, csum_diff16(u.addr_diff, old_ttl_word,
+							 *(__u16 *)&iph->ttl));
 	} else {
 		u.l3_off = (void *)pkt->ip6 - data;
 		u.ipv6 = 1;
