@@ -38,7 +38,8 @@
 #define ZLB_BACKEND_HALF        (ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC)
 #define ZLB_MAX_BACKENDS        (2 * ZLB_BACKEND_HALF)
 #define ZLB_CONNTRACK_SIZE      262144  /* default; settings.conntrack_size */
-#define ZLB_FIB_CACHE_SIZE      4096    /* slots per CPU, a power of 2 */
+#define ZLB_FIB_CACHE_BITS      12
+#define ZLB_FIB_CACHE_SIZE      (1 << ZLB_FIB_CACHE_BITS)  /* slots per CPU */
 #define ZLB_NEIGH_SIZE          4096
 #define ZLB_MAX_IFACES          64
 
