@@ -127,9 +127,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_snat_addrs SEC(".maps");
 
-/* Per-CPU room for the packet path's large temporaries: the BPF stack is
- * 512 bytes for a whole chain of calls. One packet at a time uses it on a
- * CPU; each field has one user. Not pinned: each program has its own. */
 /* What this CPU last learnt of an ingress interface from zlb_ifaces, valid
  * while zlb_meta.generation is the same (a load may change it). */
 struct zlb_if_memo {
@@ -140,11 +137,15 @@ struct zlb_if_memo {
 
 #define ZLB_IF_MEMO_SLOTS 16          /* direct-mapped by ifindex */
 
+/* Per-CPU room for the packet path's large temporaries (the BPF stack is
+ * 512 bytes for a whole chain of calls), and the interface memo, which
+ * lasts from packet to packet. One packet at a time uses it on a CPU; each
+ * temporary has one user. Not pinned: each program has its own. */
 struct zlb_scratch {
 	struct zlb_if_memo ifm[ZLB_IF_MEMO_SLOTS];
 	struct zlb_ct_key key __attribute__((aligned(8)));  /* the packet's flow */
-	struct zlb_ct_entry to;       /* the tuple a packet leaves with */
-	struct zlb_fib_entry route;   /* where it leaves */
+	struct zlb_ct_entry to;       /* a new flow's (or ICMP error's) way out */
+	struct zlb_fib_entry route;   /* a route the FIB gave (not cached) */
 	struct zlb_ct_key ikey;       /* the flow an ICMP error is about */
 	struct zlb_ct_entry reply;    /* zlb_ct_create(): the reply entry */
 	struct zlb_ct_key rkey;       /* zlb_ct_create(): and its key */
