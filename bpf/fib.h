@@ -129,15 +129,6 @@ int zlb_route_fib(struct zlb_ctx *ctx, const union zlb_addr *daddr, const union 
 	return ZLB_C_DROP_FIB;
 }
 
-/* Whether @a and @b, addresses in map values (8-byte aligned there), are
- * the same: two 8-byte compares. */
-static __always_inline int route_dst_equal(const union zlb_addr *a, const union zlb_addr *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return !((x[0] ^ y[0]) | (x[1] ^ y[1]));
-}
-
 /* The route to @daddr in *@route: this CPU's cached one when it is still
  * good (the same destination, not expired, cached since the last load),
  * read where it lies, else the FIB's (zlb_route_fib), written to @out.
@@ -151,7 +142,7 @@ static __always_inline int zlb_route(struct zlb_ctx *ctx, const union zlb_addr *
 	struct zlb_fib_entry *c = bpf_map_lookup_elem(&zlb_fib_cache, &slot);
 
 	if (zlb_likely(c && c->expires_ns > now && c->generation == (__u32)meta->generation &&
-		       route_dst_equal(&c->daddr, daddr))) {
+		       zlb_addr_equal(&c->daddr, daddr))) {
 		count_in(cnt, ZLB_C_FIB_CACHE_HIT);
 		/* the MTU check of a fresh lookup (a GSO skb leaves in
 		 * segments: the device checks those) */
