@@ -67,7 +67,8 @@ static __always_inline void fib_params(struct zlb_ctx *ctx, struct bpf_fib_looku
 }
 
 /* Ask the FIB for the route to @daddr of a packet (route_info() @info)
- * and cache it in this CPU's zlb_fib_cache slot @slot. @saddr is the source
+ * into @out, and cache it in this CPU's zlb_fib_cache (slot
+ * zlb_fib_slot(@daddr)) when it has a neighbour. @saddr is the source
  * it will carry (zeros: not chosen yet; with BPF_FIB_LOOKUP_SRC the FIB then
  * gives one in out->src). Returns 0 or the counter of the drop reason. A
  * function of its own: the verifier checks its many outcomes once, not on
