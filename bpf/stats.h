@@ -48,6 +48,13 @@ static __always_inline void traffic_add(void *map, __u32 key, __u64 bytes, int n
 	t->new_flows += new_flow;
 }
 
+/* The traffic counters in @cnt of the interface in slot @slot1 - 1, or
+ * NULL when @slot1 is 0 (not a configured interface). */
+static __always_inline struct zlb_if_traffic *slot_traffic(struct zlb_counters *cnt, __u32 slot1)
+{
+	return slot1 ? &cnt->ifs[(slot1 - 1) & (ZLB_MAX_IFACES - 1)] : NULL;
+}
+
 /* The traffic counters of ingress interface @ifindex in @cnt when it is a
  * configured one, else NULL. This CPU remembers the answer of zlb_ifaces
  * (a hash lookup per packet otherwise) until the next load. */
@@ -64,7 +71,7 @@ static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex, struct 
 		m->generation = meta->generation;
 		m->slot1 = ifc ? ifc->slot + 1 : 0;
 	}
-	return m->slot1 ? &cnt->ifs[(m->slot1 - 1) & (ZLB_MAX_IFACES - 1)] : NULL;
+	return slot_traffic(cnt, m->slot1);
 }
 
 /* The traffic counters of a route's egress interface in @cnt: its slot
@@ -72,7 +79,7 @@ static __always_inline struct zlb_if_traffic *iface_stats(__u32 ifindex, struct 
 static __always_inline struct zlb_if_traffic *route_if_stats(const struct zlb_fib_entry *route,
 							     struct zlb_counters *cnt)
 {
-	return route->if_slot ? &cnt->ifs[(route->if_slot - 1) & (ZLB_MAX_IFACES - 1)] : NULL;
+	return slot_traffic(cnt, route->if_slot);
 }
 
 #endif

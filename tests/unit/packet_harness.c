@@ -558,25 +558,12 @@ int traffic_get(const struct lb *lb, int map, __u32 key, struct zlb_traffic *t)
 
 int if_traffic_get(const struct lb *lb, __u32 slot, struct zlb_if_traffic *t)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct zlb_counters *v;
-	__u32 zero = 0;
+	static struct zlb_counters all;
 
-	if (ncpu <= 0 || slot >= ZLB_MAX_IFACES || !(v = calloc(ncpu, sizeof(*v))))
+	if (slot >= ZLB_MAX_IFACES ||
+	    percpu_sum(lb->maps.fd[ZLB_M_STATS], 0, (__u64 *)&all, sizeof(all) / sizeof(__u64)))
 		return -1;
-	if (bpf_map_lookup_elem(lb->maps.fd[ZLB_M_STATS], &zero, v)) {
-		free(v);
-		return -1;
-	}
-	memset(t, 0, sizeof(*t));
-	for (int c = 0; c < ncpu; c++) {
-		t->rx_packets += v[c].ifs[slot].rx_packets;
-		t->rx_bytes += v[c].ifs[slot].rx_bytes;
-		t->fwd_packets += v[c].ifs[slot].fwd_packets;
-		t->fwd_bytes += v[c].ifs[slot].fwd_bytes;
-		t->drops += v[c].ifs[slot].drops;
-	}
-	free(v);
+	*t = all.ifs[slot];
 	return 0;
 }
 
