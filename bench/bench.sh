@@ -18,7 +18,9 @@
 # Knobs (environment): ZLB_BENCH_REPEAT (passes per per-packet run,
 # 1000000), ZLB_BENCH_SECONDS (per forwarding/TCP run, 3), ZLB_BENCH_RUNS
 # (runs per figure, the median is kept, 3), ZLB_BENCH_SKIP (parts to skip,
-# comma-separated: pkt,fwd,tcp,ctl, and tc: every tc figure), ZLB_BENCH_OUT
+# comma-separated: pkt,fwd,tcp,ctl, and tc: every tc figure),
+# ZLB_BENCH_PATHS (the fwd/tcp paths to run, comma-separated, out of
+# route,floor,zlb,floor_tc,floor_tc_peer,zlb_tc,nft; default all), ZLB_BENCH_OUT
 # (where results.json, results.tsv and the plot go; default a new
 # $TMPDIR/zlb-bench-XXXXXX).
 # Needs root; builds its own namespaces (tests/lib.sh) and never touches
@@ -31,6 +33,8 @@ set -u
 : "${ZLB_BENCH_SECONDS:=3}"
 : "${ZLB_BENCH_RUNS:=3}"
 : "${ZLB_BENCH_SKIP:=}"
+ALL_PATHS="route floor zlb floor_tc floor_tc_peer zlb_tc nft"
+: "${ZLB_BENCH_PATHS:=${ALL_PATHS// /,}}"
 : "${ZLB_BENCH_BIN:=$ZLB_BUILDDIR/bench}"
 ZLB_CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
 PKT=$ZLB_BENCH_BIN/zlb-bench-pkt
@@ -48,6 +52,9 @@ esac
 if [ "$ZLB_BENCH_RUNS" -lt 1 ] || [ "$ZLB_BENCH_RUNS" -gt 16 ]; then
 	zlb_die "ZLB_BENCH_RUNS: 1..16"
 fi
+for p in ${ZLB_BENCH_PATHS//,/ }; do
+	case " $ALL_PATHS " in *" $p "*) ;; *) zlb_die "ZLB_BENCH_PATHS: no path '$p' (paths: ${ALL_PATHS// /,})" ;; esac
+done
 
 if [ -z "${ZLB_BENCH_OUT:-}" ]; then
 	ZLB_BENCH_OUT=$(mktemp -d "${TMPDIR:-/tmp}/zlb-bench-XXXXXX") || zlb_die "cannot make an output dir"
@@ -398,7 +405,8 @@ bench_paths() {
 		note "fwd: the live generator against XDP_DROP"
 		fwd_ceiling
 	fi
-	for path in route floor zlb floor_tc floor_tc_peer zlb_tc nft; do
+	for path in $ALL_PATHS; do
+		case ",$ZLB_BENCH_PATHS," in *",$path,"*) ;; *) continue ;; esac
 		case $path in *tc*) skipped tc && continue ;; esac
 		if [ $path = nft ] && [ $have_nft = 0 ]; then
 			rec fwd nft note "n/a (nft not installed)"

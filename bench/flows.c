@@ -181,7 +181,8 @@ void bench_flow_entries(const struct bench_flowset *fs, uint32_t f, uint32_t n,
 
 #define FILL_CHUNK 65536
 
-int bench_ct_fill(int fd, const struct bench_flowset *fs, uint32_t n, struct zlb_err *err)
+int bench_ct_fill(const struct zlb_maps *maps, const struct bench_flowset *fs, uint32_t n,
+		  struct zlb_err *err)
 {
 	struct zlb_ct_key *keys = calloc(FILL_CHUNK, sizeof(*keys));
 	struct zlb_ct_entry *vals = calloc(FILL_CHUNK, sizeof(*vals));
@@ -193,16 +194,12 @@ int bench_ct_fill(int fd, const struct bench_flowset *fs, uint32_t n, struct zlb
 		goto out;
 	}
 	for (uint32_t done = 0; done < n;) {
-		uint32_t m = 0, count;
+		uint32_t m = 0;
 
 		for (; m + 2 <= FILL_CHUNK && done < n; m += 2, done++)
 			bench_flow_entries(fs, done, n, now, keys + m, vals + m);
-		count = m;
-		if (bpf_map_update_batch(fd, keys, vals, &count, NULL) || count != m) {
-			zlb_err_set(err, "connection table batch update: %s (%u of %u written)",
-				    strerror(errno), count, m);
+		if (zlb_ct_update_batch(maps, keys, vals, m, err))
 			goto out;
-		}
 	}
 	rc = 0;
 out:

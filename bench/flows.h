@@ -10,6 +10,7 @@
 
 #include "zlb_abi.h"
 #include "log.h"
+#include "ct.h"
 #include "bench_abi.h"
 
 #define BENCH_TCP_ACK 0x10
@@ -58,7 +59,8 @@ void bench_flow_entries(const struct bench_flowset *fs, uint32_t f, uint32_t n,
 
 /* Write the @n flows of @fs, both directions, into the connection table
  * @fd. */
-int bench_ct_fill(int fd, const struct bench_flowset *fs, uint32_t n, struct zlb_err *err);
+int bench_ct_fill(const struct zlb_maps *maps, const struct bench_flowset *fs, uint32_t n,
+		  struct zlb_err *err);
 
 uint64_t bench_now_ns(void);   /* CLOCK_MONOTONIC, bpf_ktime_get_ns()'s clock */
 

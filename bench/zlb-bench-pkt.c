@@ -719,7 +719,7 @@ static int fill(struct lb *lb, const struct bench_flowset *fs, uint32_t n, struc
 {
 	uint64_t t0 = bench_now_ns();
 
-	if (bench_ct_fill(lb->maps.fd[ZLB_M_CONNTRACK], fs, n, err))
+	if (bench_ct_fill(&lb->maps, fs, n, err))
 		return -1;
 	fprintf(stderr, "zlb-bench-pkt: %s: %u flows in the connection table (%.1f s)\n",
 		lb->name, n, (bench_now_ns() - t0) / 1e9);
@@ -837,7 +837,7 @@ static int cmd_ct_fill(const char *dir, uint32_t n)
 	struct zlb_maps m;
 
 	if (zlb_maps_open_pinned(dir, &m, &err) ||
-	    bench_ct_fill(m.fd[ZLB_M_CONNTRACK], &fs, n, &err)) {
+	    bench_ct_fill(&m, &fs, n, &err)) {
 		fprintf(stderr, "zlb-bench-pkt: ct-fill: %s\n", err.msg);
 		return 1;
 	}

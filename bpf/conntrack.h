@@ -9,12 +9,50 @@
 #include "maps.h"
 #include "stats.h"
 #include "zlb_hash.h"
+#include "zlb_ct.h"
+
+/* The table a flow lives in (zlb_ct.h): zlb_conntrack4 for IPv4, whose
+ * 16-byte key the kernel hashes in one round of jhash instead of three,
+ * zlb_conntrack for the rest. Every access goes through these three (and
+ * ct_lookup(), which has the packet's short key at hand); @k4 is the
+ * caller's room for a short key, one per function, so the stack of the
+ * chain of calls stays within its 512 bytes. */
+static __always_inline struct zlb_ct_entry *ct_get(const struct zlb_ct_key *key,
+						   struct zlb_ct_key4 *k4)
+{
+	if (zlb_ct_key_is_v4(key)) {
+		zlb_ct_key_to4(key, k4);
+		return bpf_map_lookup_elem(&zlb_conntrack4, k4);
+	}
+	return bpf_map_lookup_elem(&zlb_conntrack, key);
+}
+
+static __always_inline long ct_put(const struct zlb_ct_key *key, struct zlb_ct_key4 *k4,
+				   const struct zlb_ct_entry *e, __u64 flags)
+{
+	if (zlb_ct_key_is_v4(key)) {
+		zlb_ct_key_to4(key, k4);
+		return bpf_map_update_elem(&zlb_conntrack4, k4, e, flags);
+	}
+	return bpf_map_update_elem(&zlb_conntrack, key, e, flags);
+}
+
+static __always_inline long ct_del(const struct zlb_ct_key *key, struct zlb_ct_key4 *k4)
+{
+	if (zlb_ct_key_is_v4(key)) {
+		zlb_ct_key_to4(key, k4);
+		return bpf_map_delete_elem(&zlb_conntrack4, k4);
+	}
+	return bpf_map_delete_elem(&zlb_conntrack, key);
+}
 
 /* The key of @pkt's flow, written in 8-byte words: the map's hash and
  * compare read it back in 4- and 8-byte words, and a load the CPU cannot
- * take whole from one earlier store waits for the stores to drain. @key is
+ * take whole from one earlier store waits for the stores to drain. An
+ * IPv4 packet's short key goes to @key4 as well. @key and @key4 are
  * 8-byte aligned. */
-static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zlb_ct_key *key)
+static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zlb_ct_key *key,
+					    struct zlb_ct_key4 *key4)
 {
 	/* 8 bytes of the key, put together in a register */
 	union {
@@ -25,8 +63,11 @@ static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zl
 			__u8 proto, pad[3];
 		};
 	} v4s = { .w = { ZLB_V4_MAPPED_WORD } }, v4d = v4s, tail = { .q = 0 };
-	__u64 *q = (__u64 *)key;
+	__u64 *q = (__u64 *)key, *q4 = (__u64 *)key4;
 
+	tail.sport = pkt->sport;
+	tail.dport = pkt->dport;
+	tail.proto = pkt->proto;
 	if (pkt->family == 4) {
 		v4s.w[1] = pkt->iph->saddr;
 		v4d.w[1] = pkt->iph->daddr;
@@ -34,6 +75,10 @@ static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zl
 		q[1] = v4s.q;
 		q[2] = 0;
 		q[3] = v4d.q;
+		v4s.w[0] = v4s.w[1];
+		v4s.w[1] = v4d.w[1];
+		q4[0] = v4s.q;
+		q4[1] = tail.q;
 	} else {
 		const __u64 *a = (const __u64 *)&pkt->ip6->saddr;
 
@@ -42,9 +87,6 @@ static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zl
 		q[2] = a[2];
 		q[3] = a[3];
 	}
-	tail.sport = pkt->sport;
-	tail.dport = pkt->dport;
-	tail.proto = pkt->proto;
 	q[4] = tail.q;
 }
 
@@ -75,28 +117,32 @@ static __always_inline int ct_idle_out(const struct zlb_ct_entry *e, const struc
 /* The flow of @key, whose entry is idle past its timeout: gone when its
  * partner is idle too, or missing (evicted). A gone flow's entries are
  * removed and, when @counted, counted (expired or evicted). Returns 1 when
- * the flow was gone. A function of its own: the verifier checks it once,
- * not on every path that leads here. */
+ * the flow was gone. Its keys are in @tmp (scratch: this function's
+ * stack would add to its callers'). A function of its own: the verifier
+ * checks it once, not on every path that leads here. */
 __attribute__((noinline))
 int zlb_ct_reap(const struct zlb_ct_key *key, const struct zlb_meta *meta, __u64 now,
-		int counted)
+		int counted, struct zlb_ct_tmp *tmp)
 {
+	struct zlb_ct_key4 *k4;
+	struct zlb_ct_key *pkey;
 	struct zlb_ct_entry *e, *partner;
-	struct zlb_ct_key pkey;
 
-	if (!key || !meta)
+	if (!key || !meta || !tmp)
 		return 0;
-	e = bpf_map_lookup_elem(&zlb_conntrack, key);
+	k4 = &tmp->k4;
+	pkey = &tmp->pkey;
+	e = ct_get(key, k4);
 	if (!e || !ct_idle_out(e, meta, now))
 		return 0;
-	ct_partner_key(e, key->proto, &pkey);
-	partner = bpf_map_lookup_elem(&zlb_conntrack, &pkey);
+	ct_partner_key(e, key->proto, pkey);
+	partner = ct_get(pkey, k4);
 	if (partner && !ct_idle_out(partner, meta, now))
 		return 0;
 	if (counted)
 		count(partner ? ZLB_C_CT_EXPIRED : ZLB_C_CT_EVICTED);
-	bpf_map_delete_elem(&zlb_conntrack, &pkey);
-	bpf_map_delete_elem(&zlb_conntrack, key);
+	ct_del(pkey, k4);
+	ct_del(key, k4);
 	return 1;
 }
 
@@ -104,10 +150,11 @@ static __always_inline void ct_delete_flow(const struct zlb_ct_key *key,
 					   const struct zlb_ct_entry *e)
 {
 	struct zlb_ct_key partner;
+	struct zlb_ct_key4 k4;
 
 	ct_partner_key(e, key->proto, &partner);
-	bpf_map_delete_elem(&zlb_conntrack, &partner);
-	bpf_map_delete_elem(&zlb_conntrack, key);
+	ct_del(&partner, &k4);
+	ct_del(key, &k4);
 }
 
 /* The live entry for @key, or NULL when there is none or its flow is gone.
@@ -117,16 +164,18 @@ static __always_inline void ct_delete_flow(const struct zlb_ct_key *key,
  * reply direction: the identifier alone would match both. */
 static __always_inline struct zlb_ct_entry *ct_lookup(const struct zlb_pkt *pkt,
 						      const struct zlb_ct_key *key,
+						      struct zlb_ct_key4 *key4, struct zlb_ct_tmp *tmp,
 						      const struct zlb_meta *meta, __u64 now)
 {
-	struct zlb_ct_entry *e = bpf_map_lookup_elem(&zlb_conntrack, key);
+	struct zlb_ct_entry *e = pkt->family == 4 ? bpf_map_lookup_elem(&zlb_conntrack4, key4) :
+				 ct_get(key, key4);
 
 	if (!e)
 		return NULL;
 	if (pkt_is_icmp(pkt) &&
 	    e->dir != (pkt_is_echo_request(pkt) ? ZLB_CT_DIR_ORIG : ZLB_CT_DIR_REPLY))
 		return NULL;
-	if (zlb_likely(!ct_idle_out(e, meta, now)) || !zlb_ct_reap(key, meta, now, 1))
+	if (zlb_likely(!ct_idle_out(e, meta, now)) || !zlb_ct_reap(key, meta, now, 1, tmp))
 		return e;
 	return NULL;
 }
@@ -143,11 +192,12 @@ int zlb_ct_repair(const struct zlb_ct_key *key, const struct zlb_ct_entry *e)
 {
 	struct zlb_ct_entry partner = {};
 	struct zlb_ct_key pkey;
+	struct zlb_ct_key4 k4;
 
 	if (!key || !e)
 		return 0;
 	ct_partner_key(e, key->proto, &pkey);
-	if (bpf_map_lookup_elem(&zlb_conntrack, &pkey))
+	if (ct_get(&pkey, &k4))
 		return 0;
 	count(ZLB_C_CT_EVICTED);
 	partner.saddr = key->daddr;
@@ -161,9 +211,9 @@ int zlb_ct_repair(const struct zlb_ct_key *key, const struct zlb_ct_entry *e)
 	partner.backend_id = e->backend_id;
 	partner.created_ns = e->created_ns;
 	partner.last_seen_ns = e->last_seen_ns;
-	if (!bpf_map_update_elem(&zlb_conntrack, &pkey, &partner, BPF_NOEXIST))
+	if (!ct_put(&pkey, &k4, &partner, BPF_NOEXIST))
 		return 0;
-	bpf_map_delete_elem(&zlb_conntrack, key);
+	ct_del(key, &k4);
 	return -1;
 }
 
@@ -197,6 +247,7 @@ static __always_inline void ct_update(const struct zlb_pkt *pkt, const struct zl
 {
 	struct zlb_ct_entry *partner;
 	struct zlb_ct_key pkey;
+	struct zlb_ct_key4 k4;
 	__u8 fin = e->fin_seen, state;
 
 	e->last_seen_ns = now;
@@ -210,7 +261,7 @@ static __always_inline void ct_update(const struct zlb_pkt *pkt, const struct zl
 	e->state = state;
 	e->fin_seen = fin;
 	ct_partner_key(e, key->proto, &pkey);
-	partner = bpf_map_lookup_elem(&zlb_conntrack, &pkey);
+	partner = ct_get(&pkey, &k4);
 	if (partner) {
 		partner->state = state;
 		partner->fin_seen = fin;
@@ -237,6 +288,7 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 {
 	struct zlb_scratch *sc = scratch();
 	struct zlb_ct_key *reply_key;
+	struct zlb_ct_key4 *k4;
 	struct zlb_ct_entry *reply;
 	__u32 lo, span, hash, tries, i;
 	int echo;
@@ -245,6 +297,7 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 		return ZLB_C_DROP_CT_INSERT;
 	reply = &sc->reply;
 	reply_key = &sc->rkey;
+	k4 = &sc->rkey4;
 	__builtin_memset(reply_key, 0, sizeof(*reply_key));
 	__builtin_memset(reply, 0, sizeof(*reply));
 	reply_key->saddr = orig->daddr;
@@ -278,12 +331,12 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 			orig->sport = bpf_htons(lo + (hash + i) % span);
 			reply_key->dport = orig->sport;
 		}
-		if (!bpf_map_update_elem(&zlb_conntrack, reply_key, reply, BPF_NOEXIST))
+		if (!ct_put(reply_key, k4, reply, BPF_NOEXIST))
 			break;
 		/* Taken by a flow that is gone: both its entries go, and the
 		 * tuple is free again. */
-		if (zlb_ct_reap(reply_key, meta, now, 0) &&
-		    !bpf_map_update_elem(&zlb_conntrack, reply_key, reply, BPF_NOEXIST))
+		if (zlb_ct_reap(reply_key, meta, now, 0, &sc->tmp) &&
+		    !ct_put(reply_key, k4, reply, BPF_NOEXIST))
 			break;
 	}
 	if (i == tries)
@@ -292,8 +345,8 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	 * tuple (a backend that is its own client, its source the service
 	 * address), it is the reply's own, and such a flow cannot be told
 	 * apart from its answers. */
-	if (bpf_map_update_elem(&zlb_conntrack, orig_key, orig, BPF_NOEXIST)) {
-		bpf_map_delete_elem(&zlb_conntrack, reply_key);
+	if (ct_put(orig_key, k4, orig, BPF_NOEXIST)) {
+		ct_del(reply_key, k4);
 		return ZLB_C_DROP_CT_INSERT;
 	}
 	return 0;

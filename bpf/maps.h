@@ -42,6 +42,14 @@ struct {
 } zlb_conntrack SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZLB_CONNTRACK_SIZE);
+	__type(key, struct zlb_ct_key4);
+	__type(value, struct zlb_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_conntrack4 SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ZLB_FIB_CACHE_SIZE);
 	__type(key, __u32);
@@ -137,6 +145,12 @@ struct zlb_if_memo {
 
 #define ZLB_IF_MEMO_SLOTS 16          /* direct-mapped by ifindex */
 
+/* zlb_ct_reap()'s keys: the other direction's, and a short one. */
+struct zlb_ct_tmp {
+	struct zlb_ct_key pkey __attribute__((aligned(8)));
+	struct zlb_ct_key4 k4 __attribute__((aligned(8)));
+};
+
 /* Per-CPU room for the packet path's large temporaries (the BPF stack is
  * 512 bytes for a whole chain of calls), and the interface memo, which
  * lasts from packet to packet. One packet at a time uses it on a CPU; each
@@ -144,11 +158,14 @@ struct zlb_if_memo {
 struct zlb_scratch {
 	struct zlb_if_memo ifm[ZLB_IF_MEMO_SLOTS];
 	struct zlb_ct_key key __attribute__((aligned(8)));  /* the packet's flow */
+	struct zlb_ct_key4 key4 __attribute__((aligned(8))); /* and its IPv4 key */
 	struct zlb_ct_entry to;       /* a new flow's (or ICMP error's) way out */
 	struct zlb_fib_entry route;   /* a route the FIB gave (not cached) */
 	struct zlb_ct_key ikey;       /* the flow an ICMP error is about */
 	struct zlb_ct_entry reply;    /* zlb_ct_create(): the reply entry */
 	struct zlb_ct_key rkey;       /* zlb_ct_create(): and its key */
+	struct zlb_ct_key4 rkey4 __attribute__((aligned(8))); /* short keys of zlb_ct_create() */
+	struct zlb_ct_tmp tmp;        /* zlb_ct_reap()'s keys */
 };
 
 struct {

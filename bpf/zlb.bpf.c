@@ -195,7 +195,7 @@ static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *p
 	}
 	key->sport = pkt->inner_ports[1];
 	key->dport = pkt->inner_ports[0];
-	e = bpf_map_lookup_elem(&zlb_conntrack, key);
+	e = ct_get(key, &sc->key4);     /* the packet's own short key is not needed */
 	if (!e || e->dir != ZLB_CT_DIR_REPLY || !zlb_addr_equal(&outer->daddr, &key->daddr))
 		return pass();
 	if (pkt_ttl(pkt) <= 1)
@@ -261,11 +261,11 @@ static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 
 	if (zlb_unlikely(!pkt->l4))
 		return zlb_no_ports(pkt);
-	ct_key_from_pkt(pkt, key);
+	ct_key_from_pkt(pkt, key, &sc->key4);
 	if (zlb_unlikely(pkt->inner != NULL))
 		return zlb_icmp_error(ctx, pkt, key, meta, sc, cnt);
 	now = zlb_now();
-	e = ct_lookup(pkt, key, meta, now);
+	e = ct_lookup(pkt, key, &sc->key4, &sc->tmp, meta, now);
 	/* A SYN on a closed flow reuses its ports: a new flow. */
 	if (zlb_unlikely(e && e->dir == ZLB_CT_DIR_ORIG && e->state == ZLB_CT_TCP_CLOSE &&
 			 (pkt->tcp_flags & (ZLB_TCP_SYN | ZLB_TCP_ACK)) == ZLB_TCP_SYN)) {

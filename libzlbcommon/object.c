@@ -11,16 +11,20 @@ int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
 		       __u32 conntrack_size, struct zlb_err *err)
 {
 	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
-	struct bpf_map *ct = bpf_object__find_map_by_name(obj, ZLB_MAP_CONNTRACK);
+	static const char *const tables[] = { ZLB_MAP_CONNTRACK4, ZLB_MAP_CONNTRACK };
 
 	if (!rodata || bpf_map__set_initial_value(rodata, ro, sizeof(*ro))) {
 		zlb_err_set(err, "%s: unexpected .rodata layout (built for another zon-lb?)",
 			    bpf_object__name(obj));
 		return -1;
 	}
-	if (!ct || bpf_map__set_max_entries(ct, conntrack_size)) {
-		zlb_err_set(err, "cannot size %s to %u entries", ZLB_MAP_CONNTRACK, conntrack_size);
-		return -1;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		struct bpf_map *ct = bpf_object__find_map_by_name(obj, tables[i]);
+
+		if (!ct || bpf_map__set_max_entries(ct, conntrack_size)) {
+			zlb_err_set(err, "cannot size %s to %u entries", tables[i], conntrack_size);
+			return -1;
+		}
 	}
 	return 0;
 }

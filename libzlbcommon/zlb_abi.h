@@ -10,13 +10,14 @@
 
 #include <linux/types.h>
 
-#define ZLB_ABI_VERSION 4
+#define ZLB_ABI_VERSION 5
 
 /* Pinned map names (also the names of the maps in the BPF object). */
 #define ZLB_MAP_META      "zlb_meta"
 #define ZLB_MAP_SERVICES  "zlb_services"
 #define ZLB_MAP_BACKENDS  "zlb_backends"
-#define ZLB_MAP_CONNTRACK "zlb_conntrack"
+#define ZLB_MAP_CONNTRACK "zlb_conntrack"   /* IPv6 flows */
+#define ZLB_MAP_CONNTRACK4 "zlb_conntrack4" /* IPv4 flows */
 #define ZLB_MAP_FIB_CACHE "zlb_fib_cache"
 #define ZLB_MAP_NEIGH     "zlb_neigh"
 #define ZLB_MAP_IFACES    "zlb_ifaces"
@@ -109,7 +110,7 @@ struct zlb_meta {
 	__u64 timeout_ns[ZLB_CT_STATE_MAX];  /* idle time after which a flow is gone */
 	__u16 snat_port_min;     /* host order */
 	__u16 snat_port_max;
-	__u32 conntrack_size;    /* max_entries of zlb_conntrack, for the tools */
+	__u32 conntrack_size;    /* max_entries of each connection table, for the tools */
 };
 
 /* zlb_services key: protocol is IPPROTO_TCP/UDP with the service port, or
@@ -148,12 +149,27 @@ struct zlb_backend {
 				  * in the config: zlb_be_stats key */
 };
 
-/* zlb_conntrack: one entry per direction. The key is the packet's own
- * tuple; the value is the tuple it leaves with. For ICMP echo both ports
- * hold the echo identifier. */
+/* The connection tables: one entry per direction. The key is the packet's
+ * own tuple; the value is the tuple it leaves with. For ICMP echo both
+ * ports hold the echo identifier. IPv4 flows live in zlb_conntrack4 under
+ * a 16-byte key (struct zlb_ct_key4): the kernel hashes and compares a
+ * quarter of the words an IPv6 key takes. Every other flow lives in
+ * zlb_conntrack under struct zlb_ct_key. Code on both sides speaks
+ * struct zlb_ct_key, IPv4 kept IPv4-mapped; a key whose two addresses are
+ * IPv4-mapped belongs in zlb_conntrack4 (zlb_ct.h converts). Each table
+ * holds settings.conntrack_size entries. */
 struct zlb_ct_key {
 	union zlb_addr saddr;
 	union zlb_addr daddr;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+struct zlb_ct_key4 {
+	__be32 saddr;
+	__be32 daddr;
 	__be16 sport;
 	__be16 dport;
 	__u8 proto;

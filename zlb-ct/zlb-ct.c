@@ -16,9 +16,8 @@
 #include <bpf/bpf.h>
 
 #include "zlb_abi.h"
+#include "ct.h"
 #include "tools.h"
-
-#define BATCH 4096
 
 static const char *const state_names[ZLB_CT_STATE_MAX] = ZLB_CT_STATE_NAMES;
 
@@ -165,10 +164,10 @@ static bool matches(const struct filter *f, const struct zlb_ct_key *k,
 	return true;
 }
 
-/* ---- walking the table -------------------------------------------------------- */
+/* ---- walking the tables ------------------------------------------------------- */
 
 struct walk {
-	int fd;
+	const struct zlb_maps *m;
 	const struct filter *filter;
 	/* Called for every original-direction entry the filter selects. */
 	int (*flow)(struct walk *w, const struct zlb_ct_key *k, const struct zlb_ct_entry *e);
@@ -176,51 +175,29 @@ struct walk {
 	size_t flows;
 };
 
-/* Read the whole table in batches and hand each selected flow to
- * w->flow. A bucket larger than the batch (ENOSPC) gets a larger batch. */
-static int walk_flows(struct walk *w)
+static int walk_batch(void *ctx, const struct zlb_ct_key *keys, const struct zlb_ct_entry *vals,
+		      __u32 n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 size = BATCH, token, count;
-	struct zlb_ct_key *keys = malloc(size * sizeof(*keys));
-	struct zlb_ct_entry *vals = malloc(size * sizeof(*vals));
-	bool first = true, done = false;
+	struct walk *w = ctx;
 	int rc = 0;
 
-	while (!done && keys && vals) {
-		count = size;
-		if (bpf_map_lookup_batch(w->fd, first ? NULL : &token, &token, keys, vals, &count, &opts)) {
-			if (errno == ENOSPC && size < (1u << 20)) {
-				size *= 2;
-				free(keys);
-				free(vals);
-				keys = malloc(size * sizeof(*keys));
-				vals = malloc(size * sizeof(*vals));
-				continue;
-			}
-			if (errno != ENOENT) {
-				pr_err("cannot read %s: %s\n", ZLB_MAP_CONNTRACK, strerror(errno));
-				rc = -1;
-				break;
-			}
-			done = true;       /* the last batch, perhaps not empty */
-		}
-		first = false;
-		for (__u32 i = 0; i < count && !rc; i++) {
-			if (vals[i].dir != ZLB_CT_DIR_ORIG || !matches(w->filter, &keys[i], &vals[i]))
-				continue;
-			w->flows++;
-			rc = w->flow ? w->flow(w, &keys[i], &vals[i]) : 0;
-		}
-		if (rc)
-			break;
+	for (__u32 i = 0; i < n && !rc; i++) {
+		if (vals[i].dir != ZLB_CT_DIR_ORIG || !matches(w->filter, &keys[i], &vals[i]))
+			continue;
+		w->flows++;
+		rc = w->flow ? w->flow(w, &keys[i], &vals[i]) : 0;
 	}
-	if (!keys || !vals) {
-		pr_err("out of memory\n");
-		rc = -1;
-	}
-	free(keys);
-	free(vals);
+	return rc;
+}
+
+/* Read both tables in batches and hand each selected flow to w->flow. */
+static int walk_flows(struct walk *w)
+{
+	struct zlb_err err = {};
+	int rc = zlb_ct_walk(w->m, false, walk_batch, w, &err);
+
+	if (rc < 0 && err.msg[0])
+		pr_err("%s\n", err.msg);
 	return rc;
 }
 
@@ -263,7 +240,7 @@ static int list_flow(struct walk *w, const struct zlb_ct_key *k, const struct zl
 	__u64 exp = expires_s(l, e);
 
 	partner_key(k, e, &pk);
-	if (!bpf_map_lookup_elem(w->fd, &pk, &reply) && expires_s(l, &reply) > exp)
+	if (!zlb_ct_lookup(w->m, &pk, &reply) && expires_s(l, &reply) > exp)
 		exp = expires_s(l, &reply);
 	zlb_table_row(l->t);
 	zlb_table_str(l->t, zlb_proto_name(k->proto));
@@ -297,7 +274,7 @@ static int cmd_list(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		    const struct filter *f)
 {
 	struct list_ctx l;
-	struct walk w = { .fd = m->fd[ZLB_M_CONNTRACK], .filter = f, .flow = list_flow, .ctx = &l };
+	struct walk w = { .m = m, .filter = f, .flow = list_flow, .ctx = &l };
 	int rc;
 
 	if (zlb_read_meta(m, &l.meta))
@@ -338,10 +315,11 @@ static void print_counts_json(const struct zlb_tool_opts *o, const char *key1, _
 static int cmd_count(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		     const struct filter *f)
 {
-	struct walk w = { .fd = m->fd[ZLB_M_CONNTRACK], .filter = f };
+	struct walk w = { .m = m, .filter = f };
 	__u32 max_entries;
 
-	if (zlb_map_info(w.fd, ZLB_MAP_CONNTRACK, &max_entries, NULL) || walk_flows(&w))
+	if (zlb_map_info(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, &max_entries, NULL) ||
+	    walk_flows(&w))
 		return ZLB_EXIT_FAIL;
 	if (o->fmt == ZLB_OUT_TEXT)
 		printf("%zu\n", w.flows);
@@ -375,41 +353,19 @@ static int collect_flow(struct walk *w, const struct zlb_ct_key *k, const struct
 	return 0;
 }
 
-/* Delete @n keys in batches. A key already gone (the data plane removed
- * it, or it was never there) stops a batch: it is skipped. Returns the
- * number deleted, or -1 after a message. */
-static long delete_keys(int fd, const struct zlb_ct_key *keys, size_t n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t done = 0;
-	long deleted = 0;
-
-	while (done < n) {
-		__u32 count = n - done > BATCH ? BATCH : n - done;
-		int rc = bpf_map_delete_batch(fd, keys + done, &count, &opts);
-
-		done += count;
-		deleted += count;
-		if (!rc)
-			continue;
-		if (errno != ENOENT) {
-			pr_err("cannot delete from %s: %s\n", ZLB_MAP_CONNTRACK, strerror(errno));
-			return -1;
-		}
-		done++;
-	}
-	return deleted;
-}
-
 static int cmd_delete(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		      const struct filter *f)
 {
 	struct key_list kl = {};
-	struct walk w = { .fd = m->fd[ZLB_M_CONNTRACK], .filter = f, .flow = collect_flow, .ctx = &kl };
+	struct walk w = { .m = m, .filter = f, .flow = collect_flow, .ctx = &kl };
+	struct zlb_err err = {};
 	long deleted = -1;
 
-	if (!walk_flows(&w))
-		deleted = delete_keys(w.fd, kl.keys, kl.n);
+	if (!walk_flows(&w)) {
+		deleted = zlb_ct_delete_keys(m, kl.keys, kl.n, &err);
+		if (deleted < 0)
+			pr_err("%s\n", err.msg);
+	}
 	free(kl.keys);
 	if (deleted < 0)
 		return ZLB_EXIT_FAIL;
@@ -420,44 +376,30 @@ static int cmd_delete(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 	return ZLB_EXIT_OK;
 }
 
+static int count_taken(void *ctx, const struct zlb_ct_key *keys,
+		       const struct zlb_ct_entry *vals, __u32 n)
+{
+	*(size_t *)ctx += n;
+	return 0;
+}
+
 /* Take everything out, batch by batch; entries the data plane adds
  * meanwhile may stay. */
 static int cmd_flush(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		     const struct filter *f)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct zlb_ct_key *keys = malloc(BATCH * sizeof(*keys));
-	struct zlb_ct_entry *vals = malloc(BATCH * sizeof(*vals));
-	int fd = m->fd[ZLB_M_CONNTRACK];
-	bool first = true, done = false;
-	__u32 token, count;
+	struct zlb_err err = {};
 	size_t deleted = 0;
-	int rc = ZLB_EXIT_OK;
 
-	if (!keys || !vals) {
-		pr_err("out of memory\n");
-		rc = ZLB_EXIT_FAIL;
+	if (zlb_ct_walk(m, true, count_taken, &deleted, &err)) {
+		pr_err("%s\n", err.msg);
+		return ZLB_EXIT_FAIL;
 	}
-	while (!done && rc == ZLB_EXIT_OK) {
-		count = BATCH;
-		if (bpf_map_lookup_and_delete_batch(fd, first ? NULL : &token, &token, keys, vals,
-						    &count, &opts)) {
-			if (errno != ENOENT) {
-				pr_err("cannot flush %s: %s\n", ZLB_MAP_CONNTRACK, strerror(errno));
-				rc = ZLB_EXIT_FAIL;
-			}
-			done = true;
-		}
-		first = false;
-		deleted += count;
-	}
-	free(keys);
-	free(vals);
-	if (rc == ZLB_EXIT_OK && o->fmt == ZLB_OUT_TEXT)
+	if (o->fmt == ZLB_OUT_TEXT)
 		printf("flushed %zu entries\n", deleted);
-	else if (rc == ZLB_EXIT_OK)
+	else
 		print_counts_json(o, "entries", deleted, NULL, 0);
-	return rc;
+	return ZLB_EXIT_OK;
 }
 
 struct command {

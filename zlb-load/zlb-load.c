@@ -372,36 +372,50 @@ static int pin_tx_ports(struct bpf_object *obj, const char *pin_dir, struct zlb_
 	return rc;
 }
 
-/* The pinned connection table cannot change size in place: a new size
- * means a new, empty table. Refuse, and say what the way out costs. */
-static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_err *err)
+/* The entries of pinned map @name in @pin_dir (0 when not pinned); its
+ * max_entries in @max (0 when not pinned). */
+static __u32 pinned_table(const char *pin_dir, const char *name, __u32 *max)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), flows = 0;
+	__u32 len = sizeof(info), n = 0;
+	struct zlb_ct_key k, *p = NULL;    /* the longer of the two keys */
 	char path[PATH_MAX];
-	int fd, rc = 0;
+	int fd;
 
-	zlb_pin_path(path, sizeof(path), pin_dir, ZLB_MAP_CONNTRACK);
+	*max = 0;
+	zlb_pin_path(path, sizeof(path), pin_dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries != l->cfg.conntrack_size) {
-		struct zlb_ct_key k, *p = NULL;
-
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.key_size <= sizeof(k)) {
+		*max = info.max_entries;
 		while (bpf_map_get_next_key(fd, p, &k) == 0) {
-			flows++;
+			n++;
 			p = &k;
 		}
-		zlb_err_set(err, "settings.conntrack_size: the running connection table has %u entries, this file asks for %u; a table cannot be resized in place: 'zlb-load --unload' and a new load would drop all %u tracked flows",
-			    info.max_entries, l->cfg.conntrack_size, flows / 2);
-		if (l->cfg.conntrack_size_line)
-			zlb_err_prefix(err, "%s:%d", l->cfg.path, l->cfg.conntrack_size_line);
-		else
-			zlb_err_prefix(err, "%s", l->cfg.path);
-		rc = -1;
 	}
 	close(fd);
-	return rc;
+	return n;
+}
+
+/* The pinned connection tables cannot change size in place: a new size
+ * means new, empty tables. Refuse, and say what the way out costs. */
+static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_err *err)
+{
+	__u32 max4, max6, entries;
+
+	entries = pinned_table(pin_dir, ZLB_MAP_CONNTRACK4, &max4) +
+		  pinned_table(pin_dir, ZLB_MAP_CONNTRACK, &max6);
+	if ((!max4 || max4 == l->cfg.conntrack_size) && (!max6 || max6 == l->cfg.conntrack_size))
+		return 0;
+	zlb_err_set(err, "settings.conntrack_size: the running connection tables have %u entries each, this file asks for %u; a table cannot be resized in place: 'zlb-load --unload' and a new load would drop all %u tracked flows",
+		    max4 && max4 != l->cfg.conntrack_size ? max4 : max6, l->cfg.conntrack_size,
+		    entries / 2);
+	if (l->cfg.conntrack_size_line)
+		zlb_err_prefix(err, "%s:%d", l->cfg.path, l->cfg.conntrack_size_line);
+	else
+		zlb_err_prefix(err, "%s", l->cfg.path);
+	return -1;
 }
 
 static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)

@@ -310,7 +310,7 @@ refused "an interface without native XDP (lo)" \
 	"$ZLB_LOAD" "$ZLB_TMP/loopback.conf"
 { printf 'settings = {\n  conntrack_size = 2048;\n};\n'; cat "$CONFS/e2e/reference.conf"; } >"$C/conntrack-size.conf"
 refused "a connection table of another size" "$C/conntrack-size.conf:2" \
-	"settings.conntrack_size: the running connection table has 262144 entries, this file asks for 2048" \
+	"settings.conntrack_size: the running connection tables have 262144 entries each, this file asks for 2048" \
 	"$ZLB_LOAD" "$C/conntrack-size.conf"
 count=$((count + 4))
 

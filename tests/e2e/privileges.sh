@@ -163,7 +163,7 @@ zlb_check "the pin directory is mode 700, root's ($modes)" test "$modes" = "700 
 bad=$(find "$ZLB_BPFFS" -mindepth 1 \( ! -type f -o ! -user root -o -perm /077 \) -printf '%p %m %u\n')
 pins=$(find "$ZLB_BPFFS" -mindepth 1 -type f | wc -l)
 # one pin per map the ABI header names
-maps=$(grep -c '^#define ZLB_MAP_[A-Z_]* *"zlb_' "$ZLB_SRCDIR/libzlbcommon/zlb_abi.h")
+maps=$(grep -c '^#define ZLB_MAP_[A-Z0-9_]* *"zlb_' "$ZLB_SRCDIR/libzlbcommon/zlb_abi.h")
 zlb_check "all $pins pins (one per map, $maps) are root's, readable and writable by root only" \
 	test "$pins" -eq "$maps" -a -z "$bad"
 modes=$(find "$ZLB_BPFFS" -mindepth 1 -printf '%m\n' | sort -u | tr '\n' ' ')

@@ -31,9 +31,11 @@ conf=$ZLB_TMP/bench.conf
 } >"$conf"
 zlb_load_in_lb "$conf" >"$ZLB_TMP/load.out" 2>&1 || zlb_die "zlb-load failed: $(cat "$ZLB_TMP/load.out")"
 
-key_size=$(bpftool map show pinned "$ZLB_BPFFS/zlb_conntrack" | grep -oE 'key [0-9]+' | cut -d' ' -f2)
-value_size=$(bpftool map show pinned "$ZLB_BPFFS/zlb_conntrack" | grep -oE 'value [0-9]+' | cut -d' ' -f2)
-echo "filling $ZLB_BPFFS/zlb_conntrack ($CT_SIZE entries, values of $value_size bytes) with $FLOWS flows"
+# IPv4 flows: the IPv4 table (zlb_abi.h, struct zlb_ct_key4).
+CT4=$ZLB_BPFFS/zlb_conntrack4
+key_size=$(bpftool map show pinned "$CT4" | grep -oE 'key [0-9]+' | cut -d' ' -f2)
+value_size=$(bpftool map show pinned "$CT4" | grep -oE 'value [0-9]+' | cut -d' ' -f2)
+echo "filling $CT4 ($CT_SIZE entries, values of $value_size bytes) with $FLOWS flows"
 # elapsed T0: seconds since date +%s.%N said T0.
 elapsed() {
 	awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.2f", t1 - t0 }'
@@ -42,7 +44,7 @@ elapsed() {
 start=$(date +%s.%N)
 # Client 10.64.0.0/10 + i, port 1024 + i % 60000 -> 10.0.0.1:23; source
 # 10.128.0.0/10 + i, port 16384 + i % 16384 -> backend 10.2.0.2:223.
-python3 - "$ZLB_BPFFS/zlb_conntrack" "$FLOWS" "$key_size" "$value_size" <<'EOF' || zlb_die "cannot fill the table"
+python3 - "$CT4" "$FLOWS" "$key_size" "$value_size" <<'EOF' || zlb_die "cannot fill the table"
 import ctypes, struct, sys, time
 
 path, flows, key_size, value_size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -64,11 +66,12 @@ def addr(a):
     return bytes(10) + b"\xff\xff" + struct.pack("!I", a)
 
 def key(saddr, daddr, sport, dport):
-    return addr(saddr) + addr(daddr) + struct.pack("!HHB3x", sport, dport, TCP)
+    # struct zlb_ct_key4
+    return struct.pack("!IIHHB3x", saddr, daddr, sport, dport, TCP)
 
 KEY_SIZE = len(key(0, 0, 0, 0))
 if KEY_SIZE != key_size:
-    sys.exit("zlb_conntrack keys are %d bytes, this script packs %d (another map ABI?)" % (key_size, KEY_SIZE))
+    sys.exit("zlb_conntrack4 keys are %d bytes, this script packs %d (another map ABI?)" % (key_size, KEY_SIZE))
 
 def entry(saddr, daddr, sport, dport, direction):
     e = addr(saddr) + addr(daddr) + struct.pack("!HH", sport, dport)

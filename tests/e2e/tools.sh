@@ -385,8 +385,15 @@ filter "tcp and port 40002: none" "[]" --proto tcp --port 40002
 
 run "$CT" -j count
 expect "zlb-ct -j count: 4 flows, and the table's size from the map" \
-	json "d['flows'] == 4 and d['table_size'] == $(bpftool map show pinned "$ZLB_BPFFS/zlb_conntrack" | grep -oE 'max_entries [0-9]+' | cut -d' ' -f2)"
-entries() { bpftool map dump pinned "$ZLB_BPFFS/zlb_conntrack" -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+	json "d['flows'] == 4 and d['table_size'] == $(bpftool map show pinned "$ZLB_BPFFS/zlb_conntrack4" | grep -oE 'max_entries [0-9]+' | cut -d' ' -f2)"
+# entries in both connection tables (IPv4 and IPv6)
+entries() {
+	local t n=0
+	for t in zlb_conntrack4 zlb_conntrack; do
+		n=$((n + $(bpftool map dump pinned "$ZLB_BPFFS/$t" -j | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')))
+	done
+	echo $n
+}
 before=$(entries)
 run "$CT" -j delete --port 40001
 expect "zlb-ct delete --port 40001: one flow, both entries" json "d == {'flows': 1, 'entries': 2}"

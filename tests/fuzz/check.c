@@ -441,7 +441,7 @@ static void check_way_back(struct checker *c, const struct judged *j, struct zlb
 	struct zlb_ct_entry e;
 	char a[ZLB_ADDR_PORT_LEN], d[ZLB_ADDR_PORT_LEN];
 
-	if (bpf_map_lookup_elem(c->lb->maps.fd[ZLB_M_CONNTRACK], &back, &e)) {
+	if (zlb_ct_lookup(&c->lb->maps, &back, &e)) {
 		check_violation(c, INV_ADDRS, j, "no way back: no entry %s -> %s",
 				zlb_fmt_addr_port(a, &back.saddr, back.sport),
 				zlb_fmt_addr_port(d, &back.daddr, back.dport));

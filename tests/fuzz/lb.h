@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "maps.h"
+#include "ct.h"
 #include "zlb_abi.h"
 
 #define FUZZ_FRAME_MAX 2048

@@ -516,20 +516,19 @@ int read_meta(const struct lb *lb, struct zlb_meta *meta)
 
 bool ct_get(const struct lb *lb, const struct zlb_ct_key *k, struct zlb_ct_entry *e)
 {
-	return !bpf_map_lookup_elem(lb->maps.fd[ZLB_M_CONNTRACK], k, e);
+	return !zlb_ct_lookup(&lb->maps, k, e);
 }
 
 /* Make entry @k look idle for @idle_ns: its last activity that long ago
  * (bpf_ktime_get_ns() is CLOCK_MONOTONIC). */
 int ct_idle(const struct lb *lb, const struct zlb_ct_key *k, __u64 idle_ns)
 {
-	int fd = lb->maps.fd[ZLB_M_CONNTRACK];
 	struct zlb_ct_entry e;
 
-	if (bpf_map_lookup_elem(fd, k, &e))
+	if (zlb_ct_lookup(&lb->maps, k, &e))
 		return -1;
 	e.last_seen_ns = monotonic_ns() - idle_ns;
-	return bpf_map_update_elem(fd, k, &e, BPF_EXIST);
+	return zlb_ct_update(&lb->maps, k, &e, BPF_EXIST);
 }
 
 static int percpu_sum(int fd, __u32 key, __u64 *sum, size_t nfields)

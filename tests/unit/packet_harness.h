@@ -20,6 +20,7 @@
 #include "config.h"
 #include "log.h"
 #include "maps.h"
+#include "ct.h"
 #include "zlb_abi.h"
 #include "zlb_addr.h"
 #include "frames.h"

@@ -452,7 +452,7 @@ static void test_eviction(const struct lb *lb, const struct zlb_meta *meta)
 {
 	__u64 est_out = meta->timeout_ns[ZLB_CT_TCP_ESTABLISHED] + SEC_NS;
 	__u64 udp_out = meta->timeout_ns[ZLB_CT_UDP] + SEC_NS;
-	int fd = lb->maps.fd[ZLB_M_CONNTRACK];
+	const struct zlb_maps *m = &lb->maps;
 	struct flow t = flow_of(IPPROTO_TCP, 43030, 23, 223);
 	struct flow u = flow_of(IPPROTO_UDP, 6010, 53, 5353);
 	static const struct {
@@ -469,7 +469,7 @@ static void test_eviction(const struct lb *lb, const struct zlb_meta *meta)
 
 	/* TCP: the REPLY entry is lost (LRU), the ORIG one stays. */
 	bring_to(lb, "evict: tcp 43030", &t, ZLB_CT_TCP_ESTABLISHED);
-	if (bpf_map_delete_elem(fd, &t.reply)) {
+	if (zlb_ct_delete(m, &t.reply)) {
 		fail("evict: setup", "deleting the REPLY entry: %s", strerror(errno));
 		return;
 	}
@@ -489,7 +489,7 @@ static void test_eviction(const struct lb *lb, const struct zlb_meta *meta)
 
 	/* UDP: the same, and the next datagram opens the flow again. */
 	bring_to(lb, "evict: udp 6010", &u, ZLB_CT_UDP);
-	if (bpf_map_delete_elem(fd, &u.reply) || ct_idle(lb, &u.orig, udp_out)) {
+	if (zlb_ct_delete(m, &u.reply) || ct_idle(lb, &u.orig, udp_out)) {
 		fail("evict: setup", "deleting the REPLY entry: %s", strerror(errno));
 		return;
 	}
@@ -513,12 +513,12 @@ static void test_eviction(const struct lb *lb, const struct zlb_meta *meta)
 		struct zlb_ct_entry e;
 
 		bring_to(lb, "evict: tcp 43177", &b, ZLB_CT_TCP_ESTABLISHED);
-		if (!ct_get(lb, &b.orig, &e) || bpf_map_delete_elem(fd, &b.reply)) {
+		if (!ct_get(lb, &b.orig, &e) || zlb_ct_delete(m, &b.reply)) {
 			fail("evict: setup", "deleting the REPLY entry of 43177: %s", strerror(errno));
 			return;
 		}
 		e.packets = 31;    /* the next packet is the 32nd: a check */
-		bpf_map_update_elem(fd, &b.orig, &e, BPF_EXIST);
+		zlb_ct_update(m, &b.orig, &e, BPF_EXIST);
 		p = c_pkt(&b, PKT_ACK | PKT_PSH, "busy");
 		out = fwd(&b, &p);
 		expect(lb, "evict: a busy flow's packet finds its partner gone, counts an eviction "
@@ -1433,9 +1433,9 @@ void test_depth(struct lb *lb)
  * pushed out is dropped, never handed up or sent to someone else. */
 void test_full_table(const struct lb *lb)
 {
-	int fd = lb->maps.fd[ZLB_M_CONNTRACK], forwarded = 0, answered = 0, lost = 0, wrong = 0;
-	struct zlb_ct_key k, *prev = NULL;
-	unsigned int entries = 0;
+	int forwarded = 0, answered = 0, lost = 0, wrong = 0;
+	struct zlb_err err = {};
+	long entries;
 	char detail[160];
 
 	for (int i = 0; i < 3072; i++) {
@@ -1451,14 +1451,13 @@ void test_full_table(const struct lb *lb)
 		report("full table: 3072 new flows through a table of 1024 entries all go out", NULL);
 	else
 		fail("full table: 3072 new flows through a table of 1024 entries all go out", "%s", detail);
-	while (bpf_map_get_next_key(fd, prev, &k) == 0) {
-		entries++;
-		prev = &k;
-	}
-	if (entries <= 1024)
+	entries = zlb_ct_count_entries(&lb->maps, &err);
+	if (entries < 0)
+		fail("full table: it never holds more than its 1024 entries", "%s", err.msg);
+	else if (entries <= 1024)
 		report("full table: it never holds more than its 1024 entries", NULL);
 	else
-		fail("full table: it never holds more than its 1024 entries", "%u entries", entries);
+		fail("full table: it never holds more than its 1024 entries", "%ld entries", entries);
 	/* The earliest flows: their answers are translated right or dropped.
 	 * Only flows whose first port no other flow hashed to: the others may
 	 * have moved on to the next port of the range. */

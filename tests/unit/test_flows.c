@@ -455,14 +455,12 @@ static void test_source_ports_exhausted(const struct lb *lb)
 	struct pkt syn = from_client(IPPROTO_TCP, 42000, VIP, 23), out;
 	struct zlb_ct_entry taken = { .dir = ZLB_CT_DIR_REPLY };
 	struct zlb_ct_key key = ct_key(BACKEND, 223, LB_SRC, 0, IPPROTO_TCP);
-	int fd = lb->maps.fd[ZLB_M_CONNTRACK];
-
 	/* live flows: just seen */
 	taken.last_seen_ns = monotonic_ns();
 	for (uint32_t port = ZLB_SNAT_PORT_MIN; port <= ZLB_SNAT_PORT_MAX; port++) {
 		key.dport = htons(port);
-		if (bpf_map_update_elem(fd, &key, &taken, BPF_ANY)) {
-			fail("snat: setup", "zlb_conntrack update: %s", strerror(errno));
+		if (zlb_ct_update(&lb->maps, &key, &taken, BPF_ANY)) {
+			fail("snat: setup", "connection table update: %s", strerror(errno));
 			return;
 		}
 	}
@@ -471,16 +469,69 @@ static void test_source_ports_exhausted(const struct lb *lb)
 	       &syn, VETH0, XDP_DROP, NULL, FLOW_REFUSED, ROUTE_CACHED, ZLB_C_DROP_SNAT_BUSY);
 	for (uint32_t port = ZLB_SNAT_PORT_MIN; port <= ZLB_SNAT_PORT_MAX; port++) {
 		key.dport = htons(port);
-		bpf_map_delete_elem(fd, &key);
+		zlb_ct_delete(&lb->maps, &key);
 	}
 	out = to_backend(&syn, 223);
 	expect(lb, "snat: once ports are free again the same SYN gets its first port",
 	       &syn, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 }
 
+/* Each family's flows in a table of its own, under the key the ABI gives
+ * it (zlb_abi.h: struct zlb_ct_key4 for IPv4, struct zlb_ct_key for the
+ * rest), and nothing in the other family's table. The short key is built
+ * here byte by byte, not with zlb_ct.h. After test_tcp_flow(): its flow
+ * CLIENT:40000 -> VIP:23 -> BACKEND:223 is tracked. */
+static void test_table_of_family(const struct lb *lb)
+{
+	const bool v4 = fam == &ipv4;
+	int fd = lb->maps.fd[v4 ? ZLB_M_CONNTRACK4 : ZLB_M_CONNTRACK];
+	int other = lb->maps.fd[v4 ? ZLB_M_CONNTRACK : ZLB_M_CONNTRACK4];
+	const char *table = v4 ? ZLB_MAP_CONNTRACK4 : ZLB_MAP_CONNTRACK;
+	struct zlb_ct_key k = ct_key(CLIENT, 40000, VIP, 23, IPPROTO_TCP), any;
+	unsigned char k4[16] = { 0 }, r4[16] = { 0 };
+	struct zlb_ct_entry e, r;
+	struct problems p = {};
+	const void *key, *rkey;
+	struct zlb_ct_key rk;
+
+	memcpy(k4, &CLIENT.w[3], 4);
+	memcpy(k4 + 4, &VIP.w[3], 4);
+	k4[8] = 40000 >> 8, k4[9] = 40000 & 0xff;
+	k4[10] = 0, k4[11] = 23;
+	k4[12] = IPPROTO_TCP;
+	key = v4 ? (const void *)k4 : (const void *)&k;
+	if (bpf_map_lookup_elem(fd, key, &e)) {
+		add(&p, "no entry for the client's tuple in %s: %s", table, strerror(errno));
+	} else {
+		if (e.dir != ZLB_CT_DIR_ORIG || !zlb_addr_equal(&e.daddr, &BACKEND) ||
+		    e.dport != htons(223) || !zlb_addr_equal(&e.saddr, &LB_SRC))
+			add(&p, "the client's entry is not the flow to %s", at(BACKEND, 223));
+		rk = ct_key(BACKEND, 223, LB_SRC, ntohs(e.sport), IPPROTO_TCP);
+		memcpy(r4, &BACKEND.w[3], 4);
+		memcpy(r4 + 4, &LB_SRC.w[3], 4);
+		r4[8] = 0, r4[9] = 223;
+		memcpy(r4 + 10, &e.sport, 2);
+		r4[12] = IPPROTO_TCP;
+		rkey = v4 ? (const void *)r4 : (const void *)&rk;
+		if (bpf_map_lookup_elem(fd, rkey, &r))
+			add(&p, "no entry for the backend's tuple in %s: %s", table, strerror(errno));
+		else if (r.dir != ZLB_CT_DIR_REPLY || !zlb_addr_equal(&r.daddr, &CLIENT) ||
+			 r.dport != htons(40000))
+			add(&p, "the backend's entry is not the way back to %s", at(CLIENT, 40000));
+	}
+	if (bpf_map_get_next_key(other, NULL, &any) == 0)
+		add(&p, "the other family's table (%s) holds an entry",
+		    v4 ? ZLB_MAP_CONNTRACK : ZLB_MAP_CONNTRACK4);
+	else if (errno != ENOENT)
+		add(&p, "reading the other family's table: %s", strerror(errno));
+	report(named("tcp: the flow's two entries are in %s under %d-byte keys, the other "
+		     "table is empty", table, v4 ? 16 : (int)sizeof(k)), p.n ? p.text : NULL);
+}
+
 void test_flows(const struct lb *lb)
 {
 	test_tcp_flow(lb);
+	test_table_of_family(lb);
 	test_udp_flow(lb);
 	test_configured_source(lb);
 	test_icmp_echo(lb);

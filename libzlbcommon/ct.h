@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The two connection tables (zlb_conntrack4 for IPv4 flows, zlb_conntrack
+ * for the rest; zlb_abi.h) seen as one: callers speak struct zlb_ct_key,
+ * IPv4 kept IPv4-mapped, and each key goes to the table the data plane
+ * files it in (zlb_ct.h). */
+#ifndef ZLB_CT_LIB_H
+#define ZLB_CT_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "maps.h"
+
+/* Single entries: 0, or -1 with errno (ENOENT: no such entry). */
+int zlb_ct_lookup(const struct zlb_maps *m, const struct zlb_ct_key *k, struct zlb_ct_entry *e);
+int zlb_ct_update(const struct zlb_maps *m, const struct zlb_ct_key *k,
+		  const struct zlb_ct_entry *e, __u64 flags);
+int zlb_ct_delete(const struct zlb_maps *m, const struct zlb_ct_key *k);
+
+/* Every entry of both tables, the IPv4 table first, handed to @fn in
+ * batches (keys converted to struct zlb_ct_key); @fn returning non-zero
+ * stops the walk with that value. With @take, each batch is deleted as it
+ * is read (entries the data plane adds meanwhile may stay). Returns 0, the
+ * value @fn stopped with, or -1 with @err set. */
+typedef int (*zlb_ct_batch_fn)(void *ctx, const struct zlb_ct_key *keys,
+			       const struct zlb_ct_entry *vals, __u32 n);
+int zlb_ct_walk(const struct zlb_maps *m, bool take, zlb_ct_batch_fn fn, void *ctx,
+		struct zlb_err *err);
+
+/* Write @n entries in batches. Returns 0, or -1 with @err set. */
+int zlb_ct_update_batch(const struct zlb_maps *m, const struct zlb_ct_key *keys,
+			const struct zlb_ct_entry *vals, size_t n, struct zlb_err *err);
+
+/* Delete @n keys in batches; a key already gone is skipped. Returns the
+ * number deleted, or -1 with @err set. */
+long zlb_ct_delete_keys(const struct zlb_maps *m, const struct zlb_ct_key *keys, size_t n,
+			struct zlb_err *err);
+
+/* The entries both tables hold (-1 with @err set on failure). */
+long zlb_ct_count_entries(const struct zlb_maps *m, struct zlb_err *err);
+
+#endif
