@@ -112,14 +112,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ZLB_MAX_SERVICES);
-	__type(key, __u32);
-	__type(value, struct zlb_traffic);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} zlb_svc_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC);
 	__type(key, __u32);
 	__type(value, struct zlb_traffic);

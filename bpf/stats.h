@@ -37,15 +37,22 @@ static __always_inline int drop(__u32 counter)
 	return ZLB_DROP;
 }
 
-static __always_inline void traffic_add(void *map, __u32 key, __u64 bytes, int new_flow)
+static __always_inline void traffic_count(struct zlb_traffic *t, __u64 bytes, int new_flow)
 {
-	struct zlb_traffic *t = bpf_map_lookup_elem(map, &key);
-
-	if (!t)
-		return;
 	t->packets++;
 	t->bytes += bytes;
 	t->new_flows += new_flow;
+}
+
+/* A backend's traffic (zlb_be_stats) and its service's (in @cnt). */
+static __always_inline void flow_traffic(struct zlb_counters *cnt, __u32 service_id,
+					 __u32 backend_id, __u64 bytes, int new_flow)
+{
+	struct zlb_traffic *be = bpf_map_lookup_elem(&zlb_be_stats, &backend_id);
+
+	traffic_count(&cnt->svcs[service_id & (ZLB_MAX_SERVICES - 1)], bytes, new_flow);
+	if (be)
+		traffic_count(be, bytes, new_flow);
 }
 
 /* The traffic counters in @cnt of the interface in slot @slot1 - 1, or

@@ -78,8 +78,7 @@ static __always_inline int zlb_send(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 		return drop(ZLB_C_DROP_NO_TX_PORT);
 	count_in(cnt, ZLB_C_FORWARD);
 	count_in(cnt, back ? ZLB_C_TX : ZLB_C_REDIRECT);
-	traffic_add(&zlb_svc_stats, to->service_id, len, new_flow);
-	traffic_add(&zlb_be_stats, to->backend_id, len, new_flow);
+	flow_traffic(cnt, to->service_id, to->backend_id, len, new_flow);
 	out = route_if_stats(route, cnt);
 	if (out) {
 		out->fwd_packets++;

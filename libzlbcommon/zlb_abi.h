@@ -24,7 +24,6 @@
 #define ZLB_MAP_TX_PORTS  "zlb_tx_ports"
 #define ZLB_MAP_STATS     "zlb_stats"
 #define ZLB_MAP_MAGLEV    "zlb_maglev"
-#define ZLB_MAP_SVC_STATS "zlb_svc_stats"
 #define ZLB_MAP_BE_STATS  "zlb_be_stats"
 #define ZLB_MAP_SNAT_ADDRS "zlb_snat_addrs"
 
@@ -124,7 +123,7 @@ struct zlb_svc_key {
 };
 
 struct zlb_service {
-	__u32 id;                /* index in the config: zlb_svc_stats key */
+	__u32 id;                /* index in the config: zlb_counters.svcs[] */
 	__u32 backend_base;      /* first slot in zlb_backends */
 	__u32 backend_count;
 	__u32 maglev_key;        /* key of its table in zlb_maglev */
@@ -252,9 +251,9 @@ struct zlb_iface {
 #define ZLB_IF_F_PEER_NS   (1 << 1)  /* a veth whose peer is in another network
                                         namespace: tc sends with bpf_redirect_peer */
 
-/* zlb_svc_stats (per-CPU array, key service id) and zlb_be_stats (per-CPU
- * array, key backend id): traffic the load balancer forwarded for them,
- * both directions. */
+/* Traffic the load balancer forwarded for a service (zlb_counters.svcs[],
+ * by service id) or a backend (zlb_be_stats, a per-CPU array keyed by
+ * backend id), both directions. */
 struct zlb_traffic {
 	__u64 packets;
 	__u64 bytes;
@@ -307,19 +306,23 @@ enum zlb_counter {
 };
 
 /* zlb_stats: a per-CPU array of one entry, all the counters of a CPU side
- * by side, and each configured interface's traffic: a packet looks them up
- * once and touches a few cache lines, not one per counter. Room for
- * ZLB_C_SLOTS counters and ZLB_MAX_IFACES interfaces, powers of 2: the
- * data plane indexes with a mask. */
+ * by side, each configured interface's traffic and each service's: a
+ * packet looks them up once and touches a few cache lines, not one per
+ * counter. Room for ZLB_C_SLOTS counters, ZLB_MAX_IFACES interfaces and
+ * ZLB_MAX_SERVICES services, powers of 2: the data plane indexes with a
+ * mask. Within the kernel's 32 KiB for a per-CPU value. */
 #define ZLB_C_SLOTS 32
 
 struct zlb_counters {
 	__u64 c[ZLB_C_SLOTS];    /* the first ZLB_C_MAX are used */
 	struct zlb_if_traffic ifs[ZLB_MAX_IFACES];  /* by zlb_iface.slot */
+	struct zlb_traffic svcs[ZLB_MAX_SERVICES];  /* by zlb_service.id */
 };
 
 _Static_assert(ZLB_C_MAX <= ZLB_C_SLOTS, "zlb_counters has a slot for each counter");
 _Static_assert((ZLB_MAX_IFACES & (ZLB_MAX_IFACES - 1)) == 0, "ZLB_MAX_IFACES is a power of 2");
+_Static_assert((ZLB_MAX_SERVICES & (ZLB_MAX_SERVICES - 1)) == 0, "ZLB_MAX_SERVICES is a power of 2");
+_Static_assert(sizeof(struct zlb_counters) <= 32768, "a per-CPU value holds 32 KiB at most");
 
 
 #define ZLB_COUNTER_NAMES { \

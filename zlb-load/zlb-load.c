@@ -767,6 +767,7 @@ fail:
  * them too, so that the pin directory goes after an upgrade. */
 static const char *const legacy_pins[] = {
 	"zlb_if_stats",                 /* 0.2.0; in zlb_stats since map ABI 4 */
+	"zlb_svc_stats",                /* 0.3.0; in zlb_stats since map ABI 5 */
 };
 static const size_t n_legacy = sizeof(legacy_pins) / sizeof(legacy_pins[0]);
 

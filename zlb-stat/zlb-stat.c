@@ -207,7 +207,7 @@ static bool is_echo(const struct zlb_svc_key *key)
 
 /* One sample per service id: its TCP or UDP key; the ICMP (or ICMPv6)
  * echo key of the same service only sets .echo. */
-static int read_services(struct reader *r, struct sample *s)
+static int read_services(struct reader *r, struct sample *s, const struct zlb_counters *all)
 {
 	int fd = r->m->fd[ZLB_M_SERVICES];
 	struct zlb_svc_key key, prev;
@@ -250,9 +250,7 @@ static int read_services(struct reader *r, struct sample *s)
 	}
 	qsort(s->svcs, s->nsvcs, sizeof(*s->svcs), by_service_id);
 	for (int i = 0; i < s->nsvcs; i++)
-		if (percpu_sum(r, r->m->fd[ZLB_M_SVC_STATS], ZLB_MAP_SVC_STATS, s->svcs[i].svc.id,
-			       (__u64 *)&s->svcs[i].t, sizeof(s->svcs[i].t) / sizeof(__u64)))
-			return -1;
+		s->svcs[i].t = all->svcs[s->svcs[i].svc.id & (ZLB_MAX_SERVICES - 1)];
 	return 0;
 }
 
@@ -297,7 +295,7 @@ static int take_sample(struct reader *r, struct sample *s)
 		       sizeof(all) / sizeof(__u64)))
 		goto fail;
 	memcpy(s->c, all.c, sizeof(s->c));
-	if (read_ifaces(r, s, &all) || read_services(r, s) || read_backends(r, s))
+	if (read_ifaces(r, s, &all) || read_services(r, s, &all) || read_backends(r, s))
 		goto fail;
 	return 0;
 fail:
@@ -604,7 +602,7 @@ static int zero_map(struct reader *r, int fd, const char *name)
 
 static int cmd_reset(struct reader *r)
 {
-	static const int maps[] = { ZLB_M_STATS, ZLB_M_SVC_STATS, ZLB_M_BE_STATS };
+	static const int maps[] = { ZLB_M_STATS, ZLB_M_BE_STATS };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
 		if (zero_map(r, r->m->fd[maps[i]], zlb_map_names[maps[i]]))

@@ -97,11 +97,14 @@ zlb_check_same_connection "$client_port"
 zlb_check_no_resets
 zlb_kill_tracked
 
-# A pin 0.2.0 made that this version has not (its interface counters are
-# in zlb_stats since map ABI 4): --unload removes it too.
+# Pins older versions made that this one has not (interface counters in
+# zlb_stats since map ABI 4, service counters since ABI 5): --unload
+# removes them too.
 zlb_must bpftool map create "$ZLB_BPFFS/zlb_if_stats" type percpu_array key 4 value 40 \
 	entries 64 name zlb_if_stats
-zlb_check_load "zlb-load --unload (with 0.2.0's zlb_if_stats pinned too)" --unload
+zlb_must bpftool map create "$ZLB_BPFFS/zlb_svc_stats" type percpu_array key 4 value 24 \
+	entries 1024 name zlb_svc_stats
+zlb_check_load "zlb-load --unload (with 0.2.0's zlb_if_stats and 0.3.0's zlb_svc_stats pinned too)" --unload
 pins=""
 [ -d "$ZLB_BPFFS" ] && pins=$(find "$ZLB_BPFFS" -mindepth 1 2>/dev/null)
 if [ -z "$pins" ]; then

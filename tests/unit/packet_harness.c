@@ -555,6 +555,17 @@ int traffic_get(const struct lb *lb, int map, __u32 key, struct zlb_traffic *t)
 	return percpu_sum(lb->maps.fd[map], key, (__u64 *)t, sizeof(*t) / sizeof(__u64));
 }
 
+int svc_traffic_get(const struct lb *lb, __u32 id, struct zlb_traffic *t)
+{
+	static struct zlb_counters all;
+
+	if (id >= ZLB_MAX_SERVICES ||
+	    percpu_sum(lb->maps.fd[ZLB_M_STATS], 0, (__u64 *)&all, sizeof(all) / sizeof(__u64)))
+		return -1;
+	*t = all.svcs[id];
+	return 0;
+}
+
 int if_traffic_get(const struct lb *lb, __u32 slot, struct zlb_if_traffic *t)
 {
 	static struct zlb_counters all;

@@ -210,6 +210,7 @@ int ct_idle(const struct lb *lb, const struct zlb_ct_key *k, __u64 idle_ns);
 
 /* Per-CPU traffic maps, summed. */
 int traffic_get(const struct lb *lb, int map, __u32 key, struct zlb_traffic *t);
+int svc_traffic_get(const struct lb *lb, __u32 id, struct zlb_traffic *t);
 int if_traffic_get(const struct lb *lb, __u32 slot, struct zlb_if_traffic *t);
 void check_traffic(const char *name, const struct zlb_traffic *b, const struct zlb_traffic *a,
 		   __u64 packets, __u64 bytes, __u64 new_flows);

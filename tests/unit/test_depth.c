@@ -1048,8 +1048,8 @@ static void test_traffic_counters(const struct lb *lb)
 	pk[2] = c_pkt(&f, PKT_ACK | PKT_PSH, "GET / HTTP/1.0\r\n\r\n");
 	pk[3] = b_pkt(&f, PKT_ACK | PKT_PSH, "HTTP/1.0 200 OK\r\ncontent-length: 0\r\n\r\n");
 	pk[4] = c_pkt(&f, PKT_ACK, "x");
-	if (traffic_get(lb, ZLB_M_SVC_STATS, SVC_TELNET, &svc0) ||
-	    traffic_get(lb, ZLB_M_SVC_STATS, SVC_DNS, &svc1) ||
+	if (svc_traffic_get(lb, SVC_TELNET, &svc0) ||
+	    svc_traffic_get(lb, SVC_DNS, &svc1) ||
 	    traffic_get(lb, ZLB_M_BE_STATS, BE_ID(SVC_TELNET, 0), &be0) ||
 	    if_traffic_get(lb, SLOT_VETH0, &if0) || if_traffic_get(lb, SLOT_VETH2, &if2)) {
 		fail("counters: setup", "reading the traffic maps: %s", strerror(errno));
@@ -1071,8 +1071,8 @@ static void test_traffic_counters(const struct lb *lb)
 		quiet = false;
 	}
 	if (!ok ||
-	    traffic_get(lb, ZLB_M_SVC_STATS, SVC_TELNET, &svc0_a) ||
-	    traffic_get(lb, ZLB_M_SVC_STATS, SVC_DNS, &svc1_a) ||
+	    svc_traffic_get(lb, SVC_TELNET, &svc0_a) ||
+	    svc_traffic_get(lb, SVC_DNS, &svc1_a) ||
 	    traffic_get(lb, ZLB_M_BE_STATS, BE_ID(SVC_TELNET, 0), &be0_a) ||
 	    if_traffic_get(lb, SLOT_VETH0, &if0_a) || if_traffic_get(lb, SLOT_VETH2, &if2_a)) {
 		fail("counters: setup", "a packet went wrong or the maps could not be read");
@@ -1099,7 +1099,7 @@ static void test_traffic_counters(const struct lb *lb)
 	expect(lb, "counters: setup (a lost reply)", &lost, VETH2, XDP_DROP, NULL,
 	       ZLB_C_RX, ZLB_C_DROP_REPLY_NO_FLOW);
 	if (if_traffic_get(lb, SLOT_VETH2, &if2_a) ||
-	    traffic_get(lb, ZLB_M_SVC_STATS, SVC_TELNET, &svc0_a)) {
+	    svc_traffic_get(lb, SVC_TELNET, &svc0_a)) {
 		fail("counters: setup", "reading the traffic maps: %s", strerror(errno));
 		return;
 	}
