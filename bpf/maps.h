@@ -98,7 +98,9 @@ struct zlb_maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, ZLB_MAGLEV_MIN_SIZE);
 	__type(key, __u32);
-	__type(value, __u32);
+	/* struct zlb_maglev_chunk, by size: the BTF of an inner map's value
+	 * struct comes out as a forward declaration */
+	__uint(value_size, sizeof(struct zlb_maglev_chunk));
 	__uint(map_flags, BPF_F_INNER_MAP);
 };
 

@@ -47,8 +47,10 @@ static __always_inline struct zlb_service *service_lookup(const struct zlb_pkt *
 static __always_inline struct zlb_backend *choose_backend(const struct zlb_service *svc,
 							  const struct zlb_ct_key *key)
 {
-	__u32 mkey = svc->maglev_key, size = svc->maglev_size, idx, *slot;
+	__u32 mkey = svc->maglev_key, size = svc->maglev_size, idx, chunk, slot;
+	struct zlb_maglev_chunk *c;
 	void *table;
+	__u8 be;
 
 	if (!size)
 		return NULL;
@@ -56,10 +58,15 @@ static __always_inline struct zlb_backend *choose_backend(const struct zlb_servi
 	if (!table)
 		return NULL;
 	idx = zlb_flow_hash_addr(key->saddr.w, key->sport, key->proto) % size;
-	slot = bpf_map_lookup_elem(table, &idx);
-	if (!slot || *slot == ZLB_MAGLEV_NONE)
+	chunk = idx / ZLB_MAGLEV_CHUNK;
+	c = bpf_map_lookup_elem(table, &chunk);
+	if (!c)
 		return NULL;
-	return bpf_map_lookup_elem(&zlb_backends, slot);
+	be = c->be[idx % ZLB_MAGLEV_CHUNK];
+	if (be >= ZLB_MAX_BACKENDS_PER_SVC)
+		return NULL;
+	slot = svc->backend_base + be;
+	return bpf_map_lookup_elem(&zlb_backends, &slot);
 }
 
 /* Translate to @to, send along @route, and count the flow's traffic. */

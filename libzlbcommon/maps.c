@@ -204,19 +204,22 @@ static bool iface_wanted(const void *key, const void *ctx)
 	return false;
 }
 
-/* Build service @s's Maglev table (entries: absolute backend slots) in a
- * new inner map; its fd, or -1. */
+/* Build service @s's Maglev table (entries: backend indexes in the
+ * service, ZLB_MAGLEV_CHUNK to an element; zlb_abi.h) in a new inner map;
+ * its fd, or -1. */
 static int build_maglev(const struct zlb_cfg_service *s, const struct zlb_service *val,
 			struct zlb_err *err)
 {
 	uint64_t keys[ZLB_MAX_BACKENDS_PER_SVC];
 	uint16_t weights[ZLB_MAX_BACKENDS_PER_SVC];
+	__u32 nchunks = (val->maglev_size + ZLB_MAGLEV_CHUNK - 1) / ZLB_MAGLEV_CHUNK;
 	uint32_t *table = malloc(sizeof(*table) * val->maglev_size);
+	struct zlb_maglev_chunk *chunks = calloc(nchunks, sizeof(*chunks));
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
-	__u32 *idx = malloc(sizeof(*idx) * val->maglev_size), count = val->maglev_size;
+	__u32 *idx = malloc(sizeof(*idx) * nchunks), count = nchunks;
 	int fd = -1, rc = -1;
 
-	if (!table || !idx) {
+	if (!table || !idx || !chunks) {
 		zlb_err_set(err, "service '%s': out of memory for its Maglev table", s->name);
 		goto out;
 	}
@@ -231,16 +234,17 @@ static int build_maglev(const struct zlb_cfg_service *s, const struct zlb_servic
 			    strerror(errno));
 		goto out;
 	}
-	for (__u32 k = 0; k < val->maglev_size; k++) {
-		idx[k] = k;
+	memset(chunks, ZLB_MAGLEV_NO_BACKEND, nchunks * sizeof(*chunks));
+	for (__u32 k = 0; k < val->maglev_size; k++)
 		if (table[k] != ZLB_MAGLEV_NONE)
-			table[k] += val->backend_base;
-	}
+			chunks[k / ZLB_MAGLEV_CHUNK].be[k % ZLB_MAGLEV_CHUNK] = table[k];
+	for (__u32 c = 0; c < nchunks; c++)
+		idx[c] = c;
 	/* BPF_F_INNER_MAP: as the template of zlb_maglev, any size fits */
 	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = BPF_F_INNER_MAP);
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_svc", sizeof(__u32), sizeof(__u32),
-			    val->maglev_size, &copts);
-	if (fd < 0 || bpf_map_update_batch(fd, idx, table, &count, &bopts)) {
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_svc", sizeof(__u32), sizeof(*chunks),
+			    nchunks, &copts);
+	if (fd < 0 || bpf_map_update_batch(fd, idx, chunks, &count, &bopts)) {
 		zlb_err_set(err, "service '%s': cannot make its Maglev table (%u entries): %s",
 			    s->name, val->maglev_size, strerror(errno));
 		goto out;
@@ -251,6 +255,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(table);
+	free(chunks);
 	free(idx);
 	return rc;
 }
@@ -468,8 +473,8 @@ static void drop_maglev_half(const struct zlb_maps *m, __u32 half)
 			keys[n++] = k;
 	if (!n)
 		return;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_none", sizeof(__u32), sizeof(__u32),
-			    1, &copts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_none", sizeof(__u32),
+			    sizeof(struct zlb_maglev_chunk), 1, &copts);
 	if (fd < 0)
 		return;
 	for (__u32 i = 0; i < n; i++)

@@ -50,7 +50,7 @@
 #define ZLB_MAGLEV_MIN_SIZE     251
 #define ZLB_MAGLEV_MAX_SIZE     1048573
 #define ZLB_MAX_WEIGHT          1000
-#define ZLB_MAGLEV_NONE         0xffffffffu  /* table entry: no backend */
+#define ZLB_MAGLEV_NONE         0xffffffffu  /* zlb_maglev_build()'s entry: no backend */
 
 /* Source NAT: the backend-side port is taken from a range kept apart from
  * the host's ephemeral ports, starting at one derived from a hash of the
@@ -131,9 +131,23 @@ struct zlb_service {
 	__u32 flags;
 };
 
-/* zlb_maglev: array of maps, key = half * ZLB_MAX_SERVICES + service id;
- * each inner map is an array of maglev_size __u32, each an absolute slot in
- * zlb_backends. A backend of weight 0 has no entries: no new flows. */
+/* zlb_maglev: array of maps, key = half * ZLB_MAX_SERVICES + service id.
+ * Each inner map is an array of ceil(maglev_size / ZLB_MAGLEV_CHUNK)
+ * chunks; Maglev entry i is byte i % ZLB_MAGLEV_CHUNK of chunk
+ * i / ZLB_MAGLEV_CHUNK: a backend's index in its service (its slot is
+ * backend_base + index), or ZLB_MAGLEV_NO_BACKEND. A byte an entry (a
+ * service has at most 64 backends) instead of the 8 bytes an array
+ * element takes: a table of 65537 entries takes 64 KiB, not 512. A
+ * backend of weight 0 has no entries: no new flows. */
+#define ZLB_MAGLEV_CHUNK        64
+#define ZLB_MAGLEV_NO_BACKEND   0xff
+
+struct zlb_maglev_chunk {
+	__u8 be[ZLB_MAGLEV_CHUNK];
+};
+
+_Static_assert(ZLB_MAX_BACKENDS_PER_SVC < ZLB_MAGLEV_NO_BACKEND,
+	       "a backend's index in its service fits a Maglev entry");
 
 /* zlb_backends value, of the service's family. src all zeros: use the
  * FIB's source address (when the kernel has BPF_FIB_LOOKUP_SRC) -- zlb-load

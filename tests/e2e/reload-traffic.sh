@@ -105,7 +105,7 @@ config_state() {
 	python3 -c '
 import json, struct, subprocess, sys
 pin, MAXSVC, PERSVC = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-HALF, NONE = MAXSVC * PERSVC, 0xffffffff
+HALF = MAXSVC * PERSVC
 def bpftool(*args):
     return json.loads(subprocess.check_output(("bpftool", "-j", "map") + args))
 def keybytes(n):
@@ -129,8 +129,11 @@ for e in bpftool("dump", "pinned", pin + "/zlb_services"):
         be = bpftool("lookup", "pinned", pin + "/zlb_backends", "key", *keybytes(slot))
         state["backends"][slot - half * HALF] = be["formatted"]["value"]
     inner = u32(bpftool("lookup", "pinned", pin + "/zlb_maglev", "key", *keybytes(mkey))["value"])
-    table = [u32(x["value"]) for x in bpftool("dump", "id", str(inner))]
-    state["maglev"][v["maglev_key"]] = [x if x == NONE else x - half * HALF for x in table]
+    # struct zlb_maglev_chunk: a byte an entry, the index of a backend in
+    # its service (the same in either half)
+    chunks = sorted(bpftool("dump", "id", str(inner)), key=lambda x: u32(x["key"]))
+    table = [int(b, 16) for x in chunks for b in x["value"]]
+    state["maglev"][v["maglev_key"]] = table[:v["maglev_size"]]
 for m in ("zlb_ifaces", "zlb_tx_ports", "zlb_snat_addrs"):
     state[m] = entries(m)
 json.dump(state, sys.stdout, sort_keys=True, indent=1)

@@ -452,18 +452,21 @@ int maglev_open(const struct lb *lb, union zlb_addr vip, uint16_t vport, struct 
 		return -1;
 	t->fd = bpf_map_get_fd_by_id(id);
 	t->size = s.maglev_size;
+	t->base = s.backend_base;
 	return t->fd < 0 || !t->size ? -1 : 0;
 }
 
 int maglev_backend(const struct lb *lb, const struct maglev_view *t, __u32 hash,
 		   struct zlb_backend *be)
 {
-	__u32 idx = hash % t->size, slot;
+	__u32 idx = hash % t->size, chunk = idx / ZLB_MAGLEV_CHUNK, slot;
+	struct zlb_maglev_chunk c;
 
-	if (bpf_map_lookup_elem(t->fd, &idx, &slot) || slot == ZLB_MAGLEV_NONE ||
-	    bpf_map_lookup_elem(lb->maps.fd[ZLB_M_BACKENDS], &slot, be))
+	if (bpf_map_lookup_elem(t->fd, &chunk, &c) ||
+	    c.be[idx % ZLB_MAGLEV_CHUNK] == ZLB_MAGLEV_NO_BACKEND)
 		return -1;
-	return 0;
+	slot = t->base + c.be[idx % ZLB_MAGLEV_CHUNK];
+	return bpf_map_lookup_elem(lb->maps.fd[ZLB_M_BACKENDS], &slot, be) ? -1 : 0;
 }
 
 __u64 monotonic_ns(void)

@@ -190,6 +190,7 @@ void check_neigh(const struct lb *lb, const char *name, union zlb_addr addr,
 struct maglev_view {
 	int fd;
 	__u32 size;
+	__u32 base;             /* the service's backend_base */
 };
 
 int maglev_open(const struct lb *lb, union zlb_addr vip, uint16_t vport, struct maglev_view *t);

@@ -17,6 +17,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
+#include "maglev.h"
 #include "zlb_hash.h"
 #include "scenario.h"
 
@@ -1282,6 +1283,61 @@ static void check_spread_counters(const char *name, const struct spread *s, long
 	report(name, p.n ? p.text : NULL);
 }
 
+/* The weighted service's table in the map, entry by entry: a byte each,
+ * ZLB_MAGLEV_CHUNK to an element (zlb_abi.h), the backend's index in the
+ * service as zlb_maglev_build() lays the table out for its backends; no
+ * element past the table's end, and no entry past it but "no backend". */
+static void check_maglev_bytes(const struct lb *lb, const unsigned int *weight)
+{
+	const char *name = "maglev: the table in the map is the service's Maglev table, "
+			   "a byte an entry, 64 to an element";
+	struct zlb_maglev_chunk c;
+	uint64_t keys[NWEIGHTED];
+	uint16_t w[NWEIGHTED];
+	struct maglev_view t;
+	unsigned int bad = 0;
+	__u32 chunk, i;
+	uint32_t *want;
+
+	if (maglev_open(lb, VIP, 26, &t)) {
+		fail(name, "cannot open the table of %s", at(VIP, 26));
+		return;
+	}
+	want = malloc(t.size * sizeof(*want));
+	for (int b = 0; b < NWEIGHTED; b++) {
+		keys[b] = zlb_maglev_key(&fam->weighted[b], 2626);
+		w[b] = weight[b];
+	}
+	if (!want || zlb_maglev_build(keys, w, NWEIGHTED, t.size, want)) {
+		fail(name, "cannot build the expected table");
+		goto out;
+	}
+	for (i = 0; i < t.size + ZLB_MAGLEV_CHUNK && !bad; i++) {
+		unsigned int expected = i < t.size ? want[i] : ZLB_MAGLEV_NO_BACKEND;
+
+		chunk = i / ZLB_MAGLEV_CHUNK;
+		if (i % ZLB_MAGLEV_CHUNK == 0 && bpf_map_lookup_elem(t.fd, &chunk, &c)) {
+			if (i < t.size)
+				bad = i + 1;
+			break;
+		}
+		if (c.be[i % ZLB_MAGLEV_CHUNK] != expected)
+			bad = i + 1;
+	}
+	chunk = (t.size + ZLB_MAGLEV_CHUNK - 1) / ZLB_MAGLEV_CHUNK;
+	if (bad)
+		fail(name, "entry %u of %u: %u, want %u", bad - 1, t.size,
+		     c.be[(bad - 1) % ZLB_MAGLEV_CHUNK],
+		     bad - 1 < t.size ? want[bad - 1] : ZLB_MAGLEV_NO_BACKEND);
+	else if (!bpf_map_lookup_elem(t.fd, &chunk, &c))
+		fail(name, "an element past the table's %u entries", t.size);
+	else
+		report(name, NULL);
+out:
+	free(want);
+	close(t.fd);
+}
+
 static void test_maglev(struct lb *lb)
 {
 	static const unsigned int weight[NWEIGHTED] = { 1, 1, 2 };
@@ -1295,6 +1351,7 @@ static void test_maglev(struct lb *lb)
 	struct pkt p, out;
 	const char *name;
 
+	check_maglev_bytes(lb, weight);
 	memset(taken_weighted, 0, sizeof(taken_weighted));
 	memset(taken_drained, 0, sizeof(taken_drained));
 	for (int b = 0; b < NWEIGHTED; b++)
