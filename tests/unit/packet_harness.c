@@ -558,25 +558,33 @@ int traffic_get(const struct lb *lb, int map, __u32 key, struct zlb_traffic *t)
 	return percpu_sum(lb->maps.fd[map], key, (__u64 *)t, sizeof(*t) / sizeof(__u64));
 }
 
-int svc_traffic_get(const struct lb *lb, __u32 id, struct zlb_traffic *t)
+/* zlb_stats summed over CPUs (in a static buffer: it is large), or NULL. */
+static const struct zlb_counters *counters_sum(const struct lb *lb)
 {
 	static struct zlb_counters all;
 
-	if (id >= ZLB_MAX_SERVICES ||
-	    percpu_sum(lb->maps.fd[ZLB_M_STATS], 0, (__u64 *)&all, sizeof(all) / sizeof(__u64)))
+	if (percpu_sum(lb->maps.fd[ZLB_M_STATS], 0, (__u64 *)&all, sizeof(all) / sizeof(__u64)))
+		return NULL;
+	return &all;
+}
+
+int svc_traffic_get(const struct lb *lb, __u32 id, struct zlb_traffic *t)
+{
+	const struct zlb_counters *all = id < ZLB_MAX_SERVICES ? counters_sum(lb) : NULL;
+
+	if (!all)
 		return -1;
-	*t = all.svcs[id];
+	*t = all->svcs[id];
 	return 0;
 }
 
 int if_traffic_get(const struct lb *lb, __u32 slot, struct zlb_if_traffic *t)
 {
-	static struct zlb_counters all;
+	const struct zlb_counters *all = slot < ZLB_MAX_IFACES ? counters_sum(lb) : NULL;
 
-	if (slot >= ZLB_MAX_IFACES ||
-	    percpu_sum(lb->maps.fd[ZLB_M_STATS], 0, (__u64 *)&all, sizeof(all) / sizeof(__u64)))
+	if (!all)
 		return -1;
-	*t = all.ifs[slot];
+	*t = all->ifs[slot];
 	return 0;
 }
 
