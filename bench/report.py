@@ -7,6 +7,7 @@ PNG plot (gnuplot) in the output directory.
 usage: report.py RESULTS.tsv OUTDIR
 """
 import json
+import statistics
 import os
 import shutil
 import subprocess
@@ -257,6 +258,23 @@ def main():
                 n = data.get(part, {}).get(key, {}).get("note")
                 if n:
                     out.append("%s %s: %s" % (part, key, n))
+        # zon-lb against its floor round by round: each round measures the
+        # two back to back, so the spread of these ratios is the noise a
+        # ratio of medians hides.
+        for key, label, floor in PATHS:
+            if not key.startswith("zlb"):
+                continue
+            for part, col, what in FIGURES:
+                mine = data.get(part, {}).get(key, {}).get(col + "_runs")
+                base = data.get(part, {}).get(floor, {}).get(col + "_runs")
+                try:
+                    pairs = [float(x) / float(y) for x, y in zip(str(mine).split(), str(base).split())]
+                except (ValueError, ZeroDivisionError):
+                    continue
+                if len(pairs) > 1:
+                    out.append("%s/floor, %s, round by round: %s (median %.3f)"
+                               % (label, what, " ".join("%.3f" % x for x in pairs),
+                                  statistics.median(pairs)))
         # Rounds far apart: the median hides a path that works only now
         # and then (or a machine that was busy in one round).
         for key, label, _ in PATHS:
