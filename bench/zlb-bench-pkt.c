@@ -202,6 +202,7 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 	__u16 iface_flags[2];
 	union zlb_addr *backend_src = NULL, *backend_snat = NULL;
 	struct zlb_resolved res = { .ifaces = ifaces, .iface_flags = iface_flags };
+	struct zlb_ct_sizes ct;
 	struct zlb_nl *nl = NULL;
 	char *conf;
 	int rc;
@@ -212,7 +213,10 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 	lb->fib_src = fib_src;
 	lb->conntrack_size = conntrack_size;
 	zlb_maps_init(&lb->maps);
-	lb->obj = zlb_object_open_prog(path, hook->prog, NULL, &ro, conntrack_size, err);
+	/* The bench's flows are IPv4: the IPv6 table at its least. */
+	ct.v4 = conntrack_size;
+	ct.v6 = 1024;
+	lb->obj = zlb_object_open_prog(path, hook->prog, NULL, &ro, &ct, err);
 	if (!lb->obj)
 		return -1;
 	rc = bpf_object__load(lb->obj);

@@ -40,7 +40,8 @@ struct parser {
 
 static const char *const root_keys[] = { "settings", "services", "interfaces", NULL };
 static const char *const settings_keys[] = {
-	"fib_cache_ms", "conntrack_size", "snat_ports", "timeouts", "mode", NULL
+	"fib_cache_ms", "conntrack_size", "conntrack_size_ipv6", "snat_ports", "timeouts", "mode",
+	NULL
 };
 /* settings.timeouts: indexed by enum zlb_ct_state. */
 static const char *const timeout_keys[ZLB_CT_STATE_MAX + 1] = {
@@ -797,6 +798,7 @@ static int parse_settings(const struct parser *p, const config_setting_t *root,
 
 	cfg->fib_cache_ms = ZLB_DEFAULT_FIB_CACHE_MS;
 	cfg->conntrack_size = ZLB_CONNTRACK_SIZE;
+	cfg->conntrack_size_ipv6 = ZLB_CONNTRACK_SIZE;
 	cfg->snat_port_min = ZLB_SNAT_PORT_MIN;
 	cfg->snat_port_max = ZLB_SNAT_PORT_MAX;
 	for (i = 0; i < ZLB_CT_STATE_MAX; i++)
@@ -819,6 +821,14 @@ static int parse_settings(const struct parser *p, const config_setting_t *root,
 			return -1;
 		cfg->conntrack_size = v;
 		cfg->conntrack_size_line = config_setting_source_line(m);
+	}
+	cfg->conntrack_size_ipv6 = cfg->conntrack_size;
+	m = config_setting_get_member(group, "conntrack_size_ipv6");
+	if (m) {
+		if (get_int(p, m, CONNTRACK_SIZE_MIN, CONNTRACK_SIZE_MAX, &v) < 0)
+			return -1;
+		cfg->conntrack_size_ipv6 = v;
+		cfg->conntrack_size_ipv6_line = config_setting_source_line(m);
 	}
 	m = config_setting_get_member(group, "snat_ports");
 	if (m && parse_snat_ports(p, m, cfg) < 0)

@@ -62,8 +62,12 @@ struct zlb_config {
 	struct zlb_cfg_iface *ifaces;
 	size_t nifaces;
 	uint32_t fib_cache_ms;    /* settings.fib_cache_ms, default ZLB_DEFAULT_FIB_CACHE_MS */
-	uint32_t conntrack_size;  /* settings.conntrack_size, default ZLB_CONNTRACK_SIZE */
+	uint32_t conntrack_size;  /* settings.conntrack_size, default ZLB_CONNTRACK_SIZE:
+				     entries of the IPv4 connection table */
 	int conntrack_size_line;  /* its line, 0 when not set */
+	uint32_t conntrack_size_ipv6;  /* settings.conntrack_size_ipv6, default
+					  conntrack_size: of the IPv6 one */
+	int conntrack_size_ipv6_line;
 	uint16_t snat_port_min;   /* settings.snat_ports = [min, max] */
 	uint16_t snat_port_max;
 	uint32_t timeout_s[ZLB_CT_STATE_MAX];  /* settings.timeouts, seconds */

@@ -8,10 +8,11 @@
 #include "object.h"
 
 int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
-		       __u32 conntrack_size, struct zlb_err *err)
+		       const struct zlb_ct_sizes *ct, struct zlb_err *err)
 {
 	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
 	static const char *const tables[] = { ZLB_MAP_CONNTRACK4, ZLB_MAP_CONNTRACK };
+	const __u32 sizes[] = { ct->v4, ct->v6 };
 
 	if (!rodata || bpf_map__set_initial_value(rodata, ro, sizeof(*ro))) {
 		zlb_err_set(err, "%s: unexpected .rodata layout (built for another zon-lb?)",
@@ -19,10 +20,10 @@ int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-		struct bpf_map *ct = bpf_object__find_map_by_name(obj, tables[i]);
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, tables[i]);
 
-		if (!ct || bpf_map__set_max_entries(ct, conntrack_size)) {
-			zlb_err_set(err, "cannot size %s to %u entries", tables[i], conntrack_size);
+		if (!map || bpf_map__set_max_entries(map, sizes[i])) {
+			zlb_err_set(err, "cannot size %s to %u entries", tables[i], sizes[i]);
 			return -1;
 		}
 	}
@@ -42,7 +43,7 @@ static bool to_load(const struct bpf_program *prog, const char *name)
 
 struct bpf_object *zlb_object_open_prog(const char *path, const char *name,
 					const char *pin_dir, const struct zlb_rodata *ro,
-					__u32 conntrack_size, struct zlb_err *err)
+					const struct zlb_ct_sizes *ct, struct zlb_err *err)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
 	struct bpf_program *prog;
@@ -67,7 +68,7 @@ struct bpf_object *zlb_object_open_prog(const char *path, const char *name,
 	if (!pin_dir)
 		bpf_object__for_each_map(map, obj)
 			bpf_map__set_pin_path(map, NULL);
-	if (zlb_object_prepare(obj, ro, conntrack_size, err)) {
+	if (zlb_object_prepare(obj, ro, ct, err)) {
 		bpf_object__close(obj);
 		return NULL;
 	}
@@ -75,10 +76,10 @@ struct bpf_object *zlb_object_open_prog(const char *path, const char *name,
 }
 
 struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
-				   const struct zlb_rodata *ro, __u32 conntrack_size,
+				   const struct zlb_rodata *ro, const struct zlb_ct_sizes *ct,
 				   struct zlb_err *err)
 {
-	return zlb_object_open_prog(path, NULL, pin_dir, ro, conntrack_size, err);
+	return zlb_object_open_prog(path, NULL, pin_dir, ro, ct, err);
 }
 
 int zlb_probe_fib_lookup_src(const char *path, bool *has)

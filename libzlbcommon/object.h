@@ -12,22 +12,29 @@
 
 struct bpf_object;
 
+/* Entries of the two connection tables (settings.conntrack_size and
+ * settings.conntrack_size_ipv6). */
+struct zlb_ct_sizes {
+	__u32 v4;
+	__u32 v6;
+};
+
 /* Open the object at @path for program @prog (the only one it will load:
  * zlb_xdp, or zlb_tc of the tc build; NULL: whichever of them it has),
  * prepared by zlb_object_prepare(). Its maps are pinned by name under
  * @pin_dir, or not at all when @pin_dir is NULL. Not loaded yet. */
 struct bpf_object *zlb_object_open_prog(const char *path, const char *prog,
 					const char *pin_dir, const struct zlb_rodata *ro,
-					__u32 conntrack_size, struct zlb_err *err);
+					const struct zlb_ct_sizes *ct, struct zlb_err *err);
 /* The same for the data plane's program, XDP or tc build. */
 struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
-				   const struct zlb_rodata *ro, __u32 conntrack_size,
+				   const struct zlb_rodata *ro, const struct zlb_ct_sizes *ct,
 				   struct zlb_err *err);
 
-/* Set .rodata to @ro and the connection table's size to @conntrack_size
- * in @obj (opened, not loaded: also libxdp's own instance). */
+/* Set .rodata to @ro and the connection tables' sizes to @ct in @obj
+ * (opened, not loaded: also libxdp's own instance). */
 int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
-		       __u32 conntrack_size, struct zlb_err *err);
+		       const struct zlb_ct_sizes *ct, struct zlb_err *err);
 
 /* Whether the running kernel's bpf_fib_lookup() knows BPF_FIB_LOOKUP_SRC:
  * loads only the object's probe program (no map of its own is created or

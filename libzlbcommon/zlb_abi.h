@@ -109,7 +109,7 @@ struct zlb_meta {
 	__u64 timeout_ns[ZLB_CT_STATE_MAX];  /* idle time after which a flow is gone */
 	__u16 snat_port_min;     /* host order */
 	__u16 snat_port_max;
-	__u32 conntrack_size;    /* max_entries of each connection table, for the tools */
+	__u32 conntrack_size;    /* max_entries of zlb_conntrack4, for the tools */
 };
 
 /* zlb_services key: protocol is IPPROTO_TCP/UDP with the service port, or
@@ -169,8 +169,8 @@ struct zlb_backend {
  * quarter of the words an IPv6 key takes. Every other flow lives in
  * zlb_conntrack under struct zlb_ct_key. Code on both sides speaks
  * struct zlb_ct_key, IPv4 kept IPv4-mapped; a key whose two addresses are
- * IPv4-mapped belongs in zlb_conntrack4 (zlb_ct.h converts). Each table
- * holds settings.conntrack_size entries. */
+ * IPv4-mapped belongs in zlb_conntrack4 (zlb_ct.h converts). The tables
+ * hold settings.conntrack_size and settings.conntrack_size_ipv6 entries. */
 struct zlb_ct_key {
 	union zlb_addr saddr;
 	union zlb_addr daddr;

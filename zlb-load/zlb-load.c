@@ -402,20 +402,37 @@ static __u32 pinned_table(const char *pin_dir, const char *name, __u32 *max)
  * means new, empty tables. Refuse, and say what the way out costs. */
 static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_err *err)
 {
-	__u32 max4, max6, entries;
+	__u32 max4, max6, entries, want, have;
+	const char *key, *family;
+	int line;
 
 	entries = pinned_table(pin_dir, ZLB_MAP_CONNTRACK4, &max4) +
 		  pinned_table(pin_dir, ZLB_MAP_CONNTRACK, &max6);
-	if ((!max4 || max4 == l->cfg.conntrack_size) && (!max6 || max6 == l->cfg.conntrack_size))
+	if (max4 && max4 != l->cfg.conntrack_size) {
+		key = "conntrack_size", family = "IPv4", line = l->cfg.conntrack_size_line;
+		want = l->cfg.conntrack_size, have = max4;
+	} else if (max6 && max6 != l->cfg.conntrack_size_ipv6) {
+		key = "conntrack_size_ipv6", family = "IPv6";
+		line = l->cfg.conntrack_size_ipv6_line ? l->cfg.conntrack_size_ipv6_line :
+							 l->cfg.conntrack_size_line;
+		want = l->cfg.conntrack_size_ipv6, have = max6;
+	} else {
 		return 0;
-	zlb_err_set(err, "settings.conntrack_size: the running connection tables have %u entries each, this file asks for %u; a table cannot be resized in place: 'zlb-load --unload' and a new load would drop all %u tracked flows",
-		    max4 && max4 != l->cfg.conntrack_size ? max4 : max6, l->cfg.conntrack_size,
-		    entries / 2);
-	if (l->cfg.conntrack_size_line)
-		zlb_err_prefix(err, "%s:%d", l->cfg.path, l->cfg.conntrack_size_line);
+	}
+	zlb_err_set(err, "settings.%s: the running %s connection table has %u entries, this file asks for %u; a table cannot be resized in place: 'zlb-load --unload' and a new load would drop all %u tracked flows",
+		    key, family, have, want, entries / 2);
+	if (line)
+		zlb_err_prefix(err, "%s:%d", l->cfg.path, line);
 	else
 		zlb_err_prefix(err, "%s", l->cfg.path);
 	return -1;
+}
+
+static struct zlb_ct_sizes ct_sizes(const struct load *l)
+{
+	struct zlb_ct_sizes ct = { l->cfg.conntrack_size, l->cfg.conntrack_size_ipv6 };
+
+	return ct;
 }
 
 static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
@@ -423,9 +440,10 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 	const char *path = bpf_object_path();
 	struct zlb_rodata ro = { .fib_lookup_src = l->fib_src };
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
+	struct zlb_ct_sizes ct = ct_sizes(l);
 	int rc;
 
-	l->obj = zlb_object_open(path, pin_dir, &ro, l->cfg.conntrack_size, err);
+	l->obj = zlb_object_open(path, pin_dir, &ro, &ct, err);
 	if (!l->obj || reuse_tx_ports(l->obj, pin_dir, err))
 		return -1;
 	rc = bpf_object__load(l->obj);
@@ -446,15 +464,14 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 		zlb_err_set(err, "libxdp cannot open %s", path);
 		return -1;
 	}
-	if (zlb_object_prepare(xdp_program__bpf_obj(l->fresh), &ro, l->cfg.conntrack_size, err) ||
+	if (zlb_object_prepare(xdp_program__bpf_obj(l->fresh), &ro, &ct, err) ||
 	    reuse_tx_ports(xdp_program__bpf_obj(l->fresh), pin_dir, err))
 		return -1;
 	if (!l->any_tc)
 		return 0;
 	/* The tc build: the same maps, found by their pins (it has no
 	 * devmap: tc sends with bpf_redirect*). */
-	l->tc_obj = zlb_object_open_prog(l->tc_path, ZLB_PROG_TC_NAME, pin_dir, &ro,
-					 l->cfg.conntrack_size, err);
+	l->tc_obj = zlb_object_open_prog(l->tc_path, ZLB_PROG_TC_NAME, pin_dir, &ro, &ct, err);
 	if (!l->tc_obj)
 		return -1;
 	rc = bpf_object__load(l->tc_obj);
@@ -649,6 +666,7 @@ static int attach_all(struct load *l, struct zlb_err *err)
  * the first interface that needs it. */
 static int check_tc_object(struct load *l, struct zlb_err *err)
 {
+	struct zlb_ct_sizes ct = ct_sizes(l);
 	struct zlb_rodata ro = {};
 	struct bpf_object *obj;
 	size_t i;
@@ -658,7 +676,7 @@ static int check_tc_object(struct load *l, struct zlb_err *err)
 	if (i == l->cfg.nifaces)
 		return 0;
 	zlb_log_libs_quiet(true);       /* the error below says it all */
-	obj = zlb_object_open_prog(l->tc_path, ZLB_PROG_TC_NAME, NULL, &ro, l->cfg.conntrack_size, err);
+	obj = zlb_object_open_prog(l->tc_path, ZLB_PROG_TC_NAME, NULL, &ro, &ct, err);
 	zlb_log_libs_quiet(false);
 	if (!obj) {
 		zlb_err_prefix(err, "%s:%d: interfaces: %s: tc mode", l->cfg.path,

@@ -310,9 +310,13 @@ refused "an interface without native XDP (lo)" \
 	"$ZLB_LOAD" "$ZLB_TMP/loopback.conf"
 { printf 'settings = {\n  conntrack_size = 2048;\n};\n'; cat "$CONFS/e2e/reference.conf"; } >"$C/conntrack-size.conf"
 refused "a connection table of another size" "$C/conntrack-size.conf:2" \
-	"settings.conntrack_size: the running connection tables have 262144 entries each, this file asks for 2048" \
+	"settings.conntrack_size: the running IPv4 connection table has 262144 entries, this file asks for 2048" \
 	"$ZLB_LOAD" "$C/conntrack-size.conf"
-count=$((count + 4))
+{ printf 'settings = {\n  conntrack_size_ipv6 = 4096;\n};\n'; cat "$CONFS/e2e/reference.conf"; } >"$C/conntrack-size6.conf"
+refused "an IPv6 connection table of another size" "$C/conntrack-size6.conf:2" \
+	"settings.conntrack_size_ipv6: the running IPv6 connection table has 262144 entries, this file asks for 4096" \
+	"$ZLB_LOAD" "$C/conntrack-size6.conf"
+count=$((count + 5))
 
 # Another program, attached without libxdp, on an interface the new config
 # adds: refused before anything changes, and that program stays.

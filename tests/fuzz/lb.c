@@ -81,6 +81,7 @@ static int lb_load(struct lb *lb, const char *path, const char *conf, struct zlb
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
 	union zlb_addr backend_src[FUZZ_MAX_BACKENDS];
 	struct zlb_resolved res = { ifaces, backend_src, lb->backend_snat };
+	struct zlb_ct_sizes ct;
 	struct zlb_rodata ro = {};
 	bool fib_src = false;
 	int rc;
@@ -97,7 +98,9 @@ static int lb_load(struct lb *lb, const char *path, const char *conf, struct zlb
 		return -1;
 	}
 	ro.fib_lookup_src = fib_src;
-	lb->obj = zlb_object_open(path, NULL, &ro, lb->cfg.conntrack_size, err);
+	ct.v4 = lb->cfg.conntrack_size;
+	ct.v6 = lb->cfg.conntrack_size_ipv6;
+	lb->obj = zlb_object_open(path, NULL, &ro, &ct, err);
 	if (!lb->obj)
 		return -1;
 	rc = bpf_object__load(lb->obj);

@@ -77,6 +77,7 @@ out:
  * fill its maps from @conf. */
 int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, struct zlb_err *err)
 {
+	struct zlb_ct_sizes ct;
 	struct zlb_rodata ro = { .fib_lookup_src = fib_src };
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
 	union zlb_addr backend_src[64], backend_snat[64];
@@ -87,7 +88,9 @@ int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, str
 	zlb_maps_init(&lb->maps);
 	if (zlb_config_load_string(conf, "test.conf", &lb->cfg, err))
 		return -1;
-	lb->obj = zlb_object_open(path, NULL, &ro, lb->cfg.conntrack_size, err);
+	ct.v4 = lb->cfg.conntrack_size;
+	ct.v6 = lb->cfg.conntrack_size_ipv6;
+	lb->obj = zlb_object_open(path, NULL, &ro, &ct, err);
 	if (!lb->obj)
 		return -1;
 	rc = bpf_object__load(lb->obj);

@@ -92,6 +92,7 @@ struct want_config {
 	size_t nifaces;
 	struct want_iface ifaces[4];
 	uint32_t conntrack_size;		/* 0: ZLB_CONNTRACK_SIZE */
+	uint32_t conntrack_size_ipv6;		/* 0: conntrack_size's */
 	uint16_t snat_port_min, snat_port_max;	/* 0: ZLB_SNAT_PORT_MIN/MAX */
 	uint32_t timeout_s[ZLB_CT_STATE_MAX];	/* 0: ZLB_TIMEOUT_* */
 	enum zlb_if_mode mode;			/* settings.mode; 0: xdp */
@@ -189,6 +190,7 @@ static const struct want_config good_configs[] = {
 			  1048573 },
 		},
 		.conntrack_size = 1024,
+		.conntrack_size_ipv6 = 16777216,
 		.snat_port_min = 40000,
 		.snat_port_max = 40007,
 		.timeout_s = {
@@ -337,6 +339,9 @@ static bool check_settings(const struct zlb_config *cfg,
 	want = w->conntrack_size ? w->conntrack_size : ZLB_CONNTRACK_SIZE;
 	CHECK(cfg->conntrack_size == want, "conntrack_size %u, want %u",
 	      cfg->conntrack_size, want);
+	want = w->conntrack_size_ipv6 ? w->conntrack_size_ipv6 : want;
+	CHECK(cfg->conntrack_size_ipv6 == want, "conntrack_size_ipv6 %u, want %u",
+	      cfg->conntrack_size_ipv6, want);
 	want = w->snat_port_min ? w->snat_port_min : ZLB_SNAT_PORT_MIN;
 	CHECK(cfg->snat_port_min == want, "snat_ports min %u, want %u",
 	      cfg->snat_port_min, want);
@@ -475,6 +480,8 @@ static const struct bad_case bad_cases[] = {
 	{ "timeout-too-long.conf", 4, "settings.timeouts.tcp_established: 604801 is out of range (1..604800)" },
 	{ "timeouts-not-group.conf", 3, "settings.timeouts: expected a group" },
 	{ "conntrack-size-small.conf", 3, "settings.conntrack_size: 1023 is out of range (1024..16777216)" },
+	{ "conntrack-size-ipv6-small.conf", 3, "settings.conntrack_size_ipv6: 1023 is out of range (1024..16777216)" },
+	{ "conntrack-size-ipv6-string.conf", 3, "settings.conntrack_size_ipv6: expected an integer, got a string" },
 	{ "conntrack-size-large.conf", 3, "settings.conntrack_size: 16777217 is out of range (1024..16777216)" },
 	{ "address-cidr.conf", 3, "services[0].address: \"10.0.0.1/24\" is not an IPv4 or IPv6 address" },
 	{ "address-hostname.conf", 4, "services[0].backends[0].address: \"localhost\" is not an IPv4 or IPv6 address" },
@@ -539,7 +546,7 @@ static const struct bad_case bad_cases[] = {
 	{ "timeouts-list.conf", 3, "settings.timeouts: expected a group { tcp_established = ...; ... }, got a list" },
 	{ "unknown-backend-key-typo.conf", 5, "services[0].backends[0].wieght: unknown key; expected one of: address, port, weight, source" },
 	{ "unknown-key-case.conf", 3, "services[0].Name: unknown key; expected one of: name, address, protocol, port, icmp_echo, table_size, backends" },
-	{ "unknown-settings-key-singular.conf", 4, "settings.timeout: unknown key; expected one of: fib_cache_ms, conntrack_size, snat_ports, timeouts, mode" },
+	{ "unknown-settings-key-singular.conf", 4, "settings.timeout: unknown key; expected one of: fib_cache_ms, conntrack_size, conntrack_size_ipv6, snat_ports, timeouts, mode" },
 	{ "weight-int64.conf", 4, "services[0].backends[0].weight: 1000000000000 is out of range (0..1000)" },
 	{ "mode-unknown.conf", 3, "settings.mode: \"ebpf\" is not a mode; use \"xdp\", \"tc\" or \"auto\"" },
 	{ "mode-int.conf", 3, "settings.mode: expected a string, got an integer" },
