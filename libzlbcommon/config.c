@@ -788,6 +788,23 @@ static int parse_timeouts(const struct parser *p, const config_setting_t *group,
 	return 0;
 }
 
+/* A connection table's size, settings.@key, into *@size and its line
+ * into *@line when the file sets it. */
+static int get_ct_size(const struct parser *p, const config_setting_t *group, const char *key,
+		       uint32_t *size, int *line)
+{
+	const config_setting_t *m = config_setting_get_member(group, key);
+	long long v = 0;
+
+	if (!m)
+		return 0;
+	if (get_int(p, m, CONNTRACK_SIZE_MIN, CONNTRACK_SIZE_MAX, &v) < 0)
+		return -1;
+	*size = v;
+	*line = config_setting_source_line(m);
+	return 0;
+}
+
 static int parse_settings(const struct parser *p, const config_setting_t *root,
 			  struct zlb_config *cfg)
 {
@@ -815,21 +832,13 @@ static int parse_settings(const struct parser *p, const config_setting_t *root,
 			return -1;
 		cfg->fib_cache_ms = v;
 	}
-	m = config_setting_get_member(group, "conntrack_size");
-	if (m) {
-		if (get_int(p, m, CONNTRACK_SIZE_MIN, CONNTRACK_SIZE_MAX, &v) < 0)
-			return -1;
-		cfg->conntrack_size = v;
-		cfg->conntrack_size_line = config_setting_source_line(m);
-	}
+	if (get_ct_size(p, group, "conntrack_size", &cfg->conntrack_size,
+			&cfg->conntrack_size_line) < 0)
+		return -1;
 	cfg->conntrack_size_ipv6 = cfg->conntrack_size;
-	m = config_setting_get_member(group, "conntrack_size_ipv6");
-	if (m) {
-		if (get_int(p, m, CONNTRACK_SIZE_MIN, CONNTRACK_SIZE_MAX, &v) < 0)
-			return -1;
-		cfg->conntrack_size_ipv6 = v;
-		cfg->conntrack_size_ipv6_line = config_setting_source_line(m);
-	}
+	if (get_ct_size(p, group, "conntrack_size_ipv6", &cfg->conntrack_size_ipv6,
+			&cfg->conntrack_size_ipv6_line) < 0)
+		return -1;
 	m = config_setting_get_member(group, "snat_ports");
 	if (m && parse_snat_ports(p, m, cfg) < 0)
 		return -1;
