@@ -294,8 +294,8 @@ static int cmd_list(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 	return rc ? ZLB_EXIT_FAIL : ZLB_EXIT_OK;
 }
 
-/* {"KEY1": V1, "KEY2": V2} (KEY2 may be NULL): the JSON of count,
- * delete and flush. */
+/* {"KEY1": V1, "KEY2": V2} (KEY2 may be NULL): the JSON of delete and
+ * flush. */
 static void print_counts_json(const struct zlb_tool_opts *o, const char *key1, __u64 v1,
 			      const char *key2, __u64 v2)
 {
@@ -316,15 +316,26 @@ static int cmd_count(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		     const struct filter *f)
 {
 	struct walk w = { .m = m, .filter = f };
-	__u32 max_entries;
+	__u32 max4, max6;
+	struct zlb_json *j;
 
-	if (zlb_map_info(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, &max_entries, NULL) ||
-	    walk_flows(&w))
+	if (zlb_map_info(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, &max4, NULL) ||
+	    zlb_map_info(m->fd[ZLB_M_CONNTRACK], ZLB_MAP_CONNTRACK, &max6, NULL) || walk_flows(&w))
 		return ZLB_EXIT_FAIL;
-	if (o->fmt == ZLB_OUT_TEXT)
+	if (o->fmt == ZLB_OUT_TEXT) {
 		printf("%zu\n", w.flows);
-	else
-		print_counts_json(o, "flows", w.flows, "table_size", max_entries);
+		return ZLB_EXIT_OK;
+	}
+	j = zlb_json_new(stdout, o->fmt == ZLB_OUT_JSON_PRETTY);
+	zlb_json_obj_begin(j);
+	zlb_json_key(j, "flows");
+	zlb_json_u64(j, w.flows);
+	zlb_json_key(j, "table_size");
+	zlb_json_u64(j, max4);
+	zlb_json_key(j, "table_size_ipv6");
+	zlb_json_u64(j, max6);
+	zlb_json_obj_end(j);
+	zlb_json_free(j);
 	return ZLB_EXIT_OK;
 }
 
