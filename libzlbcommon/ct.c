@@ -50,39 +50,64 @@ int zlb_ct_delete(const struct zlb_maps *m, const struct zlb_ct_key *k)
 	return bpf_map_delete_elem(fd, key) ? -1 : 0;
 }
 
+/* One batch of a table: its keys as the table has them, the same keys
+ * widened when they are short, and the values. */
+struct batch {
+	void *keys;
+	struct zlb_ct_key *wide;         /* NULL for keys that are wide already */
+	struct zlb_ct_entry *vals;
+};
+
+static void batch_free(struct batch *b)
+{
+	free(b->keys);
+	free(b->wide);
+	free(b->vals);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Room in @b for @n entries whose keys take @ksize bytes (what @b held
+ * before is freed). Returns 0, or -1 with @err set. */
+static int batch_alloc(struct batch *b, __u32 n, size_t ksize, struct zlb_err *err)
+{
+	bool narrow = ksize != sizeof(*b->wide);
+
+	batch_free(b);
+	b->keys = malloc(n * ksize);
+	b->vals = malloc(n * sizeof(*b->vals));
+	b->wide = narrow ? malloc(n * sizeof(*b->wide)) : NULL;
+	if (b->keys && b->vals && (!narrow || b->wide))
+		return 0;
+	zlb_err_set(err, "out of memory");
+	return -1;
+}
+
 /* One table, batch by batch. @ksize: its key size; IPv4 keys are widened
- * into @wide before @fn sees them. A bucket larger than the batch
- * (ENOSPC) gets a larger batch. */
+ * before @fn sees them. A bucket larger than the batch (ENOSPC) gets a
+ * larger batch. */
 static int walk_table(int fd, const char *name, size_t ksize, bool take, zlb_ct_batch_fn fn,
 		      void *ctx, struct zlb_err *err)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 size = CT_BATCH, token, count;
-	void *keys = malloc(size * ksize);
-	struct zlb_ct_key *wide = ksize == sizeof(*wide) ? NULL : malloc(size * sizeof(*wide));
-	struct zlb_ct_entry *vals = malloc(size * sizeof(*vals));
 	bool first = true, done = false;
-	int rc = 0;
+	struct batch b = {};
+	int rc = batch_alloc(&b, size, ksize, err);
 
-	while (!done && !rc && keys && vals && (wide || ksize == sizeof(*wide))) {
+	while (!done && !rc) {
 		int r;
 
 		count = size;
 		if (take)
-			r = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &token, &token, keys,
-							    vals, &count, &opts);
+			r = bpf_map_lookup_and_delete_batch(fd, first ? NULL : &token, &token, b.keys,
+							    b.vals, &count, &opts);
 		else
-			r = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals,
+			r = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, b.keys, b.vals,
 						 &count, &opts);
 		if (r) {
 			if (errno == ENOSPC && size < (1u << 20)) {
 				size *= 2;
-				free(keys);
-				free(wide);
-				free(vals);
-				keys = malloc(size * ksize);
-				wide = ksize == sizeof(*wide) ? NULL : malloc(size * sizeof(*wide));
-				vals = malloc(size * sizeof(*vals));
+				rc = batch_alloc(&b, size, ksize, err);
 				continue;
 			}
 			if (errno != ENOENT) {
@@ -96,18 +121,12 @@ static int walk_table(int fd, const char *name, size_t ksize, bool take, zlb_ct_
 		first = false;
 		if (!count || !fn)
 			continue;
-		if (wide)
+		if (b.wide)
 			for (__u32 i = 0; i < count; i++)
-				zlb_ct_key_from4((const struct zlb_ct_key4 *)keys + i, wide + i);
-		rc = fn(ctx, wide ? wide : keys, vals, count);
+				zlb_ct_key_from4((const struct zlb_ct_key4 *)b.keys + i, b.wide + i);
+		rc = fn(ctx, b.wide ? b.wide : b.keys, b.vals, count);
 	}
-	if (!rc && (!keys || !vals || (!wide && ksize != sizeof(*wide)))) {
-		zlb_err_set(err, "out of memory");
-		rc = -1;
-	}
-	free(keys);
-	free(wide);
-	free(vals);
+	batch_free(&b);
 	return rc;
 }
 
@@ -123,90 +142,86 @@ int zlb_ct_walk(const struct zlb_maps *m, bool take, zlb_ct_batch_fn fn, void *c
 			  take, fn, ctx, err);
 }
 
-/* @keys split by table: IPv4 keys narrowed into @k4 (@n4 of them), the
- * others' indexes in @idx (@n6). */
+/* @n keys, and their values when given, split by table: the IPv4 keys
+ * narrowed. */
 struct split {
 	struct zlb_ct_key4 *k4;
-	size_t *idx;
+	struct zlb_ct_key *k6;
+	struct zlb_ct_entry *v4, *v6;
 	size_t n4, n6;
 };
-
-static int split_keys(const struct zlb_ct_key *keys, size_t n, struct split *s,
-		      struct zlb_err *err)
-{
-	s->k4 = malloc((n ? n : 1) * sizeof(*s->k4));
-	s->idx = malloc((n ? n : 1) * sizeof(*s->idx));
-	s->n4 = s->n6 = 0;
-	if (!s->k4 || !s->idx) {
-		free(s->k4);
-		free(s->idx);
-		zlb_err_set(err, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (zlb_ct_key_is_v4(&keys[i]))
-			zlb_ct_key_to4(&keys[i], &s->k4[s->n4++]);
-		else
-			s->idx[s->n6++] = i;
-	}
-	return 0;
-}
 
 static void split_free(struct split *s)
 {
 	free(s->k4);
-	free(s->idx);
+	free(s->k6);
+	free(s->v4);
+	free(s->v6);
+}
+
+static int split(const struct zlb_ct_key *keys, const struct zlb_ct_entry *vals, size_t n,
+		 struct split *s, struct zlb_err *err)
+{
+	size_t room = n ? n : 1;
+
+	memset(s, 0, sizeof(*s));
+	s->k4 = malloc(room * sizeof(*s->k4));
+	s->k6 = malloc(room * sizeof(*s->k6));
+	if (vals) {
+		s->v4 = malloc(room * sizeof(*s->v4));
+		s->v6 = malloc(room * sizeof(*s->v6));
+	}
+	if (!s->k4 || !s->k6 || (vals && (!s->v4 || !s->v6))) {
+		split_free(s);
+		zlb_err_set(err, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (zlb_ct_key_is_v4(&keys[i])) {
+			if (vals)
+				s->v4[s->n4] = vals[i];
+			zlb_ct_key_to4(&keys[i], &s->k4[s->n4++]);
+		} else {
+			if (vals)
+				s->v6[s->n6] = vals[i];
+			s->k6[s->n6++] = keys[i];
+		}
+	}
+	return 0;
+}
+
+/* Write @n entries of one table in batches. */
+static int update_batch(int fd, const char *name, const void *keys, size_t ksize,
+			const struct zlb_ct_entry *vals, size_t n, struct zlb_err *err)
+{
+	for (size_t done = 0; done < n;) {
+		__u32 count = n - done > CT_BATCH ? CT_BATCH : n - done, want = count;
+
+		if (bpf_map_update_batch(fd, (const char *)keys + done * ksize, vals + done, &count,
+					 NULL) || count != want) {
+			zlb_err_set(err, "%s: batch update: %s (%u of %u written)", name,
+				    strerror(errno), count, want);
+			return -1;
+		}
+		done += count;
+	}
+	return 0;
 }
 
 int zlb_ct_update_batch(const struct zlb_maps *m, const struct zlb_ct_key *keys,
 			const struct zlb_ct_entry *vals, size_t n, struct zlb_err *err)
 {
-	struct zlb_ct_entry *v4 = malloc((n ? n : 1) * sizeof(*v4));
-	struct zlb_ct_entry *v6 = malloc((n ? n : 1) * sizeof(*v6));
-	struct zlb_ct_key *k6 = malloc((n ? n : 1) * sizeof(*k6));
 	struct split s;
-	int rc = -1;
+	int rc;
 
-	if (!v4 || !v6 || !k6) {
-		zlb_err_set(err, "out of memory");
-		goto out;
-	}
-	if (split_keys(keys, n, &s, err))
-		goto out;
-	for (size_t i = 0, j = 0; i < n; i++) {
-		if (j < s.n6 && s.idx[j] == i) {
-			k6[j] = keys[i];
-			v6[j++] = vals[i];
-		} else {
-			v4[i - j] = vals[i];
-		}
-	}
-	rc = 0;
-	for (int t = 0; t < 2 && !rc; t++) {
-		int fd = t ? m->fd[ZLB_M_CONNTRACK] : m->fd[ZLB_M_CONNTRACK4];
-		const char *keyv = t ? (const char *)k6 : (const char *)s.k4;
-		size_t ksize = t ? sizeof(*k6) : sizeof(*s.k4), total = t ? s.n6 : s.n4;
-		const struct zlb_ct_entry *vv = t ? v6 : v4;
-
-		for (size_t done = 0; done < total;) {
-			__u32 count = total - done > CT_BATCH ? CT_BATCH : total - done, want = count;
-
-			if (bpf_map_update_batch(fd, keyv + done * ksize, vv + done, &count, NULL) ||
-			    count != want) {
-				zlb_err_set(err, "%s: batch update: %s (%u of %u written)",
-					    t ? ZLB_MAP_CONNTRACK : ZLB_MAP_CONNTRACK4,
-					    strerror(errno), count, want);
-				rc = -1;
-				break;
-			}
-			done += count;
-		}
-	}
+	if (split(keys, vals, n, &s, err))
+		return -1;
+	rc = update_batch(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, s.k4, sizeof(*s.k4), s.v4,
+			  s.n4, err);
+	if (!rc)
+		rc = update_batch(m->fd[ZLB_M_CONNTRACK], ZLB_MAP_CONNTRACK, s.k6, sizeof(*s.k6),
+				  s.v6, s.n6, err);
 	split_free(&s);
-out:
-	free(v4);
-	free(v6);
-	free(k6);
 	return rc;
 }
 
@@ -239,25 +254,17 @@ static long delete_batch(int fd, const char *name, const void *keys, size_t ksiz
 long zlb_ct_delete_keys(const struct zlb_maps *m, const struct zlb_ct_key *keys, size_t n,
 			struct zlb_err *err)
 {
-	struct zlb_ct_key *k6 = malloc((n ? n : 1) * sizeof(*k6));
-	long d4 = -1, d6 = -1;
+	long d4, d6 = -1;
 	struct split s;
 
-	if (!k6) {
-		zlb_err_set(err, "out of memory");
+	if (split(keys, NULL, n, &s, err))
 		return -1;
-	}
-	if (!split_keys(keys, n, &s, err)) {
-		for (size_t j = 0; j < s.n6; j++)
-			k6[j] = keys[s.idx[j]];
-		d4 = delete_batch(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, s.k4,
-				  sizeof(*s.k4), s.n4, err);
-		if (d4 >= 0)
-			d6 = delete_batch(m->fd[ZLB_M_CONNTRACK], ZLB_MAP_CONNTRACK, k6,
-					  sizeof(*k6), s.n6, err);
-		split_free(&s);
-	}
-	free(k6);
+	d4 = delete_batch(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, s.k4, sizeof(*s.k4), s.n4,
+			  err);
+	if (d4 >= 0)
+		d6 = delete_batch(m->fd[ZLB_M_CONNTRACK], ZLB_MAP_CONNTRACK, s.k6, sizeof(*s.k6),
+				  s.n6, err);
+	split_free(&s);
 	return d4 < 0 || d6 < 0 ? -1 : d4 + d6;
 }
 
@@ -273,4 +280,11 @@ long zlb_ct_count_entries(const struct zlb_maps *m, struct zlb_err *err)
 	long n = 0;
 
 	return zlb_ct_walk(m, false, count_batch, &n, err) ? -1 : n;
+}
+
+long zlb_ct_flush(const struct zlb_maps *m, struct zlb_err *err)
+{
+	long n = 0;
+
+	return zlb_ct_walk(m, true, count_batch, &n, err) ? -1 : n;
 }

@@ -39,4 +39,8 @@ long zlb_ct_delete_keys(const struct zlb_maps *m, const struct zlb_ct_key *keys,
 /* The entries both tables hold (-1 with @err set on failure). */
 long zlb_ct_count_entries(const struct zlb_maps *m, struct zlb_err *err);
 
+/* Take every entry out of both tables, batch by batch (entries the data
+ * plane adds meanwhile may stay): the number taken, or -1 with @err set. */
+long zlb_ct_flush(const struct zlb_maps *m, struct zlb_err *err);
+
 #endif

@@ -294,19 +294,16 @@ static int cmd_list(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 	return rc ? ZLB_EXIT_FAIL : ZLB_EXIT_OK;
 }
 
-/* {"KEY1": V1, "KEY2": V2} (KEY2 may be NULL): the JSON of delete and
- * flush. */
-static void print_counts_json(const struct zlb_tool_opts *o, const char *key1, __u64 v1,
-			      const char *key2, __u64 v2)
+/* {"KEYS[0]": VALS[0], ...}: the JSON of count, delete and flush. */
+static void print_counts_json(const struct zlb_tool_opts *o, size_t n,
+			      const char *const *keys, const __u64 *vals)
 {
 	struct zlb_json *j = zlb_json_new(stdout, o->fmt == ZLB_OUT_JSON_PRETTY);
 
 	zlb_json_obj_begin(j);
-	zlb_json_key(j, key1);
-	zlb_json_u64(j, v1);
-	if (key2) {
-		zlb_json_key(j, key2);
-		zlb_json_u64(j, v2);
+	for (size_t i = 0; i < n; i++) {
+		zlb_json_key(j, keys[i]);
+		zlb_json_u64(j, vals[i]);
 	}
 	zlb_json_obj_end(j);
 	zlb_json_free(j);
@@ -315,27 +312,17 @@ static void print_counts_json(const struct zlb_tool_opts *o, const char *key1, _
 static int cmd_count(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		     const struct filter *f)
 {
+	static const char *const keys[] = { "flows", "table_size", "table_size_ipv6" };
 	struct walk w = { .m = m, .filter = f };
 	__u32 max4, max6;
-	struct zlb_json *j;
 
 	if (zlb_map_info(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, &max4, NULL) ||
 	    zlb_map_info(m->fd[ZLB_M_CONNTRACK], ZLB_MAP_CONNTRACK, &max6, NULL) || walk_flows(&w))
 		return ZLB_EXIT_FAIL;
-	if (o->fmt == ZLB_OUT_TEXT) {
+	if (o->fmt == ZLB_OUT_TEXT)
 		printf("%zu\n", w.flows);
-		return ZLB_EXIT_OK;
-	}
-	j = zlb_json_new(stdout, o->fmt == ZLB_OUT_JSON_PRETTY);
-	zlb_json_obj_begin(j);
-	zlb_json_key(j, "flows");
-	zlb_json_u64(j, w.flows);
-	zlb_json_key(j, "table_size");
-	zlb_json_u64(j, max4);
-	zlb_json_key(j, "table_size_ipv6");
-	zlb_json_u64(j, max6);
-	zlb_json_obj_end(j);
-	zlb_json_free(j);
+	else
+		print_counts_json(o, 3, keys, (const __u64[]){ w.flows, max4, max6 });
 	return ZLB_EXIT_OK;
 }
 
@@ -383,15 +370,9 @@ static int cmd_delete(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 	if (o->fmt == ZLB_OUT_TEXT)
 		printf("deleted %zu flows (%ld entries)\n", w.flows, deleted);
 	else
-		print_counts_json(o, "flows", w.flows, "entries", deleted);
+		print_counts_json(o, 2, (const char *const[]){ "flows", "entries" },
+				  (const __u64[]){ w.flows, deleted });
 	return ZLB_EXIT_OK;
-}
-
-static int count_taken(void *ctx, const struct zlb_ct_key *keys,
-		       const struct zlb_ct_entry *vals, __u32 n)
-{
-	*(size_t *)ctx += n;
-	return 0;
 }
 
 /* Take everything out, batch by batch; entries the data plane adds
@@ -400,16 +381,17 @@ static int cmd_flush(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		     const struct filter *f)
 {
 	struct zlb_err err = {};
-	size_t deleted = 0;
+	long deleted = zlb_ct_flush(m, &err);
 
-	if (zlb_ct_walk(m, true, count_taken, &deleted, &err)) {
+	if (deleted < 0) {
 		pr_err("%s\n", err.msg);
 		return ZLB_EXIT_FAIL;
 	}
 	if (o->fmt == ZLB_OUT_TEXT)
-		printf("flushed %zu entries\n", deleted);
+		printf("flushed %ld entries\n", deleted);
 	else
-		print_counts_json(o, "entries", deleted, NULL, 0);
+		print_counts_json(o, 1, (const char *const[]){ "entries" },
+				  (const __u64[]){ deleted });
 	return ZLB_EXIT_OK;
 }
 
