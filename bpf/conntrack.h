@@ -75,6 +75,7 @@ static __always_inline void ct_key_from_pkt(const struct zlb_pkt *pkt, struct zl
 		q[1] = v4s.q;
 		q[2] = 0;
 		q[3] = v4d.q;
+		/* the short key's first word: both addresses */
 		v4s.w[0] = v4s.w[1];
 		v4s.w[1] = v4d.w[1];
 		q4[0] = v4s.q;
@@ -297,7 +298,8 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 		return ZLB_C_DROP_CT_INSERT;
 	reply = &sc->reply;
 	reply_key = &sc->rkey;
-	k4 = &sc->rkey4;
+	/* zlb_ct_reap() writes it too: each use converts afresh */
+	k4 = &sc->tmp.k4;
 	__builtin_memset(reply_key, 0, sizeof(*reply_key));
 	__builtin_memset(reply, 0, sizeof(*reply));
 	reply_key->saddr = orig->daddr;

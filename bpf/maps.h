@@ -158,8 +158,8 @@ struct zlb_scratch {
 	struct zlb_ct_key ikey;       /* the flow an ICMP error is about */
 	struct zlb_ct_entry reply;    /* zlb_ct_create(): the reply entry */
 	struct zlb_ct_key rkey;       /* zlb_ct_create(): and its key */
-	struct zlb_ct_key4 rkey4 __attribute__((aligned(8))); /* short keys of zlb_ct_create() */
-	struct zlb_ct_tmp tmp;        /* zlb_ct_reap()'s keys */
+	struct zlb_ct_tmp tmp;        /* zlb_ct_reap()'s keys; its short one
+				       serves zlb_ct_create() too */
 };
 
 struct {
