@@ -372,42 +372,45 @@ static int pin_tx_ports(struct bpf_object *obj, const char *pin_dir, struct zlb_
 	return rc;
 }
 
-/* The entries of pinned map @name in @pin_dir (0 when not pinned); its
- * max_entries in @max (0 when not pinned). */
-static __u32 pinned_table(const char *pin_dir, const char *name, __u32 *max)
+/* Pinned map @name in @pin_dir: its max_entries, and in *@entries (when
+ * not NULL) the entries it holds, counted one by one; 0 when not pinned. */
+static __u32 pinned_table(const char *pin_dir, const char *name, __u32 *entries)
 {
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), n = 0;
+	__u32 len = sizeof(info), max = 0;
 	struct zlb_ct_key k, *p = NULL;    /* the longer of the two keys */
 	char path[PATH_MAX];
 	int fd;
 
-	*max = 0;
+	if (entries)
+		*entries = 0;
 	zlb_pin_path(path, sizeof(path), pin_dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.key_size <= sizeof(k)) {
-		*max = info.max_entries;
-		while (bpf_map_get_next_key(fd, p, &k) == 0) {
-			n++;
+		max = info.max_entries;
+		while (entries && bpf_map_get_next_key(fd, p, &k) == 0) {
+			(*entries)++;
 			p = &k;
 		}
 	}
 	close(fd);
-	return n;
+	return max;
 }
 
 /* The pinned connection tables cannot change size in place: a new size
- * means new, empty tables. Refuse, and say what the way out costs. */
+ * means new, empty tables. Refuse, and say what the way out costs (the
+ * tables are counted only then: a reload that keeps them need not walk
+ * them). */
 static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_err *err)
 {
-	__u32 max4, max6, entries, want, have;
+	__u32 max4 = pinned_table(pin_dir, ZLB_MAP_CONNTRACK4, NULL);
+	__u32 max6 = pinned_table(pin_dir, ZLB_MAP_CONNTRACK, NULL);
+	__u32 n4, n6, want, have;
 	const char *key, *family;
 	int line;
 
-	entries = pinned_table(pin_dir, ZLB_MAP_CONNTRACK4, &max4) +
-		  pinned_table(pin_dir, ZLB_MAP_CONNTRACK, &max6);
 	if (max4 && max4 != l->cfg.conntrack_size) {
 		key = "conntrack_size", family = "IPv4", line = l->cfg.conntrack_size_line;
 		want = l->cfg.conntrack_size, have = max4;
@@ -419,8 +422,10 @@ static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_
 	} else {
 		return 0;
 	}
+	pinned_table(pin_dir, ZLB_MAP_CONNTRACK4, &n4);
+	pinned_table(pin_dir, ZLB_MAP_CONNTRACK, &n6);
 	zlb_err_set(err, "settings.%s: the running %s connection table has %u entries, this file asks for %u; a table cannot be resized in place: 'zlb-load --unload' and a new load would drop all %u tracked flows",
-		    key, family, have, want, entries / 2);
+		    key, family, have, want, (n4 + n6) / 2);
 	if (line)
 		zlb_err_prefix(err, "%s:%d", l->cfg.path, line);
 	else
