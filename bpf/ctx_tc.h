@@ -96,6 +96,23 @@ static __always_inline void ctx_l4_update(struct zlb_ctx *ctx, const struct zlb_
 {
 	__u64 f = u->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 
+	/* A checksum the kernel has verified (CHECKSUM_UNNECESSARY: a NIC's
+	 * offload, or GRO's check) is neither partial nor summed in
+	 * skb->csum: the field takes the whole change in place, like the
+	 * headers before it, and no helper call is needed. */
+	if (bpf_csum_level(ctx, BPF_CSUM_LEVEL_QUERY) >= 0) {
+		__sum16 *check = ctx_data(ctx) + (u->check_off & 0x1ff);
+
+		if (u->check_off <= 0x1ff && (void *)(check + 1) <= ctx_data_end(ctx)) {
+			csum_apply_diff(check, u->addr_diff);
+			csum_apply_diff(check, u->port_diff);
+			/* a computed 0 is sent as 0xffff (RFC 768) */
+			if (u->proto == IPPROTO_UDP && !*check)
+				*check = 0xffff;
+			return;
+		}
+	}
+
 	if (!u->ipv6 ||
 	    bpf_l4_csum_replace(ctx, u->check_off, 0, u->addr_diff,
 				f | BPF_F_PSEUDO_HDR | ZLB_BPF_F_IPV6))

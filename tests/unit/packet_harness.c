@@ -17,8 +17,10 @@
 #include "object.h"
 #include "resolve.h"
 #include "packet_harness.h"
+#include "../bpf/tc_csum_verified.h"
 
 bool hook_tc;
+const char *csum_verified_obj;
 
 struct port ports[NPORTS] = {
 	{ .name = "veth0" }, { .name = "veth1" }, { .name = "veth2" }, { .name = "veth3" },
@@ -73,6 +75,37 @@ out:
 	return rc;
 }
 
+/* Load csum_verified_obj's wrapper with @lb's program as its tail call:
+ * frames then run through the wrapper (lb->run_fd). */
+static int wrap_open(struct lb *lb, struct zlb_err *err)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	__u32 zero = 0;
+	int rc;
+
+	lb->wrap_obj = bpf_object__open_file(csum_verified_obj, NULL);
+	if (!lb->wrap_obj) {
+		zlb_err_set(err, "cannot open %s: %s", csum_verified_obj, strerror(errno));
+		return -1;
+	}
+	rc = bpf_object__load(lb->wrap_obj);
+	if (rc) {
+		zlb_err_set(err, "cannot load %s: %s", csum_verified_obj, strerror(-rc));
+		return -1;
+	}
+	prog = bpf_object__find_program_by_name(lb->wrap_obj, ZLB_TEST_CSUM_VERIFIED_PROG);
+	map = bpf_object__find_map_by_name(lb->wrap_obj, ZLB_TEST_CSUM_VERIFIED_MAP);
+	if (!prog || !map ||
+	    bpf_map_update_elem(bpf_map__fd(map), &zero, &lb->prog_fd, BPF_ANY)) {
+		zlb_err_set(err, "%s: no %s with its program array", csum_verified_obj,
+			    ZLB_TEST_CSUM_VERIFIED_PROG);
+		return -1;
+	}
+	lb->run_fd = bpf_program__fd(prog);
+	return 0;
+}
+
 /* Load a fresh instance of the program (maps unpinned, .rodata set) and
  * fill its maps from @conf. */
 int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, struct zlb_err *err)
@@ -100,6 +133,9 @@ int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, str
 	}
 	lb->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(lb->obj, hook_tc ? ZLB_PROG_TC_NAME
 												: ZLB_PROG_XDP_NAME));
+	lb->run_fd = lb->prog_fd;
+	if (csum_verified_obj && wrap_open(lb, err))
+		return -1;
 	if (zlb_maps_from_object(lb->obj, &lb->maps, err))
 		return -1;
 	if (lb->cfg.nifaces > ARRAY_SIZE(ifaces) ||
@@ -115,6 +151,7 @@ int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, str
 void lb_close(struct lb *lb)
 {
 	zlb_config_free(&lb->cfg);
+	bpf_object__close(lb->wrap_obj);
 	bpf_object__close(lb->obj);
 }
 
@@ -168,7 +205,7 @@ int run(const struct lb *lb, const struct pkt *in, int port, struct result *r)
 	opts.data_size_in = f.len;
 	if (read_counters(lb, before))
 		return -1;
-	rc = bpf_prog_test_run_opts(lb->prog_fd, &opts);
+	rc = bpf_prog_test_run_opts(lb->run_fd, &opts);
 	if (rc)
 		return -1;
 	if (read_counters(lb, after))
@@ -251,6 +288,10 @@ const char *verdict_name(int v)
 	const char *const *names = hook_tc ? tc : xdp;
 	int n = hook_tc ? (int)ARRAY_SIZE(tc) : (int)ARRAY_SIZE(xdp);
 
+	if (v == ZLB_TEST_VERDICT_NOT_VERIFIED)
+		return "wrapper: the skb could not be marked CHECKSUM_UNNECESSARY";
+	if (v == ZLB_TEST_VERDICT_NO_TARGET)
+		return "wrapper: no tail call target";
 	return v >= 0 && v < n && names[v] ? names[v] : "unknown verdict";
 }
 

@@ -29,6 +29,11 @@
 
 /* The build under test: the XDP program (false) or the tc one. */
 extern bool hook_tc;
+/* Set (tc only): every frame arrives CHECKSUM_UNNECESSARY, as from a NIC
+ * with receive offload or through GRO, run by the wrapper in this object
+ * (tests/bpf/tc_csum_verified.bpf.c). NULL: CHECKSUM_NONE, the skb
+ * BPF_PROG_TEST_RUN builds. */
+extern const char *csum_verified_obj;
 
 /* ---- the namespace of packets.sh --------------------------------------- */
 
@@ -60,6 +65,8 @@ static const uint8_t small_mtu_mac[6] = MAC(0x12, 0x04);
 struct lb {
 	struct bpf_object *obj;
 	int prog_fd;
+	struct bpf_object *wrap_obj;    /* csum_verified_obj's, or NULL */
+	int run_fd;                     /* what a frame runs through */
 	struct zlb_maps maps;
 	struct zlb_config cfg;
 };

@@ -53,18 +53,27 @@ done
 zlb_must ip -n "$NS" -6 route add fd00:3::/64 dev veth3
 zlb_must ip -n "$NS" -6 neigh add fd00:3::2 lladdr 02:00:00:00:13:02 dev veth3 nud permanent
 
-# Every case against both builds of the data plane; one summary line.
+# Every case against both builds of the data plane, the tc one twice: as
+# BPF_PROG_TEST_RUN builds its skb (CHECKSUM_NONE: the checksums go through
+# bpf_l4_csum_replace) and as a verified checksum arrives (CHECKSUM_UNNECESSARY,
+# from a NIC or GRO: updated in place), through tests/bpf/tc_csum_verified.
+# One summary line.
 rc=0
 zlb_tmpdir
 out=$ZLB_TMP/results
-for hook in xdp tc; do
-	obj=$ZLB_BPF_OBJ
-	[ "$hook" = tc ] && obj=$ZLB_BPF_TC_OBJ
-	[ -r "$obj" ] || zlb_die "BPF object not built: $obj"
-	ip netns exec "$NS" ${ZLB_TEST_WRAPPER:-} "$TEST_PACKETS" "$obj" "$hook" | tee -a "$out"
+WRAPPER=${ZLB_TEST_BPF_DIR:-$ZLB_BUILDDIR/tests/bpf}/tc_csum_verified.bpf.o
+for hook in xdp tc tc-verified; do
+	obj=$ZLB_BPF_OBJ extra=()
+	[ "$hook" != xdp ] && obj=$ZLB_BPF_TC_OBJ
+	[ "$hook" = tc-verified ] && extra=("$WRAPPER")
+	for o in "$obj" "${extra[@]}"; do
+		[ -r "$o" ] || zlb_die "BPF object not built: $o"
+	done
+	ip netns exec "$NS" ${ZLB_TEST_WRAPPER:-} "$TEST_PACKETS" "$obj" "$hook" "${extra[@]}" |
+		tee -a "$out"
 	r=${PIPESTATUS[0]}
 	[ "$r" -gt "$rc" ] && rc=$r
 done
-sum() { sed -n "s/^test_packets [a-z]*: .*\b\([0-9]\+\) $1.*/\1/p" "$out" | paste -sd+ | bc; }
+sum() { sed -n "s/^test_packets [a-z-]*: .*\b\([0-9]\+\) $1.*/\1/p" "$out" | paste -sd+ | bc; }
 echo "packets: $(sum passed) passed, $(sum failed) failed, $(sum skipped) skipped"
 exit "$rc"

@@ -169,12 +169,21 @@ static int pin_cpu(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3 || (strcmp(argv[2], "xdp") && strcmp(argv[2], "tc"))) {
-		fprintf(stderr, "usage: %s BPF_OBJECT xdp|tc (run through tests/unit/packets.sh)\n",
-			argv[0]);
+	const char *hook = argc >= 3 ? argv[2] : "";
+
+	/* tc-verified: the tc build, every frame arriving CHECKSUM_UNNECESSARY
+	 * through the wrapper in WRAPPER_OBJECT */
+	if (!(argc == 3 && (!strcmp(hook, "xdp") || !strcmp(hook, "tc"))) &&
+	    !(argc == 4 && !strcmp(hook, "tc-verified"))) {
+		fprintf(stderr, "usage: %s BPF_OBJECT xdp|tc\n"
+				"       %s TC_BPF_OBJECT tc-verified WRAPPER_OBJECT\n"
+				"(run through tests/unit/packets.sh)\n",
+			argv[0], argv[0]);
 		return 99;
 	}
-	hook_tc = !strcmp(argv[2], "tc");
+	hook_tc = strcmp(hook, "xdp") != 0;
+	if (argc == 4)
+		csum_verified_obj = argv[3];
 	zlb_log_init("test_packets");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (pin_cpu() || setup_ports())
