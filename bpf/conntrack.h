@@ -17,6 +17,19 @@
  * ct_lookup(), which has the packet's short key at hand); @k4 is the
  * caller's room for a short key, one per function, so the stack of the
  * chain of calls stays within its 512 bytes. */
+/* Tell every CPU's zlb_flow_memo that the entry of @k4 changed: its
+ * slot's epoch moves on, and a memo filled before is no longer good. The
+ * writer changes the entry first and bumps after (an atomic add: a full
+ * barrier); a reader reads the epoch before the entry. */
+static __always_inline void memo_bump(const struct zlb_ct_key4 *k4)
+{
+	__u32 slot = zlb_memo_slot((const __u64 *)k4);
+	__u32 *ep = bpf_map_lookup_elem(&zlb_flow_epoch, &slot);
+
+	if (ep)
+		__sync_fetch_and_add(ep, 1);
+}
+
 static __always_inline struct zlb_ct_entry *ct_get(const struct zlb_ct_key *key,
 						   struct zlb_ct_key4 *k4)
 {
@@ -30,18 +43,27 @@ static __always_inline struct zlb_ct_entry *ct_get(const struct zlb_ct_key *key,
 static __always_inline long ct_put(const struct zlb_ct_key *key, struct zlb_ct_key4 *k4,
 				   const struct zlb_ct_entry *e, __u64 flags)
 {
+	long rc;
+
 	if (zlb_ct_key_is_v4(key)) {
 		zlb_ct_key_to4(key, k4);
-		return bpf_map_update_elem(&zlb_conntrack4, k4, e, flags);
+		rc = bpf_map_update_elem(&zlb_conntrack4, k4, e, flags);
+		if (!rc)
+			memo_bump(k4);
+		return rc;
 	}
 	return bpf_map_update_elem(&zlb_conntrack, key, e, flags);
 }
 
 static __always_inline long ct_del(const struct zlb_ct_key *key, struct zlb_ct_key4 *k4)
 {
+	long rc;
+
 	if (zlb_ct_key_is_v4(key)) {
 		zlb_ct_key_to4(key, k4);
-		return bpf_map_delete_elem(&zlb_conntrack4, k4);
+		rc = bpf_map_delete_elem(&zlb_conntrack4, k4);
+		memo_bump(k4);
+		return rc;
 	}
 	return bpf_map_delete_elem(&zlb_conntrack, key);
 }
@@ -158,21 +180,144 @@ static __always_inline void ct_delete_flow(const struct zlb_ct_key *key,
 	ct_del(key, &k4);
 }
 
+/* This CPU's zlb_flow_memo slot for the flow of @pkt (short key @key4),
+ * or NULL when the packet may not take the memo: only IPv4 TCP and UDP,
+ * and no TCP segment with SYN, FIN or RST (they change the flow's state,
+ * which only the table holds). *@epoch: the slot's epoch, read before the
+ * table is. */
+static __always_inline struct zlb_flow_memo *memo_slot(const struct zlb_pkt *pkt,
+						       const struct zlb_ct_key4 *key4, __u32 *epoch)
+{
+	struct zlb_flow_memo *m;
+	__u32 slot, *ep;
+
+	if (pkt->family != 4)
+		return NULL;
+	if (pkt->proto == IPPROTO_TCP) {
+		if (pkt->tcp_flags & (ZLB_TCP_SYN | ZLB_TCP_FIN | ZLB_TCP_RST))
+			return NULL;
+	} else if (pkt->proto != IPPROTO_UDP) {
+		return NULL;
+	}
+	slot = zlb_memo_slot((const __u64 *)key4);
+	ep = bpf_map_lookup_elem(&zlb_flow_epoch, &slot);
+	m = bpf_map_lookup_elem(&zlb_flow_memo, &slot);
+	if (!ep || !m)
+		return NULL;
+	*epoch = *(volatile __u32 *)ep;
+	return m;
+}
+
+static __always_inline int memo_has_key(const struct zlb_flow_memo *m,
+					const struct zlb_ct_key4 *key4)
+{
+	const __u64 *k = (const __u64 *)key4;
+
+	return m->key[0] == k[0] && m->key[1] == k[1];
+}
+
+/* Whether table entry @e is the one memo @m was filled from (not a later
+ * flow under the same tuple). */
+static __always_inline int memo_same_flow(const struct zlb_flow_memo *m,
+					  const struct zlb_ct_entry *e)
+{
+	return e->created_ns == m->e.created_ns && e->dir == m->e.dir;
+}
+
+/* The packets memo @m counted reach the table's entry @e when it is still
+ * the memoized flow's. */
+static __always_inline void memo_flush_into(struct zlb_flow_memo *m, struct zlb_ct_entry *e)
+{
+	if (m->pending_packets && memo_same_flow(m, e)) {
+		e->packets += m->pending_packets;
+		e->bytes += m->pending_bytes;
+	}
+	m->pending_packets = 0;
+	m->pending_bytes = 0;
+}
+
+/* Memo slot @m is about to hold another flow: the packets it counted for
+ * its own go to that flow's table entry first. A function of its own: it
+ * runs only when two busy flows share a slot. */
+__attribute__((noinline))
+int zlb_memo_evict(struct zlb_flow_memo *m)
+{
+	struct zlb_ct_entry *e;
+
+	if (!m || !m->pending_packets)
+		return 0;
+	e = bpf_map_lookup_elem(&zlb_conntrack4, m->key);
+	if (e)
+		memo_flush_into(m, e);
+	m->pending_packets = 0;
+	m->pending_bytes = 0;
+	return 0;
+}
+
+/* Memoize table entry @e (key @key4, an established TCP or a UDP flow)
+ * in slot @m, read under epoch @epoch. */
+static __always_inline void memo_fill(struct zlb_flow_memo *m, const struct zlb_ct_key4 *key4,
+				      __u32 epoch, const struct zlb_meta *meta,
+				      const struct zlb_ct_entry *e, __u64 now)
+{
+	const __u64 *k = (const __u64 *)key4;
+
+	if (e->state != ZLB_CT_TCP_ESTABLISHED && e->state != ZLB_CT_UDP)
+		return;
+	if (m->pending_packets && !memo_has_key(m, key4))
+		zlb_memo_evict(m);
+	m->key[0] = k[0];
+	m->key[1] = k[1];
+	m->epoch = epoch;
+	m->generation = meta->generation;
+	m->flushed_ns = now;
+	m->pending_packets = 0;
+	m->pending_bytes = 0;
+	m->e = *e;
+}
+
+/* What ct_lookup() found besides the entry. */
+struct zlb_ct_found {
+	struct zlb_flow_memo *memo;   /* the packet's memo slot, or NULL */
+	__u32 epoch;                  /* its epoch before the table was read */
+	int memo_hit;                 /* the entry is the memo's copy */
+	int flushed;                  /* the memo's counts went to the table */
+};
+
 /* The live entry for @key, or NULL when there is none or its flow is gone.
- * An entry that looks idle may belong to a flow whose other direction is
- * busy (a one-way stream): the partner decides (zlb_ct_reap). An echo
- * request only follows the original direction and an echo reply only the
- * reply direction: the identifier alone would match both. */
+ * A busy IPv4 flow is found in this CPU's memo while its slot is good, the
+ * clock has not moved since its counts last went to the table and fewer
+ * than ZLB_FLOW_MEMO_FLUSH packets wait there; otherwise the table answers
+ * (and takes what the memo counted). An entry that looks idle may belong
+ * to a flow whose other direction is busy (a one-way stream): the partner
+ * decides (zlb_ct_reap). An echo request only follows the original
+ * direction and an echo reply only the reply direction: the identifier
+ * alone would match both. */
 static __always_inline struct zlb_ct_entry *ct_lookup(const struct zlb_pkt *pkt,
 						      const struct zlb_ct_key *key,
 						      struct zlb_ct_key4 *key4, struct zlb_ct_tmp *tmp,
-						      const struct zlb_meta *meta, __u64 now)
+						      const struct zlb_meta *meta, __u64 now,
+						      struct zlb_ct_found *f)
 {
-	struct zlb_ct_entry *e = pkt->family == 4 ? bpf_map_lookup_elem(&zlb_conntrack4, key4) :
-				 ct_get(key, key4);
+	struct zlb_flow_memo *m = memo_slot(pkt, key4, &f->epoch);
+	struct zlb_ct_entry *e;
 
+	f->memo = m;
+	if (m && memo_has_key(m, key4)) {
+		if (zlb_likely(m->epoch == f->epoch && m->generation == (__u32)meta->generation &&
+			       m->flushed_ns == now &&
+			       m->pending_packets < ZLB_FLOW_MEMO_FLUSH - 1)) {
+			f->memo_hit = 1;
+			return &m->e;
+		}
+	}
+	e = pkt->family == 4 ? bpf_map_lookup_elem(&zlb_conntrack4, key4) : ct_get(key, key4);
 	if (!e)
 		return NULL;
+	if (m && m->pending_packets && memo_has_key(m, key4)) {
+		memo_flush_into(m, e);
+		f->flushed = 1;
+	}
 	if (pkt_is_icmp(pkt) &&
 	    e->dir != (pkt_is_echo_request(pkt) ? ZLB_CT_DIR_ORIG : ZLB_CT_DIR_REPLY))
 		return NULL;
@@ -219,9 +364,9 @@ int zlb_ct_repair(const struct zlb_ct_key *key, const struct zlb_ct_entry *e)
 }
 
 static __always_inline int ct_check_partner(const struct zlb_ct_key *key,
-					    const struct zlb_ct_entry *e)
+					    const struct zlb_ct_entry *e, int now_due)
 {
-	if (e->packets % ZLB_CT_PARTNER_CHECK)
+	if (!now_due && e->packets % ZLB_CT_PARTNER_CHECK)
 		return 0;
 	return zlb_ct_repair(key, e);
 }
@@ -266,6 +411,12 @@ static __always_inline void ct_update(const struct zlb_pkt *pkt, const struct zl
 	if (partner) {
 		partner->state = state;
 		partner->fin_seen = fin;
+	}
+	/* memos of either direction are stale now */
+	if (zlb_ct_key_is_v4(&pkey)) {
+		memo_bump(&k4);
+		zlb_ct_key_to4(key, &k4);
+		memo_bump(&k4);
 	}
 }
 

@@ -49,6 +49,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } zlb_conntrack4 SEC(".maps");
 
+/* Each CPU's memo of busy IPv4 flows, and the epochs that tell whether a
+ * slot is still good (zlb_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZLB_FLOW_MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, struct zlb_flow_memo);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_flow_memo SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ZLB_FLOW_MEMO_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} zlb_flow_epoch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ZLB_FIB_CACHE_SIZE);
@@ -97,9 +115,11 @@ struct {
 struct zlb_maglev_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, ZLB_MAGLEV_MIN_SIZE);
-	__type(key, __u32);
-	/* struct zlb_maglev_chunk, by size: the BTF of an inner map's value
-	 * struct comes out as a forward declaration */
+	/* key and value (struct zlb_maglev_chunk) by size: the BTF of an
+	 * inner map's value struct comes out as a forward declaration, and a
+	 * map with a BTF key but none for its value is refused (libbpf then
+	 * says so and retries without BTF) */
+	__uint(key_size, sizeof(__u32));
 	__uint(value_size, sizeof(struct zlb_maglev_chunk));
 	__uint(map_flags, BPF_F_INNER_MAP);
 };

@@ -102,17 +102,33 @@ static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *
 					   const struct zlb_ct_key *key,
 					   struct zlb_ct_entry *e, const struct zlb_meta *meta,
 					   __u64 now, struct zlb_scratch *sc,
-					   struct zlb_counters *cnt)
+					   struct zlb_counters *cnt, const struct zlb_ct_found *f)
 {
+	struct zlb_flow_memo *m = f->memo;
 	const struct zlb_fib_entry *route;
 	int err;
 
 	count_in(cnt, ZLB_C_CT_HIT);
-	ct_update(pkt, key, e, ctx_len(ctx), now);
-	/* Its partner's tuple went to another flow: this one is gone. */
-	if (zlb_unlikely(ct_check_partner(key, e)))
-		return drop(e->dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
-						       : ZLB_C_DROP_CT_INSERT);
+	if (zlb_likely(f->memo_hit && m)) {
+		/* counted in the memo's copy; the table gets it later */
+		__u64 len = ctx_len(ctx);
+
+		m->pending_packets++;
+		m->pending_bytes += len;
+		e->last_seen_ns = now;
+		e->packets++;
+		e->bytes += len;
+	} else {
+		ct_update(pkt, key, e, ctx_len(ctx), now);
+		/* Its partner's tuple went to another flow: this one is gone.
+		 * Checked every ZLB_CT_PARTNER_CHECK packets, and whenever a
+		 * memo's packets reach the table (they skipped the check). */
+		if (zlb_unlikely(ct_check_partner(key, e, f->flushed)))
+			return drop(e->dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
+							       : ZLB_C_DROP_CT_INSERT);
+		if (m)
+			memo_fill(m, &sc->key4, f->epoch, meta, e, now);
+	}
 	err = zlb_route(ctx, &e->daddr, &e->saddr, &sc->route, route_info(pkt), meta, now, cnt,
 			&route);
 	if (zlb_unlikely(err))
@@ -261,6 +277,7 @@ static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 				  struct zlb_counters *cnt)
 {
 	struct zlb_ct_key *key = &sc->key;
+	struct zlb_ct_found f = {};
 	struct zlb_ct_entry *e;
 	struct zlb_service *svc;
 	__u64 now;
@@ -271,7 +288,7 @@ static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	if (zlb_unlikely(pkt->inner != NULL))
 		return zlb_icmp_error(ctx, pkt, key, meta, sc, cnt);
 	now = zlb_now();
-	e = ct_lookup(pkt, key, &sc->key4, &sc->tmp, meta, now);
+	e = ct_lookup(pkt, key, &sc->key4, &sc->tmp, meta, now, &f);
 	/* A SYN on a closed flow reuses its ports: a new flow. */
 	if (zlb_unlikely(e && e->dir == ZLB_CT_DIR_ORIG && e->state == ZLB_CT_TCP_CLOSE &&
 			 (pkt->tcp_flags & (ZLB_TCP_SYN | ZLB_TCP_ACK)) == ZLB_TCP_SYN)) {
@@ -286,7 +303,7 @@ static __always_inline int zlb_ip(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 	if (zlb_unlikely(pkt_ttl(pkt) <= 1))
 		return drop(ZLB_C_DROP_TTL);
 	if (zlb_likely(e != NULL))
-		return zlb_established(ctx, pkt, key, e, meta, now, sc, cnt);
+		return zlb_established(ctx, pkt, key, e, meta, now, sc, cnt, &f);
 	return zlb_new_flow(ctx, pkt, key, svc, meta, now, sc, cnt);
 }
 

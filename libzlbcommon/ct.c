@@ -3,11 +3,182 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "ct.h"
 #include "zlb_ct.h"
+#include "zlb_hash.h"
 
 #define CT_BATCH 4096
+
+/* ---- the memos of busy IPv4 flows (zlb_flow_memo) ---------------------- */
+
+static __u32 memo_slot_of(const struct zlb_ct_key4 *k4)
+{
+	__u64 w[2];
+
+	memcpy(w, k4, sizeof(w));
+	return zlb_memo_slot(w);
+}
+
+/* Move the epoch of memo slot @slot on: every CPU's memo there is stale. */
+static int memo_bump(int fd, __u32 slot)
+{
+	__u32 v;
+
+	if (bpf_map_lookup_elem(fd, &slot, &v))
+		return -1;
+	v++;
+	return bpf_map_update_elem(fd, &slot, &v, BPF_ANY);
+}
+
+/* The packets the memos of @k4 still count: dropped, when the table's
+ * entry has just been written whole (what the writer read through
+ * zlb_ct_lookup() had them added already). Racy against a data plane that
+ * counts in the same slot meanwhile: meant for entries nobody sends on
+ * while they are rewritten (tests, repairs). 0, or -1 with errno. */
+static int memo_drop_pending(const struct zlb_maps *m, const struct zlb_ct_key4 *k4)
+{
+	int fd = m->fd[ZLB_M_FLOW_MEMO], ncpus = libbpf_num_possible_cpus(), rc = 0;
+	__u32 slot = memo_slot_of(k4);
+	struct zlb_flow_memo *v;
+	bool changed = false;
+	__u64 w[2];
+
+	if (ncpus <= 0) {
+		errno = -ncpus;
+		return -1;
+	}
+	v = calloc(ncpus, sizeof(*v));
+	if (!v)
+		return -1;
+	memcpy(w, k4, sizeof(w));
+	if (bpf_map_lookup_elem(fd, &slot, v)) {
+		free(v);
+		return -1;
+	}
+	for (int c = 0; c < ncpus; c++) {
+		if (!v[c].pending_packets || v[c].key[0] != w[0] || v[c].key[1] != w[1])
+			continue;
+		v[c].pending_packets = 0;
+		v[c].pending_bytes = 0;
+		changed = true;
+	}
+	if (changed)
+		rc = bpf_map_update_elem(fd, &slot, v, BPF_ANY);
+	free(v);
+	return rc;
+}
+
+/* After @n IPv4 keys were written or deleted: the epochs of their slots
+ * (of every slot, when there are many). 0, or -1 with errno. */
+static int memo_bump_keys(const struct zlb_maps *m, const struct zlb_ct_key4 *k4, size_t n)
+{
+	int fd = m->fd[ZLB_M_FLOW_EPOCH];
+
+	if (n >= ZLB_FLOW_MEMO_SLOTS / 4) {
+		for (__u32 slot = 0; slot < ZLB_FLOW_MEMO_SLOTS; slot++)
+			if (memo_bump(fd, slot))
+				return -1;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (memo_bump(fd, memo_slot_of(&k4[i])))
+			return -1;
+	return 0;
+}
+
+/* What memo @mv still counts for the flow of @k4 whose entry is @e (the
+ * same flow: created at the same time, in the same direction), added to
+ * @e. */
+static void memo_add(const struct zlb_flow_memo *mv, const struct zlb_ct_key4 *k4,
+		     struct zlb_ct_entry *e)
+{
+	__u64 w[2];
+
+	memcpy(w, k4, sizeof(w));
+	if (!mv->pending_packets || mv->key[0] != w[0] || mv->key[1] != w[1] ||
+	    mv->e.created_ns != e->created_ns || mv->e.dir != e->dir)
+		return;
+	e->packets += mv->pending_packets;
+	e->bytes += mv->pending_bytes;
+	if (mv->e.last_seen_ns > e->last_seen_ns)
+		e->last_seen_ns = mv->e.last_seen_ns;
+}
+
+/* The memo slots that still count packets, every CPU's, read once for a
+ * walk: @idx[slot] is the slot's first value in @vals (ncpus of them), or
+ * -1. */
+struct memo_snap {
+	int ncpus;
+	int idx[ZLB_FLOW_MEMO_SLOTS];
+	struct zlb_flow_memo *vals;
+	int n;
+};
+
+static void memo_snap_free(struct memo_snap *ms)
+{
+	free(ms->vals);
+	ms->vals = NULL;
+}
+
+static int memo_snap_read(const struct zlb_maps *m, struct memo_snap *ms, struct zlb_err *err)
+{
+	struct zlb_flow_memo *one;
+
+	memset(ms, 0, sizeof(*ms));
+	ms->ncpus = libbpf_num_possible_cpus();
+	if (ms->ncpus <= 0) {
+		zlb_err_set(err, "cannot count the CPUs: %s", strerror(-ms->ncpus));
+		return -1;
+	}
+	one = calloc(ms->ncpus, sizeof(*one));
+	if (!one) {
+		zlb_err_set(err, "out of memory");
+		return -1;
+	}
+	for (__u32 slot = 0; slot < ZLB_FLOW_MEMO_SLOTS; slot++) {
+		bool pending = false;
+		void *grown;
+
+		ms->idx[slot] = -1;
+		if (bpf_map_lookup_elem(m->fd[ZLB_M_FLOW_MEMO], &slot, one)) {
+			zlb_err_set(err, "cannot read %s: %s", ZLB_MAP_FLOW_MEMO, strerror(errno));
+			goto fail;
+		}
+		for (int c = 0; c < ms->ncpus; c++)
+			pending |= one[c].pending_packets != 0;
+		if (!pending)
+			continue;
+		grown = realloc(ms->vals, (size_t)(ms->n + 1) * ms->ncpus * sizeof(*one));
+		if (!grown) {
+			zlb_err_set(err, "out of memory");
+			goto fail;
+		}
+		ms->vals = grown;
+		memcpy(ms->vals + (size_t)ms->n * ms->ncpus, one, ms->ncpus * sizeof(*one));
+		ms->idx[slot] = ms->n++ * ms->ncpus;
+	}
+	free(one);
+	return 0;
+fail:
+	free(one);
+	memo_snap_free(ms);
+	return -1;
+}
+
+static void memo_snap_add(const struct memo_snap *ms, const struct zlb_ct_key4 *k4,
+			  struct zlb_ct_entry *e)
+{
+	int i = ms->idx[memo_slot_of(k4)];
+
+	if (i < 0)
+		return;
+	for (int c = 0; c < ms->ncpus; c++)
+		memo_add(&ms->vals[i + c], k4, e);
+}
+
+/* ---- the tables ---------------------------------------------------------- */
 
 /* The table of @k and the key to use in it (@k itself, or @k4 filled). */
 static int table_of(const struct zlb_maps *m, const struct zlb_ct_key *k,
@@ -24,11 +195,31 @@ static int table_of(const struct zlb_maps *m, const struct zlb_ct_key *k,
 
 int zlb_ct_lookup(const struct zlb_maps *m, const struct zlb_ct_key *k, struct zlb_ct_entry *e)
 {
+	struct zlb_flow_memo *vals;
 	struct zlb_ct_key4 k4;
 	const void *key;
-	int fd = table_of(m, k, &k4, &key);
+	int fd = table_of(m, k, &k4, &key), ncpus;
+	__u32 slot;
 
-	return bpf_map_lookup_elem(fd, key, e) ? -1 : 0;
+	if (bpf_map_lookup_elem(fd, key, e))
+		return -1;
+	if (key != &k4)
+		return 0;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		errno = -ncpus;
+		return -1;
+	}
+	vals = calloc(ncpus, sizeof(*vals));
+	slot = memo_slot_of(&k4);
+	if (!vals || bpf_map_lookup_elem(m->fd[ZLB_M_FLOW_MEMO], &slot, vals)) {
+		free(vals);
+		return -1;
+	}
+	for (int c = 0; c < ncpus; c++)
+		memo_add(&vals[c], &k4, e);
+	free(vals);
+	return 0;
 }
 
 int zlb_ct_update(const struct zlb_maps *m, const struct zlb_ct_key *k,
@@ -38,7 +229,11 @@ int zlb_ct_update(const struct zlb_maps *m, const struct zlb_ct_key *k,
 	const void *key;
 	int fd = table_of(m, k, &k4, &key);
 
-	return bpf_map_update_elem(fd, key, e, flags) ? -1 : 0;
+	if (bpf_map_update_elem(fd, key, e, flags))
+		return -1;
+	if (key != &k4)
+		return 0;
+	return memo_drop_pending(m, &k4) || memo_bump_keys(m, &k4, 1) ? -1 : 0;
 }
 
 int zlb_ct_delete(const struct zlb_maps *m, const struct zlb_ct_key *k)
@@ -47,7 +242,11 @@ int zlb_ct_delete(const struct zlb_maps *m, const struct zlb_ct_key *k)
 	const void *key;
 	int fd = table_of(m, k, &k4, &key);
 
-	return bpf_map_delete_elem(fd, key) ? -1 : 0;
+	int rc = bpf_map_delete_elem(fd, key) ? -1 : 0;
+
+	if (key == &k4 && memo_bump_keys(m, &k4, 1))
+		return -1;
+	return rc;
 }
 
 /* One batch of a table: its keys as the table has them, the same keys
@@ -85,8 +284,9 @@ static int batch_alloc(struct batch *b, __u32 n, size_t ksize, struct zlb_err *e
 /* One table, batch by batch. @ksize: its key size; IPv4 keys are widened
  * before @fn sees them. A bucket larger than the batch (ENOSPC) gets a
  * larger batch. */
-static int walk_table(int fd, const char *name, size_t ksize, bool take, zlb_ct_batch_fn fn,
-		      void *ctx, struct zlb_err *err)
+static int walk_table(int fd, const char *name, size_t ksize, bool take,
+		      const struct memo_snap *ms, zlb_ct_batch_fn fn, void *ctx,
+		      struct zlb_err *err)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u32 size = CT_BATCH, token, count;
@@ -122,8 +322,13 @@ static int walk_table(int fd, const char *name, size_t ksize, bool take, zlb_ct_
 		if (!count || !fn)
 			continue;
 		if (b.wide)
-			for (__u32 i = 0; i < count; i++)
-				zlb_ct_key_from4((const struct zlb_ct_key4 *)b.keys + i, b.wide + i);
+			for (__u32 i = 0; i < count; i++) {
+				const struct zlb_ct_key4 *k4 = (const struct zlb_ct_key4 *)b.keys + i;
+
+				if (ms && ms->n)
+					memo_snap_add(ms, k4, &b.vals[i]);
+				zlb_ct_key_from4(k4, b.wide + i);
+			}
 		rc = fn(ctx, b.wide ? b.wide : b.keys, b.vals, count);
 	}
 	batch_free(&b);
@@ -133,13 +338,25 @@ static int walk_table(int fd, const char *name, size_t ksize, bool take, zlb_ct_
 int zlb_ct_walk(const struct zlb_maps *m, bool take, zlb_ct_batch_fn fn, void *ctx,
 		struct zlb_err *err)
 {
-	int rc = walk_table(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4,
-			    sizeof(struct zlb_ct_key4), take, fn, ctx, err);
+	struct memo_snap ms;
+	int rc;
 
+	/* What is taken is gone: the memos' counts no longer matter, and
+	 * every memo becomes stale. */
+	if (!take && memo_snap_read(m, &ms, err))
+		return -1;
+	rc = walk_table(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, sizeof(struct zlb_ct_key4),
+			take, take ? NULL : &ms, fn, ctx, err);
+	if (!take)
+		memo_snap_free(&ms);
+	if (take && memo_bump_keys(m, NULL, ZLB_FLOW_MEMO_SLOTS) && !rc) {
+		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_FLOW_EPOCH, strerror(errno));
+		rc = -1;
+	}
 	if (rc)
 		return rc;
 	return walk_table(m->fd[ZLB_M_CONNTRACK], ZLB_MAP_CONNTRACK, sizeof(struct zlb_ct_key),
-			  take, fn, ctx, err);
+			  take, NULL, fn, ctx, err);
 }
 
 /* @n keys, and their values when given, split by table: the IPv4 keys
@@ -218,6 +435,17 @@ int zlb_ct_update_batch(const struct zlb_maps *m, const struct zlb_ct_key *keys,
 		return -1;
 	rc = update_batch(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, s.k4, sizeof(*s.k4), s.v4,
 			  s.n4, err);
+	/* a few rewritten entries drop their memos' counts, as
+	 * zlb_ct_update() does; a fill of many new ones has none to drop */
+	for (size_t i = 0; !rc && s.n4 < ZLB_FLOW_MEMO_SLOTS / 4 && i < s.n4; i++)
+		if (memo_drop_pending(m, &s.k4[i])) {
+			zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_FLOW_MEMO, strerror(errno));
+			rc = -1;
+		}
+	if (!rc && memo_bump_keys(m, s.k4, s.n4)) {
+		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_FLOW_EPOCH, strerror(errno));
+		rc = -1;
+	}
 	if (!rc)
 		rc = update_batch(m->fd[ZLB_M_CONNTRACK], ZLB_MAP_CONNTRACK, s.k6, sizeof(*s.k6),
 				  s.v6, s.n6, err);
@@ -261,6 +489,10 @@ long zlb_ct_delete_keys(const struct zlb_maps *m, const struct zlb_ct_key *keys,
 		return -1;
 	d4 = delete_batch(m->fd[ZLB_M_CONNTRACK4], ZLB_MAP_CONNTRACK4, s.k4, sizeof(*s.k4), s.n4,
 			  err);
+	if (d4 >= 0 && memo_bump_keys(m, s.k4, s.n4)) {
+		zlb_err_set(err, "cannot write %s: %s", ZLB_MAP_FLOW_EPOCH, strerror(errno));
+		d4 = -1;
+	}
 	if (d4 >= 0)
 		d6 = delete_batch(m->fd[ZLB_M_CONNTRACK], ZLB_MAP_CONNTRACK, s.k6, sizeof(*s.k6),
 				  s.n6, err);

@@ -11,8 +11,16 @@
 
 #include "maps.h"
 
+/* The data plane keeps busy IPv4 flows in each CPU's zlb_flow_memo and
+ * counts their packets there for a while (zlb_abi.h): what is read here
+ * (zlb_ct_lookup, zlb_ct_walk) has those packets added, and whatever is
+ * written or deleted here moves the memo epoch of its key's slot, so no
+ * memo goes on with an entry changed under it. */
+
 /* Single entries: 0, or -1 with errno (ENOENT: no such entry). */
 int zlb_ct_lookup(const struct zlb_maps *m, const struct zlb_ct_key *k, struct zlb_ct_entry *e);
+/* Writes the entry whole: what memos still count for it is dropped (read
+ * it through zlb_ct_lookup(), which adds that, to change it). */
 int zlb_ct_update(const struct zlb_maps *m, const struct zlb_ct_key *k,
 		  const struct zlb_ct_entry *e, __u64 flags);
 int zlb_ct_delete(const struct zlb_maps *m, const struct zlb_ct_key *k);

@@ -26,6 +26,8 @@ const char *const zlb_map_names[ZLB_M_COUNT] = {
 	[ZLB_M_BE_STATS] = ZLB_MAP_BE_STATS,
 	[ZLB_M_SNAT_ADDRS] = ZLB_MAP_SNAT_ADDRS,
 	[ZLB_M_CONNTRACK4] = ZLB_MAP_CONNTRACK4,
+	[ZLB_M_FLOW_MEMO] = ZLB_MAP_FLOW_MEMO,
+	[ZLB_M_FLOW_EPOCH] = ZLB_MAP_FLOW_EPOCH,
 };
 
 size_t zlb_config_backend_count(const struct zlb_config *cfg)

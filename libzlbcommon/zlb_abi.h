@@ -10,7 +10,7 @@
 
 #include <linux/types.h>
 
-#define ZLB_ABI_VERSION 5
+#define ZLB_ABI_VERSION 6
 
 /* Pinned map names (also the names of the maps in the BPF object). */
 #define ZLB_MAP_META      "zlb_meta"
@@ -26,6 +26,8 @@
 #define ZLB_MAP_MAGLEV    "zlb_maglev"
 #define ZLB_MAP_BE_STATS  "zlb_be_stats"
 #define ZLB_MAP_SNAT_ADDRS "zlb_snat_addrs"
+#define ZLB_MAP_FLOW_MEMO "zlb_flow_memo"   /* per CPU: busy IPv4 flows */
+#define ZLB_MAP_FLOW_EPOCH "zlb_flow_epoch"
 
 #define ZLB_PROG_XDP_NAME "zlb_xdp"
 #define ZLB_PROG_TC_NAME  "zlb_tc"     /* the same data plane as a tc (clsact) program */
@@ -209,6 +211,37 @@ struct zlb_ct_entry {
 	__u64 last_seen_ns;
 	__u64 packets;           /* in this direction */
 	__u64 bytes;
+};
+
+/* zlb_flow_memo: a per-CPU array of ZLB_FLOW_MEMO_SLOTS slots, each CPU's
+ * own direct-mapped memo of busy IPv4 flows in front of zlb_conntrack4 (an
+ * exact-match cache: the kernel's hash lookup is the costliest step of an
+ * established packet). A slot (zlb_memo_slot(), zlb_hash.h) holds a copy of
+ * the table's entry for its key, and is good while the slot's word in
+ * zlb_flow_epoch is still the one it was filled under and zlb_meta's
+ * generation has not moved: whatever creates, deletes or changes the state
+ * of an entry bumps the word of its key's slot (the data plane, and the
+ * tools through libzlbcommon), and a load bumps the generation. Only a TCP
+ * flow ESTABLISHED and a UDP flow are memoized, and only segments without
+ * SYN, FIN or RST take the memo: every state change goes through the table.
+ * A packet that finds its flow in the memo counts in the copy and in
+ * pending_*, which reach the table's entry when the next packet of the flow
+ * on this CPU goes through the table: after ZLB_FLOW_MEMO_FLUSH packets, or
+ * once the clock has moved on (a tick, a few ms). Readers of the table add
+ * what the slots still hold (libzlbcommon's zlb_ct_lookup and zlb_ct_walk).
+ */
+#define ZLB_FLOW_MEMO_BITS      10
+#define ZLB_FLOW_MEMO_SLOTS     (1 << ZLB_FLOW_MEMO_BITS)   /* per CPU */
+#define ZLB_FLOW_MEMO_FLUSH     256
+
+struct zlb_flow_memo {
+	__u64 key[2];            /* the struct zlb_ct_key4, as two words */
+	__u32 epoch;             /* zlb_flow_epoch[slot] when filled */
+	__u32 generation;        /* zlb_meta.generation when filled (0: empty) */
+	__u64 flushed_ns;        /* the clock when the table's entry was last written */
+	__u64 pending_packets;   /* counted here, not yet in the table's entry */
+	__u64 pending_bytes;
+	struct zlb_ct_entry e;   /* the table's entry, kept current on this CPU */
 };
 
 /* zlb_fib_cache: a per-CPU array of ZLB_FIB_CACHE_SIZE slots, each CPU's

@@ -152,6 +152,8 @@ void test_depth(struct lb *lb);
 void test_full_table(const struct lb *lb);
 /* On one with hairpin_echo_conf. */
 void test_self_collision(const struct lb *lb);
+/* The flow memo (test_memo.c), on one of its own with main_conf @conf (reloaded with it). */
+void test_flow_memo(struct lb *lb, const char *conf);
 
 /* The config templates of those load balancers (test_packets.c). */
 extern const char depth_drain_conf[];

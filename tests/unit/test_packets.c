@@ -148,6 +148,9 @@ static void test_family(const char *path, const struct family *f,
 	if (open_lb(&lb, path, true, hairpin_echo_conf, "echo to a hairpin backend"))
 		test_self_collision(&lb);
 	lb_close(&lb);
+	if (open_lb(&lb, path, true, main_conf, "the services for the flow memo cases"))
+		test_flow_memo(&lb, main_conf);
+	lb_close(&lb);
 }
 
 /* Every packet runs on one CPU: the route cache is per CPU (zlb_fib_cache),

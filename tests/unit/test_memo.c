@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packet cases of the flow memo (zlb_flow_memo, zlb_abi.h): each CPU's copy
+ * of busy IPv4 flows' table entries in front of zlb_conntrack4. A datagram
+ * of such a flow is translated from the copy and counted there; the table
+ * gets the count every ZLB_FLOW_MEMO_FLUSH packets (or at the next clock
+ * tick), and whatever changes an entry makes every copy of it stale. The
+ * cases look at the memo and at the raw table entry, as well as at what
+ * libzlbcommon reports (the table plus what memos still count).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "packet_harness.h"
+#include "scenario.h"
+#include "zlb_ct.h"
+#include "zlb_hash.h"
+
+#define MAX_CPUS 1024
+
+static struct zlb_flow_memo memo_vals[MAX_CPUS];
+
+static __u32 memo_slot_of_key(const struct zlb_ct_key *k)
+{
+	struct zlb_ct_key4 k4;
+	__u64 w[2];
+
+	zlb_ct_key_to4(k, &k4);
+	memcpy(w, &k4, sizeof(w));
+	return zlb_memo_slot(w);
+}
+
+/* Every CPU's value of memo slot @slot into memo_vals: the number of CPUs,
+ * or -1. */
+static int memo_read(const struct lb *lb, __u32 slot)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n < 1 || n > MAX_CPUS)
+		return -1;
+	return bpf_map_lookup_elem(lb->maps.fd[ZLB_M_FLOW_MEMO], &slot, memo_vals) ? -1 : n;
+}
+
+static bool memo_holds(const struct zlb_flow_memo *v, const struct zlb_ct_key *k)
+{
+	struct zlb_ct_key4 k4;
+
+	zlb_ct_key_to4(k, &k4);
+	return !memcmp(v->key, &k4, sizeof(v->key));
+}
+
+/* The packets (and *@bytes) the memos of every CPU still count for @k. */
+static __u64 memo_pending(const struct lb *lb, const struct zlb_ct_key *k, __u64 *bytes)
+{
+	int n = memo_read(lb, memo_slot_of_key(k));
+	__u64 p = 0, b = 0;
+
+	for (int c = 0; c < n; c++)
+		if (memo_holds(&memo_vals[c], k)) {
+			p += memo_vals[c].pending_packets;
+			b += memo_vals[c].pending_bytes;
+		}
+	if (bytes)
+		*bytes = b;
+	return p;
+}
+
+/* The table's own entry for IPv4 key @k, without what memos count. */
+static int table_raw(const struct lb *lb, const struct zlb_ct_key *k, struct zlb_ct_entry *e)
+{
+	struct zlb_ct_key4 k4;
+
+	zlb_ct_key_to4(k, &k4);
+	return bpf_map_lookup_elem(lb->maps.fd[ZLB_M_CONNTRACK4], &k4, e);
+}
+
+static int table_raw_delete(const struct lb *lb, const struct zlb_ct_key *k)
+{
+	struct zlb_ct_key4 k4;
+
+	zlb_ct_key_to4(k, &k4);
+	return bpf_map_delete_elem(lb->maps.fd[ZLB_M_CONNTRACK4], &k4);
+}
+
+/* A datagram of the client's flow from port @sport to the DNS service. */
+static struct pkt query(uint16_t sport)
+{
+	struct pkt q = from_client(IPPROTO_UDP, sport, VIP, 53);
+
+	with_data(&q, "memo");
+	return q;
+}
+
+static size_t frame_len(const struct pkt *p)
+{
+	struct frame f;
+
+	build(&f, p);
+	return f.len;
+}
+
+/* Send @q (a flow already open) until a memo counts a datagram of it, at
+ * most 64 times: the number sent, or -1 when one was not forwarded. *@hit:
+ * whether a memo counted one. */
+static int send_until_memo(const struct lb *lb, const struct pkt *q, const struct zlb_ct_key *k,
+			   bool *hit)
+{
+	struct pkt out = to_backend(q, 5353);
+	int sent = 0;
+
+	*hit = false;
+	quiet = true;
+	while (sent < 64 && !*hit) {
+		if (!expect(lb, "memo: setup: a datagram of the open flow", q, VETH0, XDP_REDIRECT,
+			    &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED)) {
+			quiet = false;
+			return -1;
+		}
+		sent++;
+		*hit = memo_pending(lb, k, NULL) > 0;
+	}
+	quiet = false;
+	return sent;
+}
+
+/* Run a setup step @in on @port: forwarded, and when @opens, opening a
+ * flow (routes and neighbours are the other cases' business). */
+static bool step(const struct lb *lb, const char *name, const struct pkt *in, int port,
+		 bool opens)
+{
+	struct result r;
+
+	if (run(lb, in, port, &r)) {
+		fail(name, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+		return false;
+	}
+	if (r.verdict != hook_verdict(XDP_REDIRECT) || (opens && r.delta[ZLB_C_NEW_FLOW] != 1)) {
+		fail(name, "verdict %s, new flows %+lld", verdict_name(r.verdict),
+		     r.delta[ZLB_C_NEW_FLOW]);
+		return false;
+	}
+	return true;
+}
+
+static bool open_flow(const struct lb *lb, const struct pkt *q)
+{
+	return step(lb, "memo: setup: the flow opens", q, VETH0, true);
+}
+
+/* Counting: the memo takes a busy flow's datagrams, hands them to the
+ * table every ZLB_FLOW_MEMO_FLUSH at the latest, and what the library
+ * reports is exact all along. */
+static void test_memo_counts(const struct lb *lb)
+{
+	struct pkt q = query(7100), out = to_backend(&q, 5353);
+	struct zlb_ct_key k = ct_key(CLIENT, 7100, VIP, 53, IPPROTO_UDP);
+	__u64 len = frame_len(&q), n = 1, seen = 0, over = 0, inexact = 0;
+	struct zlb_ct_entry e, raw;
+	struct problems p = {};
+
+	if (!open_flow(lb, &q))
+		return;
+	quiet = true;
+	for (int i = 0; i < 3 * ZLB_FLOW_MEMO_FLUSH; i++) {
+		__u64 pending, pbytes;
+
+		if (!expect(lb, "memo: setup: the flow's datagrams", &q, VETH0, XDP_REDIRECT, &out,
+			    FLOW_HIT, ROUTE_CACHED, REDIRECTED))
+			break;
+		n++;
+		pending = memo_pending(lb, &k, &pbytes);
+		seen += pending > 0;
+		over += pending > ZLB_FLOW_MEMO_FLUSH - 1;
+		if (!ct_get(lb, &k, &e) || e.packets != n || e.bytes != n * len ||
+		    table_raw(lb, &k, &raw) || raw.packets + pending != n ||
+		    raw.bytes + pbytes != n * len)
+			inexact++;
+	}
+	quiet = false;
+	report("memo: a busy IPv4 flow's datagrams are counted in this CPU's memo",
+	       seen ? NULL : "no datagram was counted in a memo");
+	report(named("memo: ... which hands them to the table every %d at the latest",
+		     ZLB_FLOW_MEMO_FLUSH),
+	       over ? named("a memo held %d or more", ZLB_FLOW_MEMO_FLUSH) : NULL);
+	if (inexact)
+		add(&p, "%llu of %llu times the count was off (the library's, or the table's "
+			"plus the memo's)", (unsigned long long)inexact, (unsigned long long)n - 1);
+	report("memo: after every datagram the library reports the flow's packets and bytes "
+	       "exactly, and the table plus the memos hold them", p.n ? p.text : NULL);
+}
+
+/* An entry deleted through the library: its memos are stale at once, and
+ * the next datagram opens a new flow. */
+static void test_memo_deleted(const struct lb *lb)
+{
+	struct pkt q = query(7110), out = to_backend(&q, 5353);
+	struct zlb_ct_key k = ct_key(CLIENT, 7110, VIP, 53, IPPROTO_UDP);
+	struct zlb_ct_key rk = ct_key(BACKEND, 5353, LB_SRC, snat_port(CLIENT, 7110, IPPROTO_UDP),
+				      IPPROTO_UDP);
+	bool hit;
+
+	if (!open_flow(lb, &q) || send_until_memo(lb, &q, &k, &hit) < 0)
+		return;
+	if (!hit) {
+		fail("memo: deleted: setup", "no datagram was counted in a memo");
+		return;
+	}
+	if (zlb_ct_delete(&lb->maps, &k) || zlb_ct_delete(&lb->maps, &rk)) {
+		fail("memo: deleted: setup", "zlb_ct_delete: %s", strerror(errno));
+		return;
+	}
+	expect(lb, "memo: a flow deleted through the library while memoized is gone: its next "
+		   "datagram opens a new flow",
+	       &q, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+}
+
+/* An entry the kernel drops on its own (LRU eviction: nothing tells the
+ * memos) is missed when the memo next hands its count to the table: within
+ * ZLB_FLOW_MEMO_FLUSH datagrams a new flow opens. */
+static void test_memo_evicted(const struct lb *lb)
+{
+	struct pkt q = query(7120);
+	struct zlb_ct_key k = ct_key(CLIENT, 7120, VIP, 53, IPPROTO_UDP);
+	struct zlb_ct_key rk = ct_key(BACKEND, 5353, LB_SRC, snat_port(CLIENT, 7120, IPPROTO_UDP),
+				      IPPROTO_UDP);
+	struct problems p = {};
+	int sent = 0, opened = 0;
+	struct result r;
+	bool hit;
+
+	if (!open_flow(lb, &q) || send_until_memo(lb, &q, &k, &hit) < 0)
+		return;
+	if (!hit) {
+		fail("memo: evicted: setup", "no datagram was counted in a memo");
+		return;
+	}
+	if (table_raw_delete(lb, &k) || table_raw_delete(lb, &rk)) {
+		fail("memo: evicted: setup", "bpf_map_delete_elem: %s", strerror(errno));
+		return;
+	}
+	while (sent < ZLB_FLOW_MEMO_FLUSH + 1 && !opened) {
+		if (run(lb, &q, VETH0, &r)) {
+			add(&p, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+			break;
+		}
+		sent++;
+		if (r.verdict != hook_verdict(XDP_REDIRECT))
+			add(&p, "datagram %d: verdict %s", sent, verdict_name(r.verdict));
+		opened = r.delta[ZLB_C_NEW_FLOW] == 1;
+	}
+	if (!opened)
+		add(&p, "no new flow after %d datagrams", sent);
+	report(named("memo: a flow evicted under its memo is missed within %d datagrams, every "
+		     "one forwarded, and opens anew", ZLB_FLOW_MEMO_FLUSH),
+	       p.n ? p.text : NULL);
+}
+
+/* A state change of one direction (a FIN) makes the other direction's
+ * memo stale: its next segment goes through the table, which has the new
+ * state and every segment counted. */
+static void test_memo_state_change(const struct lb *lb)
+{
+	struct pkt syn = from_client(IPPROTO_TCP, 7200, VIP, 23);
+	struct pkt synack = from_backend(IPPROTO_TCP, 223, LB_SRC, 7200);
+	struct pkt ack = from_client(IPPROTO_TCP, 7200, VIP, 23);
+	struct pkt data = from_backend(IPPROTO_TCP, 223, LB_SRC, 7200);
+	struct pkt fin = from_client(IPPROTO_TCP, 7200, VIP, 23), out;
+	struct zlb_ct_key rk = ct_key(BACKEND, 223, LB_SRC, snat_port(CLIENT, 7200, IPPROTO_TCP),
+				      IPPROTO_TCP);
+	__u32 slot = memo_slot_of_key(&rk), epoch;
+	int n, sent = 1, stale = 0, held = 0;
+	struct zlb_ct_entry raw, e;
+	struct problems p = {};
+
+	tcp_seg(&syn, PKT_SYN, 1, 0);
+	tcp_seg(&synack, PKT_SYN | PKT_ACK, 500, 2);
+	tcp_seg(&ack, PKT_ACK, 2, 501);
+	tcp_seg(&data, PKT_ACK, 501, 2);
+	with_data(&data, "from the backend");
+	tcp_seg(&fin, PKT_FIN | PKT_ACK, 2, 501);
+	if (!step(lb, "memo: state: setup: SYN", &syn, VETH0, true) ||
+	    !step(lb, "memo: state: setup: SYN-ACK", &synack, VETH2, false) ||
+	    !step(lb, "memo: state: setup: ACK", &ack, VETH0, false))
+		return;
+	quiet = true;
+	out = to_client(&data, 23);
+	for (n = 0; n < 64 && !memo_pending(lb, &rk, NULL); n++, sent++)
+		if (!expect(lb, "memo: setup: the backend's segments", &data, VETH2, XDP_REDIRECT,
+			    &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED))
+			goto out;
+	if (!memo_pending(lb, &rk, NULL)) {
+		quiet = false;
+		fail("memo: state: setup", "no segment of the backend was counted in a memo");
+		goto out;
+	}
+	out = to_backend(&fin, 223);
+	if (!expect(lb, "memo: setup: the client's FIN", &fin, VETH0, XDP_REDIRECT, &out,
+		    FLOW_HIT, ROUTE_CACHED, REDIRECTED))
+		goto out;
+	quiet = false;
+	/* the backend direction's memo, still holding its segments, is stale */
+	n = memo_read(lb, slot);
+	if (n < 0 || bpf_map_lookup_elem(lb->maps.fd[ZLB_M_FLOW_EPOCH], &slot, &epoch)) {
+		fail("memo: state: reading the memo", "%s", strerror(errno));
+		goto out;
+	}
+	for (int c = 0; c < n; c++)
+		if (memo_holds(&memo_vals[c], &rk) && memo_vals[c].pending_packets) {
+			held++;
+			stale += memo_vals[c].epoch != epoch;
+		}
+	if (held != stale)
+		add(&p, "%d memo(s) of the backend's direction still good after the FIN",
+		    held - stale);
+	report("memo: a FIN of the client makes the memo of the backend's direction stale",
+	       p.n ? p.text : NULL);
+
+	/* its next segment: through the table */
+	memset(&p, 0, sizeof(p));
+	out = to_client(&data, 23);
+	if (expect(lb, "memo: ... the backend's next segment still reaches the client",
+		   &data, VETH2, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED))
+		sent++;
+	if (table_raw(lb, &rk, &raw) || !ct_get(lb, &rk, &e)) {
+		fail("memo: state: reading the table", "%s", strerror(errno));
+		goto out;
+	}
+	if (raw.state != ZLB_CT_TCP_CLOSING)
+		add(&p, "state %u in the table, want %u (closing)", raw.state, ZLB_CT_TCP_CLOSING);
+	if (raw.packets != (__u64)sent)
+		add(&p, "the table counts %llu segments, want %d", (unsigned long long)raw.packets,
+		    sent);
+	if (memo_pending(lb, &rk, NULL))
+		add(&p, "a memo still counts segments of the direction");
+	report("memo: ... through the table, which has the closing state and counts every "
+	       "segment of the direction", p.n ? p.text : NULL);
+out:
+	quiet = false;
+}
+
+/* A load (zlb_meta.generation) makes every memo stale. */
+static void test_memo_reload(struct lb *lb, const char *conf)
+{
+	struct pkt q = query(7300), out = to_backend(&q, 5353);
+	struct zlb_ct_key k = ct_key(CLIENT, 7300, VIP, 53, IPPROTO_UDP);
+	struct zlb_ct_entry before, raw;
+	struct zlb_err err = {};
+	struct problems p = {};
+	bool hit;
+
+	if (!open_flow(lb, &q) || send_until_memo(lb, &q, &k, &hit) < 0)
+		return;
+	if (!hit || !ct_get(lb, &k, &before)) {
+		fail("memo: reload: setup", "no datagram was counted in a memo");
+		return;
+	}
+	if (lb_reload_family(lb, conf, &err)) {
+		fail("memo: reload: setup", "%s", err.msg);
+		return;
+	}
+	if (!expect(lb, "memo: reload: a datagram of the flow after the load", &q, VETH0,
+		    XDP_REDIRECT, &out, FLOW_HIT, ROUTED, REDIRECTED))
+		return;
+	if (table_raw(lb, &k, &raw))
+		add(&p, "no table entry: %s", strerror(errno));
+	else if (raw.packets != before.packets + 1)
+		add(&p, "the table counts %llu datagrams, want %llu", (unsigned long long)raw.packets,
+		    (unsigned long long)before.packets + 1);
+	if (memo_pending(lb, &k, NULL))
+		add(&p, "a memo still counts datagrams of the flow");
+	report("memo: ... goes through the table, which takes what the memo counted",
+	       p.n ? p.text : NULL);
+}
+
+/* Two busy flows in one memo slot: the one pushed out hands its count to
+ * its table entry first. */
+static void test_memo_collision(const struct lb *lb)
+{
+	uint16_t pa = 7400, pb = 0;
+	struct zlb_ct_key ka = ct_key(CLIENT, pa, VIP, 53, IPPROTO_UDP), kb;
+	struct pkt qa = query(pa), qb, out;
+	struct zlb_ct_entry raw;
+	struct problems p = {};
+	int sent;
+	bool hit;
+
+	for (uint16_t port = pa + 1; port < pa + 20000 && !pb; port++) {
+		kb = ct_key(CLIENT, port, VIP, 53, IPPROTO_UDP);
+		if (memo_slot_of_key(&kb) == memo_slot_of_key(&ka))
+			pb = port;
+	}
+	if (!pb) {
+		fail("memo: collision: setup", "no client port shares the memo slot of %u", pa);
+		return;
+	}
+	qb = query(pb);
+	if (!open_flow(lb, &qa) || (sent = send_until_memo(lb, &qa, &ka, &hit)) < 0)
+		return;
+	if (!hit) {
+		fail("memo: collision: setup", "no datagram was counted in a memo");
+		return;
+	}
+	out = to_backend(&qb, 5353);
+	if (!open_flow(lb, &qb) ||
+	    !expect(lb, named("memo: collision: a second flow (port %u) in the slot of the "
+			      "first (port %u)", pb, pa),
+		    &qb, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED))
+		return;
+	if (table_raw(lb, &ka, &raw))
+		add(&p, "the first flow has no table entry: %s", strerror(errno));
+	else if (raw.packets != (__u64)sent + 1)
+		add(&p, "its table entry counts %llu datagrams, want %d",
+		    (unsigned long long)raw.packets, sent + 1);
+	if (memo_pending(lb, &ka, NULL))
+		add(&p, "a memo still counts datagrams of the first flow");
+	report("memo: ... the first flow's datagrams counted in the memo are in its table entry",
+	       p.n ? p.text : NULL);
+}
+
+/* IPv6 flows are not memoized: every slot stays empty. */
+static void test_memo_ipv6(const struct lb *lb)
+{
+	struct pkt q = query(7500), out = to_backend(&q, 5353);
+	struct problems p = {};
+	int used = 0;
+
+	if (!open_flow(lb, &q))
+		return;
+	quiet = true;
+	for (int i = 0; i < 8; i++)
+		if (!expect(lb, "memo: setup: the flow's datagrams", &q, VETH0, XDP_REDIRECT, &out,
+			    FLOW_HIT, ROUTE_CACHED, REDIRECTED))
+			break;
+	quiet = false;
+	for (__u32 slot = 0; slot < ZLB_FLOW_MEMO_SLOTS; slot++) {
+		int n = memo_read(lb, slot);
+
+		if (n < 0) {
+			add(&p, "reading slot %u: %s", slot, strerror(errno));
+			break;
+		}
+		for (int c = 0; c < n; c++)
+			used += memo_vals[c].generation != 0 || memo_vals[c].pending_packets != 0;
+	}
+	if (used)
+		add(&p, "%d slot(s) in use", used);
+	report("memo: IPv6 flows are not memoized", p.n ? p.text : NULL);
+}
+
+void test_flow_memo(struct lb *lb, const char *conf)
+{
+	if (fam == &ipv6) {
+		test_memo_ipv6(lb);
+		return;
+	}
+	test_memo_counts(lb);
+	test_memo_deleted(lb);
+	test_memo_evicted(lb);
+	test_memo_state_change(lb);
+	test_memo_collision(lb);
+	test_memo_reload(lb, conf);
+}
