@@ -255,7 +255,10 @@ int zlb_memo_evict(struct zlb_flow_memo *m)
 }
 
 /* Memoize table entry @e (key @key4, an established TCP or a UDP flow)
- * in slot @m, read under epoch @epoch. */
+ * in slot @m, read under epoch @epoch. A slot that holds another flow,
+ * still good, is taken over only on every ZLB_FLOW_MEMO_TAKEOVER-th
+ * packet of @e: two flows that share a slot do not push each other out on
+ * every packet (each push costs a copy), and a busy one still gets in. */
 static __always_inline void memo_fill(struct zlb_flow_memo *m, const struct zlb_ct_key4 *key4,
 				      __u32 epoch, const struct zlb_meta *meta,
 				      const struct zlb_ct_entry *e, __u64 now)
@@ -263,6 +266,9 @@ static __always_inline void memo_fill(struct zlb_flow_memo *m, const struct zlb_
 	const __u64 *k = (const __u64 *)key4;
 
 	if (e->state != ZLB_CT_TCP_ESTABLISHED && e->state != ZLB_CT_UDP)
+		return;
+	if (!memo_has_key(m, key4) && m->epoch == epoch &&
+	    m->generation == (__u32)meta->generation && e->packets % ZLB_FLOW_MEMO_TAKEOVER)
 		return;
 	if (m->pending_packets && !memo_has_key(m, key4))
 		zlb_memo_evict(m);

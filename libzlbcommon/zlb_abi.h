@@ -224,6 +224,8 @@ struct zlb_ct_entry {
  * tools through libzlbcommon), and a load bumps the generation. Only a TCP
  * flow ESTABLISHED and a UDP flow are memoized, and only segments without
  * SYN, FIN or RST take the memo: every state change goes through the table.
+ * A flow takes a slot that holds another flow, still good, only on every
+ * ZLB_FLOW_MEMO_TAKEOVER-th of its packets through the table.
  * A packet that finds its flow in the memo counts in the copy and in
  * pending_*, which reach the table's entry when the next packet of the flow
  * on this CPU goes through the table: after ZLB_FLOW_MEMO_FLUSH packets, or
@@ -233,6 +235,7 @@ struct zlb_ct_entry {
 #define ZLB_FLOW_MEMO_BITS      10
 #define ZLB_FLOW_MEMO_SLOTS     (1 << ZLB_FLOW_MEMO_BITS)   /* per CPU */
 #define ZLB_FLOW_MEMO_FLUSH     256
+#define ZLB_FLOW_MEMO_TAKEOVER  16   /* another flow's good slot: every 16th packet */
 
 struct zlb_flow_memo {
 	__u64 key[2];            /* the struct zlb_ct_key4, as two words */
