@@ -193,18 +193,28 @@ static int table_of(const struct zlb_maps *m, const struct zlb_ct_key *k,
 	return m->fd[ZLB_M_CONNTRACK];
 }
 
+int zlb_ct_lookup_table(const struct zlb_maps *m, const struct zlb_ct_key *k,
+			struct zlb_ct_entry *e)
+{
+	struct zlb_ct_key4 k4;
+	const void *key;
+	int fd = table_of(m, k, &k4, &key);
+
+	return bpf_map_lookup_elem(fd, key, e) ? -1 : 0;
+}
+
 int zlb_ct_lookup(const struct zlb_maps *m, const struct zlb_ct_key *k, struct zlb_ct_entry *e)
 {
 	struct zlb_flow_memo *vals;
 	struct zlb_ct_key4 k4;
-	const void *key;
-	int fd = table_of(m, k, &k4, &key), ncpus;
+	int ncpus;
 	__u32 slot;
 
-	if (bpf_map_lookup_elem(fd, key, e))
+	if (zlb_ct_lookup_table(m, k, e))
 		return -1;
-	if (key != &k4)
+	if (!zlb_ct_key_is_v4(k))
 		return 0;
+	zlb_ct_key_to4(k, &k4);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		errno = -ncpus;

@@ -19,6 +19,12 @@
 
 /* Single entries: 0, or -1 with errno (ENOENT: no such entry). */
 int zlb_ct_lookup(const struct zlb_maps *m, const struct zlb_ct_key *k, struct zlb_ct_entry *e);
+/* The table's entry alone, without what memos still count: its packets
+ * and bytes may lag by up to ZLB_FLOW_MEMO_FLUSH - 1 per CPU, its last
+ * activity by less than a clock tick. One syscall, for callers that look
+ * up many entries and need neither (zlb-ct list: a partner's expiry). */
+int zlb_ct_lookup_table(const struct zlb_maps *m, const struct zlb_ct_key *k,
+			struct zlb_ct_entry *e);
 /* Writes the entry whole: what memos still count for it is dropped (read
  * it through zlb_ct_lookup(), which adds that, to change it). */
 int zlb_ct_update(const struct zlb_maps *m, const struct zlb_ct_key *k,
