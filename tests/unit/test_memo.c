@@ -193,22 +193,32 @@ static void test_memo_counts(const struct lb *lb)
 	       "exactly, and the table plus the memos hold them", p.n ? p.text : NULL);
 }
 
+/* A UDP flow from client port @sport, open and in a memo: its two keys in
+ * @k and @rk; false (the failure said, as @what) when it could not be. */
+static bool memoized_flow(const struct lb *lb, const char *what, uint16_t sport,
+			  struct zlb_ct_key *k, struct zlb_ct_key *rk)
+{
+	struct pkt q = query(sport);
+	bool hit;
+
+	*k = ct_key(CLIENT, sport, VIP, 53, IPPROTO_UDP);
+	*rk = ct_key(BACKEND, 5353, LB_SRC, snat_port(CLIENT, sport, IPPROTO_UDP), IPPROTO_UDP);
+	if (!open_flow(lb, &q) || send_until_memo(lb, &q, k, &hit) < 0)
+		return false;
+	if (!hit)
+		fail(what, "no datagram was counted in a memo");
+	return hit;
+}
+
 /* An entry deleted through the library: its memos are stale at once, and
  * the next datagram opens a new flow. */
 static void test_memo_deleted(const struct lb *lb)
 {
 	struct pkt q = query(7110), out = to_backend(&q, 5353);
-	struct zlb_ct_key k = ct_key(CLIENT, 7110, VIP, 53, IPPROTO_UDP);
-	struct zlb_ct_key rk = ct_key(BACKEND, 5353, LB_SRC, snat_port(CLIENT, 7110, IPPROTO_UDP),
-				      IPPROTO_UDP);
-	bool hit;
+	struct zlb_ct_key k, rk;
 
-	if (!open_flow(lb, &q) || send_until_memo(lb, &q, &k, &hit) < 0)
+	if (!memoized_flow(lb, "memo: deleted: setup", 7110, &k, &rk))
 		return;
-	if (!hit) {
-		fail("memo: deleted: setup", "no datagram was counted in a memo");
-		return;
-	}
 	if (zlb_ct_delete(&lb->maps, &k) || zlb_ct_delete(&lb->maps, &rk)) {
 		fail("memo: deleted: setup", "zlb_ct_delete: %s", strerror(errno));
 		return;
@@ -224,20 +234,13 @@ static void test_memo_deleted(const struct lb *lb)
 static void test_memo_evicted(const struct lb *lb)
 {
 	struct pkt q = query(7120);
-	struct zlb_ct_key k = ct_key(CLIENT, 7120, VIP, 53, IPPROTO_UDP);
-	struct zlb_ct_key rk = ct_key(BACKEND, 5353, LB_SRC, snat_port(CLIENT, 7120, IPPROTO_UDP),
-				      IPPROTO_UDP);
+	struct zlb_ct_key k, rk;
 	struct problems p = {};
 	int sent = 0, opened = 0;
 	struct result r;
-	bool hit;
 
-	if (!open_flow(lb, &q) || send_until_memo(lb, &q, &k, &hit) < 0)
+	if (!memoized_flow(lb, "memo: evicted: setup", 7120, &k, &rk))
 		return;
-	if (!hit) {
-		fail("memo: evicted: setup", "no datagram was counted in a memo");
-		return;
-	}
 	if (table_raw_delete(lb, &k) || table_raw_delete(lb, &rk)) {
 		fail("memo: evicted: setup", "bpf_map_delete_elem: %s", strerror(errno));
 		return;
