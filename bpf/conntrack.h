@@ -255,13 +255,14 @@ int zlb_memo_evict(struct zlb_flow_memo *m)
 }
 
 /* Memoize table entry @e (key @key4, an established TCP or a UDP flow)
- * in slot @m, read under epoch @epoch. A slot that holds another flow,
+ * and its @route in slot @m, read under epoch @epoch. A slot that holds another flow,
  * still good, is taken over only on every ZLB_FLOW_MEMO_TAKEOVER-th
  * packet of @e: two flows that share a slot do not push each other out on
  * every packet (each push costs a copy), and a busy one still gets in. */
 static __always_inline void memo_fill(struct zlb_flow_memo *m, const struct zlb_ct_key4 *key4,
 				      __u32 epoch, const struct zlb_meta *meta,
-				      const struct zlb_ct_entry *e, __u64 now)
+				      const struct zlb_ct_entry *e, __u64 now,
+				      const struct zlb_fib_entry *route)
 {
 	const __u64 *k = (const __u64 *)key4;
 
@@ -280,6 +281,7 @@ static __always_inline void memo_fill(struct zlb_flow_memo *m, const struct zlb_
 	m->pending_packets = 0;
 	m->pending_bytes = 0;
 	m->e = *e;
+	m->route = *route;
 }
 
 /* What ct_lookup() found besides the entry. */

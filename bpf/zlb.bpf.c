@@ -118,6 +118,16 @@ static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *
 		e->last_seen_ns = now;
 		e->packets++;
 		e->bytes += len;
+		/* its route, while the route cache would still give it and
+		 * the packet fits its MTU (a larger one takes zlb_route(),
+		 * whose verdict it gets) */
+		route = &m->route;
+		if (zlb_likely(route->expires_ns > now &&
+			       (!route->mtu || (route_info(pkt) >> 16) <= route->mtu ||
+				ctx_is_gso(ctx)))) {
+			count_in(cnt, ZLB_C_FIB_CACHE_HIT);
+			return zlb_send(ctx, pkt, e, route, 0, cnt);
+		}
 	} else {
 		ct_update(pkt, key, e, ctx_len(ctx), now);
 		/* Its partner's tuple went to another flow: this one is gone.
@@ -126,13 +136,13 @@ static __always_inline int zlb_established(struct zlb_ctx *ctx, struct zlb_pkt *
 		if (zlb_unlikely(ct_check_partner(key, e, f->flushed)))
 			return drop(e->dir == ZLB_CT_DIR_REPLY ? ZLB_C_DROP_REPLY_NO_FLOW
 							       : ZLB_C_DROP_CT_INSERT);
-		if (m)
-			memo_fill(m, &sc->key4, f->epoch, meta, e, now);
 	}
 	err = zlb_route(ctx, &e->daddr, &e->saddr, &sc->route, route_info(pkt), meta, now, cnt,
 			&route);
 	if (zlb_unlikely(err))
 		return drop(err);
+	if (m && !f->memo_hit)
+		memo_fill(m, &sc->key4, f->epoch, meta, e, now, route);
 	return zlb_send(ctx, pkt, e, route, 0, cnt);
 }
 

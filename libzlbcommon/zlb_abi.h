@@ -213,40 +213,6 @@ struct zlb_ct_entry {
 	__u64 bytes;
 };
 
-/* zlb_flow_memo: a per-CPU array of ZLB_FLOW_MEMO_SLOTS slots, each CPU's
- * own direct-mapped memo of busy IPv4 flows in front of zlb_conntrack4 (an
- * exact-match cache: the kernel's hash lookup is the costliest step of an
- * established packet). A slot (zlb_memo_slot(), zlb_hash.h) holds a copy of
- * the table's entry for its key, and is good while the slot's word in
- * zlb_flow_epoch is still the one it was filled under and zlb_meta's
- * generation has not moved: whatever creates, deletes or changes the state
- * of an entry bumps the word of its key's slot (the data plane, and the
- * tools through libzlbcommon), and a load bumps the generation. Only a TCP
- * flow ESTABLISHED and a UDP flow are memoized, and only segments without
- * SYN, FIN or RST take the memo: every state change goes through the table.
- * A flow takes a slot that holds another flow, still good, only on every
- * ZLB_FLOW_MEMO_TAKEOVER-th of its packets through the table.
- * A packet that finds its flow in the memo counts in the copy and in
- * pending_*, which reach the table's entry when the next packet of the flow
- * on this CPU goes through the table: after ZLB_FLOW_MEMO_FLUSH packets, or
- * once the clock has moved on (a tick, a few ms). Readers of the table add
- * what the slots still hold (libzlbcommon's zlb_ct_lookup and zlb_ct_walk).
- */
-#define ZLB_FLOW_MEMO_BITS      10
-#define ZLB_FLOW_MEMO_SLOTS     (1 << ZLB_FLOW_MEMO_BITS)   /* per CPU */
-#define ZLB_FLOW_MEMO_FLUSH     256
-#define ZLB_FLOW_MEMO_TAKEOVER  16   /* another flow's good slot: every 16th packet */
-
-struct zlb_flow_memo {
-	__u64 key[2];            /* the struct zlb_ct_key4, as two words */
-	__u32 epoch;             /* zlb_flow_epoch[slot] when filled */
-	__u32 generation;        /* zlb_meta.generation when filled (0: empty) */
-	__u64 flushed_ns;        /* the clock when the table's entry was last written */
-	__u64 pending_packets;   /* counted here, not yet in the table's entry */
-	__u64 pending_bytes;
-	struct zlb_ct_entry e;   /* the table's entry, kept current on this CPU */
-};
-
 /* zlb_fib_cache: a per-CPU array of ZLB_FIB_CACHE_SIZE slots, each CPU's
  * own direct-mapped cache of routes. A destination (after NAT) is cached in
  * slot zlb_fib_slot() (zlb_hash.h) and found there while the slot holds it,
@@ -267,6 +233,45 @@ struct zlb_fib_entry {
 	__u32 generation;        /* low 32 bits of zlb_meta.generation when cached */
 	__u64 expires_ns;
 };
+
+/* zlb_flow_memo: a per-CPU array of ZLB_FLOW_MEMO_SLOTS slots, each CPU's
+ * own direct-mapped memo of busy IPv4 flows in front of zlb_conntrack4 (an
+ * exact-match cache: the kernel's hash lookup is the costliest step of an
+ * established packet). A slot (zlb_memo_slot(), zlb_hash.h) holds a copy of
+ * the table's entry for its key, and is good while the slot's word in
+ * zlb_flow_epoch is still the one it was filled under and zlb_meta's
+ * generation has not moved: whatever creates, deletes or changes the state
+ * of an entry bumps the word of its key's slot (the data plane, and the
+ * tools through libzlbcommon), and a load bumps the generation. Only a TCP
+ * flow ESTABLISHED and a UDP flow are memoized, and only segments without
+ * SYN, FIN or RST take the memo: every state change goes through the table.
+ * A flow takes a slot that holds another flow, still good, only on every
+ * ZLB_FLOW_MEMO_TAKEOVER-th of its packets through the table.
+ * A packet that finds its flow in the memo counts in the copy and in
+ * pending_*, which reach the table's entry when the next packet of the flow
+ * on this CPU goes through the table: after ZLB_FLOW_MEMO_FLUSH packets, or
+ * once the clock has moved on (a tick, a few ms). The slot keeps the
+ * flow's route as well, for as long as zlb_fib_cache would have. Readers
+ * of the table add what the slots still hold (libzlbcommon's zlb_ct_lookup
+ * and zlb_ct_walk).
+ */
+#define ZLB_FLOW_MEMO_BITS      10
+#define ZLB_FLOW_MEMO_SLOTS     (1 << ZLB_FLOW_MEMO_BITS)   /* per CPU */
+#define ZLB_FLOW_MEMO_FLUSH     256
+#define ZLB_FLOW_MEMO_TAKEOVER  16   /* another flow's good slot: every 16th packet */
+
+struct zlb_flow_memo {
+	__u64 key[2];            /* the struct zlb_ct_key4, as two words */
+	__u32 epoch;             /* zlb_flow_epoch[slot] when filled */
+	__u32 generation;        /* zlb_meta.generation when filled (0: empty) */
+	__u64 flushed_ns;        /* the clock when the table's entry was last written */
+	__u64 pending_packets;   /* counted here, not yet in the table's entry */
+	__u64 pending_bytes;
+	struct zlb_ct_entry e;   /* the table's entry, kept current on this CPU */
+	struct zlb_fib_entry route;  /* its route when filled, good until
+					route.expires_ns as in zlb_fib_cache */
+};
+
 
 /* zlb_snat_addrs: the load balancer's own addresses (union zlb_addr), value
  * ZLB_ADDR_F_*. A packet to a source address, in the SNAT port range, with

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "scenario.h"
+#include "zlb_ct.h"
 #include "zlb_hash.h"
 
 /* ---- cases: the reference flows ---------------------------------------- */
@@ -303,7 +304,14 @@ static void test_routes(const struct lb *lb)
 		   SMALL_MTU, 5555);
 	expect(lb, "route: a datagram that fits the MTU goes through",
 	       &small, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTED, REDIRECTED);
-	/* the flow's route is cached now: the cache keeps the MTU check */
+	/* twice more: an IPv4 flow is memoized with its route after its
+	 * second packet, and the third takes the memo */
+	for (int i = 0; i < 2; i++)
+		expect(lb, named("route: ... and again (%d of 2: the flow memo takes it, IPv4)",
+				 i + 1),
+		       &small, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	/* the flow's route is cached now (and memoized): both keep the MTU
+	 * check */
 	expect(lb, named("route: larger than the MTU (%u) on the cached route is dropped too",
 			 fam->route_mtu),
 	       &big, VETH0, XDP_DROP, NULL, FLOW_HIT, ROUTE_CACHED, ZLB_C_DROP_FRAG_NEEDED);
@@ -571,6 +579,34 @@ static int fib_slot_read(int fd, const union zlb_addr *dst, struct zlb_fib_entry
 	return bpf_map_lookup_elem(fd, &slot, v) ? -1 : n;
 }
 
+/* Set the expiry of the route every CPU's flow memo keeps for the flow of
+ * @k (when it is an IPv4 flow, and memoized) to @expires_ns. 0, or -1 with
+ * errno. */
+static int memo_age_route(const struct lb *lb, struct zlb_ct_key k, __u64 expires_ns)
+{
+	static struct zlb_flow_memo m[1024];
+	int fd = lb->maps.fd[ZLB_M_FLOW_MEMO], n = libbpf_num_possible_cpus();
+	struct zlb_ct_key4 k4;
+	__u64 w[2];
+	__u32 slot;
+
+	if (!zlb_ct_key_is_v4(&k))
+		return 0;
+	if (n < 1 || n > 1024) {
+		errno = n < 1 ? -n : E2BIG;
+		return -1;
+	}
+	zlb_ct_key_to4(&k, &k4);
+	memcpy(w, &k4, sizeof(w));
+	slot = zlb_memo_slot(w);
+	if (bpf_map_lookup_elem(fd, &slot, m))
+		return -1;
+	for (int c = 0; c < n; c++)
+		if (m[c].key[0] == w[0] && m[c].key[1] == w[1])
+			m[c].route.expires_ns = expires_ns;
+	return bpf_map_update_elem(fd, &slot, m, BPF_ANY);
+}
+
 /* The FIB cache answers for a bounded time (settings.fib_cache_ms): within
  * it a neighbour's new MAC is not seen, after it the FIB is asked again. */
 void test_fib_cache_age(const struct lb *lb)
@@ -626,6 +662,9 @@ void test_fib_cache_age(const struct lb *lb)
 	for (int i = 0; i < ncpus; i++)
 		v[i].expires_ns = now.tv_sec * 1000000000ULL + now.tv_nsec - 1000000000ULL;
 	bpf_map_update_elem(fd, &slot, v, BPF_ANY);
+	/* and the copy a flow memo keeps of it (zlb_flow_memo: IPv4 flows) */
+	if (memo_age_route(lb, ct_key(CLIENT, 5100, VIP, 53, IPPROTO_UDP), v[0].expires_ns))
+		fail("fib cache: setup", "aging the flow memo's route: %s", strerror(errno));
 	with_data(&later, "cache 3");
 	out = sent(&later, VETH2, moved_mac, LB_SRC, snat_port(CLIENT, 5100, IPPROTO_UDP), BACKEND, 5353);
 	expect(lb, "fib cache: after its age the FIB gives the new MAC", &later, VETH0,
