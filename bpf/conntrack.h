@@ -19,8 +19,14 @@
  * chain of calls stays within its 512 bytes. */
 /* Tell every CPU's zlb_flow_memo that the entry of @k4 changed: its
  * slot's epoch moves on, and a memo filled before is no longer good. The
- * writer changes the entry first and bumps after (an atomic add: a full
- * barrier); a reader reads the epoch before the entry. */
+ * writer changes the entry first and bumps after; a reader reads the epoch
+ * before the entry, so a copy taken across a change carries an epoch that
+ * is already old. That order holds on x86 (a locked add, loads in program
+ * order); a weakly ordered CPU (arm64) may let a filling CPU read the
+ * entry before the epoch, and BPF has no read barrier to forbid it: there
+ * a copy taken in the instant of a state change may miss it until the
+ * flow's next change or the memo's next trip to the table (at most
+ * ZLB_FLOW_MEMO_FLUSH packets or a tick). */
 static __always_inline void memo_bump(const struct zlb_ct_key4 *k4)
 {
 	__u32 slot = zlb_memo_slot((const __u64 *)k4);
