@@ -307,7 +307,7 @@ static void test_routes(const struct lb *lb)
 	/* twice more: an IPv4 flow is memoized with its route after its
 	 * second packet, and the third takes the memo */
 	for (int i = 0; i < 2; i++)
-		expect(lb, named("route: ... and again (%d of 2: the flow memo takes it, IPv4)",
+		expect(lb, named("route: ... and again (%d of 2; an IPv4 flow takes the flow memo by the second)",
 				 i + 1),
 		       &small, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
 	/* the flow's route is cached now (and memoized): both keep the MTU
