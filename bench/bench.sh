@@ -20,9 +20,14 @@
 # (runs per figure, the median is kept, 3), ZLB_BENCH_SKIP (parts to skip,
 # comma-separated: pkt,fwd,tcp,ctl, and tc: every tc figure),
 # ZLB_BENCH_PATHS (the fwd/tcp paths to run, comma-separated, out of
-# route,floor,zlb,floor_tc,floor_tc_peer,zlb_tc,nft; default all), ZLB_BENCH_OUT
-# (where results.json, results.tsv and the plot go; default a new
-# $TMPDIR/zlb-bench-XXXXXX).
+# route,floor,zlb,zlb_alt,floor_tc,floor_tc_peer,zlb_tc,zlb_tc_alt,nft;
+# default all), ZLB_BENCH_OUT (where results.json, results.tsv and the plot
+# go; default a new $TMPDIR/zlb-bench-XXXXXX), ZLB_BENCH_ALT_OBJ and
+# ZLB_BENCH_ALT_TC_OBJ (another build's XDP and tc objects: the paths
+# zlb_alt and zlb_tc_alt load them, right after zlb and zlb_tc in each
+# round, and the report gives their ratio to this build's round by round;
+# give both when the builds' maps differ, as zlb-load reads the XDP object
+# for tc mode too).
 # Needs root; builds its own namespaces (tests/lib.sh) and never touches
 # the host's interfaces.
 set -u
@@ -33,7 +38,9 @@ set -u
 : "${ZLB_BENCH_SECONDS:=3}"
 : "${ZLB_BENCH_RUNS:=3}"
 : "${ZLB_BENCH_SKIP:=}"
-ALL_PATHS="route floor zlb floor_tc floor_tc_peer zlb_tc nft"
+ALL_PATHS="route floor zlb zlb_alt floor_tc floor_tc_peer zlb_tc zlb_tc_alt nft"
+: "${ZLB_BENCH_ALT_OBJ:=}"
+: "${ZLB_BENCH_ALT_TC_OBJ:=}"
 : "${ZLB_BENCH_PATHS:=${ALL_PATHS// /,}}"
 : "${ZLB_BENCH_BIN:=$ZLB_BUILDDIR/bench}"
 ZLB_CT=$ZLB_BUILDDIR/zlb-ct/zlb-ct
@@ -45,6 +52,9 @@ zlb_require_cmd ip ethtool python3 timeout taskset
 zlb_require_built
 for f in "$PKT" "$NET" "$ZLB_BENCH_BIN"/{floor,restore,gen,sink}.bpf.o; do
 	[ -e "$f" ] || zlb_die "not built: $f (make bench builds it)"
+done
+for f in "$ZLB_BENCH_ALT_OBJ" "$ZLB_BENCH_ALT_TC_OBJ"; do
+	[ -z "$f" ] || [ -r "$f" ] || zlb_die "ZLB_BENCH_ALT_OBJ/ZLB_BENCH_ALT_TC_OBJ: cannot read $f"
 done
 case $ZLB_BENCH_REPEAT$ZLB_BENCH_RUNS in
 *[!0-9]*) zlb_die "ZLB_BENCH_REPEAT and ZLB_BENCH_RUNS must be whole numbers" ;;
@@ -215,9 +225,17 @@ path_up() {
 		zlb_must ip netns exec "$ZL" "$NET" floor "$ZLB_BENCH_BIN" "$hook" \
 			"veth0:veth2:$MAC3" "veth2:veth0:$MAC1"
 		DST=10.2.0.2 UDP_DPORT=$FWD_PORT TCP_DPORT=$TCP_PORT ;;
-	zlb | zlb_tc)
-		if [ "$1" = zlb ]; then sender_csum off; conf=$CONF; else sender_csum on; conf=$CONF_TC; fi
-		if ! zlb_load_in_lb "$conf" >/dev/null 2>"$ZLB_TMP/load.err"; then
+	zlb | zlb_tc | zlb_alt | zlb_tc_alt)
+		local xdp_obj=$ZLB_BPF_OBJ tc_obj=$ZLB_BPF_TC_OBJ
+		case $1 in
+		zlb | zlb_alt) sender_csum off; conf=$CONF ;;
+		*) sender_csum on; conf=$CONF_TC ;;
+		esac
+		case $1 in
+		*_alt) xdp_obj=${ZLB_BENCH_ALT_OBJ:-$xdp_obj} tc_obj=${ZLB_BENCH_ALT_TC_OBJ:-$tc_obj} ;;
+		esac
+		if ! ZLB_BPF_OBJ=$xdp_obj ZLB_BPF_TC_OBJ=$tc_obj \
+			zlb_load_in_lb "$conf" >/dev/null 2>"$ZLB_TMP/load.err"; then
 			cat "$ZLB_TMP/load.err" >&2
 			PATH_NOTE="n/a (zlb-load failed: $(tail -1 "$ZLB_TMP/load.err"))"
 			return 1
@@ -251,13 +269,13 @@ path_down() {
 	floor)
 		ip -n "$ZL" link set dev veth0 xdp off
 		ip -n "$ZL" link set dev veth2 xdp off ;;
-	zlb | zlb_tc) zlb_load_in_lb --unload >/dev/null 2>&1 || zlb_log "warning: zlb-load --unload failed" ;;
+	zlb | zlb_tc | zlb_alt | zlb_tc_alt) zlb_load_in_lb --unload >/dev/null 2>&1 || zlb_log "warning: zlb-load --unload failed" ;;
 	nft) ip netns exec "$ZL" nft delete table ip zlbbench ;;
 	esac
 	# No clsact qdisc stays behind (zlb-load --unload leaves its own):
 	# the next path would pass through an empty tc ingress hook.
 	case $1 in
-	floor_tc | floor_tc_peer | zlb_tc)
+	floor_tc | floor_tc_peer | zlb_tc | zlb_tc_alt)
 		ip netns exec "$ZL" tc qdisc del dev veth0 clsact
 		ip netns exec "$ZL" tc qdisc del dev veth2 clsact ;;
 	esac
@@ -408,6 +426,11 @@ bench_paths() {
 	for path in $ALL_PATHS; do
 		case ",$ZLB_BENCH_PATHS," in *",$path,"*) ;; *) continue ;; esac
 		case $path in *tc*) skipped tc && continue ;; esac
+		# another build's paths: only when one is given
+		case $path in
+		zlb_alt) [ -n "$ZLB_BENCH_ALT_OBJ" ] || continue ;;
+		zlb_tc_alt) [ -n "$ZLB_BENCH_ALT_TC_OBJ" ] || continue ;;
+		esac
 		if [ $path = nft ] && [ $have_nft = 0 ]; then
 			rec fwd nft note "n/a (nft not installed)"
 			continue

@@ -39,7 +39,12 @@ PATHS = [("route", "plain routing", "floor"), ("nft", "nftables DNAT+SNAT", "flo
          ("floor", "XDP floor", "floor"), ("zlb", "zon-lb, XDP", "floor"),
          ("floor_tc", "tc floor, bpf_redirect", "floor_tc_peer"),
          ("floor_tc_peer", "tc floor, bpf_redirect_peer", "floor_tc_peer"),
-         ("zlb_tc", "zon-lb, tc mode", "floor_tc_peer")]
+         ("zlb_tc", "zon-lb, tc mode", "floor_tc_peer"),
+         ("zlb_alt", "zon-lb, XDP, other build", "floor"),
+         ("zlb_tc_alt", "zon-lb, tc mode, other build", "floor_tc_peer")]
+# Another build's paths (ZLB_BENCH_ALT_OBJ, ZLB_BENCH_ALT_TC_OBJ) and the
+# path of this build each is set against, round by round.
+ALT_PATHS = [("zlb_alt", "zlb"), ("zlb_tc_alt", "zlb_tc")]
 TC_PATHS = ("floor_tc", "floor_tc_peer", "zlb_tc")
 # Forwarding figures: (part, column, label).
 FIGURES = [("fwd", "live_pps", "live frames"), ("fwd", "sendmmsg_pps", "sendmmsg"),
@@ -275,6 +280,21 @@ def main():
                     out.append("%s/floor, %s, round by round: %s (median %.3f)"
                                % (label, what, " ".join("%.3f" % x for x in pairs),
                                   statistics.median(pairs)))
+        # Another build against this one: measured right after it in each
+        # round, so the ratio of each round is the fairest comparison.
+        labels = {key: label for key, label, _ in PATHS}
+        for alt, base in ALT_PATHS:
+            for part, col, what in FIGURES:
+                mine = data.get(part, {}).get(alt, {}).get(col + "_runs")
+                other = data.get(part, {}).get(base, {}).get(col + "_runs")
+                try:
+                    pairs = [float(x) / float(y) for x, y in zip(str(mine).split(), str(other).split())]
+                except (ValueError, ZeroDivisionError):
+                    continue
+                if pairs:
+                    out.append("%s / %s, %s, round by round: %s (median %.3f)"
+                               % (labels[alt], labels[base], what,
+                                  " ".join("%.3f" % x for x in pairs), statistics.median(pairs)))
         # Rounds far apart: the median hides a path that works only now
         # and then (or a machine that was busy in one round).
         for key, label, _ in PATHS:
