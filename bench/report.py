@@ -266,35 +266,35 @@ def main():
         # zon-lb against its floor round by round: each round measures the
         # two back to back, so the spread of these ratios is the noise a
         # ratio of medians hides.
+        def by_round(key, other, part, col):
+            """The ratio of path @key to path @other in each round, or []."""
+            mine = data.get(part, {}).get(key, {}).get(col + "_runs")
+            base = data.get(part, {}).get(other, {}).get(col + "_runs")
+            try:
+                return [float(x) / float(y) for x, y in zip(str(mine).split(), str(base).split())]
+            except (ValueError, ZeroDivisionError):
+                return []
+
+        def round_line(what, pairs):
+            return "%s, round by round: %s (median %.3f)" % (
+                what, " ".join("%.3f" % x for x in pairs), statistics.median(pairs))
+
         for key, label, floor in PATHS:
             if not key.startswith("zlb"):
                 continue
             for part, col, what in FIGURES:
-                mine = data.get(part, {}).get(key, {}).get(col + "_runs")
-                base = data.get(part, {}).get(floor, {}).get(col + "_runs")
-                try:
-                    pairs = [float(x) / float(y) for x, y in zip(str(mine).split(), str(base).split())]
-                except (ValueError, ZeroDivisionError):
-                    continue
+                pairs = by_round(key, floor, part, col)
                 if len(pairs) > 1:
-                    out.append("%s/floor, %s, round by round: %s (median %.3f)"
-                               % (label, what, " ".join("%.3f" % x for x in pairs),
-                                  statistics.median(pairs)))
+                    out.append(round_line("%s/floor, %s" % (label, what), pairs))
         # Another build against this one: measured right after it in each
         # round, so the ratio of each round is the fairest comparison.
         labels = {key: label for key, label, _ in PATHS}
         for alt, base in ALT_PATHS:
             for part, col, what in FIGURES:
-                mine = data.get(part, {}).get(alt, {}).get(col + "_runs")
-                other = data.get(part, {}).get(base, {}).get(col + "_runs")
-                try:
-                    pairs = [float(x) / float(y) for x, y in zip(str(mine).split(), str(other).split())]
-                except (ValueError, ZeroDivisionError):
-                    continue
+                pairs = by_round(alt, base, part, col)
                 if pairs:
-                    out.append("%s / %s, %s, round by round: %s (median %.3f)"
-                               % (labels[alt], labels[base], what,
-                                  " ".join("%.3f" % x for x in pairs), statistics.median(pairs)))
+                    out.append(round_line("%s / %s, %s" % (labels[alt], labels[base], what),
+                                          pairs))
         # Rounds far apart: the median hides a path that works only now
         # and then (or a machine that was busy in one round).
         for key, label, _ in PATHS:
