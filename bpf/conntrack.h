@@ -11,12 +11,6 @@
 #include "zlb_hash.h"
 #include "zlb_ct.h"
 
-/* The table a flow lives in (zlb_ct.h): zlb_conntrack4 for IPv4, whose
- * 16-byte key the kernel hashes in one round of jhash instead of three,
- * zlb_conntrack for the rest. Every access goes through these three (and
- * ct_lookup(), which has the packet's short key at hand); @k4 is the
- * caller's room for a short key, one per function, so the stack of the
- * chain of calls stays within its 512 bytes. */
 /* Tell every CPU's zlb_flow_memo that the entry of @k4 changed: its
  * slot's epoch moves on, and a memo filled before is no longer good. The
  * writer changes the entry first and bumps after; a reader reads the epoch
@@ -36,6 +30,12 @@ static __always_inline void memo_bump(const struct zlb_ct_key4 *k4)
 		__sync_fetch_and_add(ep, 1);
 }
 
+/* The table a flow lives in (zlb_ct.h): zlb_conntrack4 for IPv4, whose
+ * 16-byte key the kernel hashes in one round of jhash instead of three,
+ * zlb_conntrack for the rest. Every access goes through these three (and
+ * ct_lookup(), which has the packet's short key at hand); @k4 is the
+ * caller's room for a short key, one per function, so the stack of the
+ * chain of calls stays within its 512 bytes. */
 static __always_inline struct zlb_ct_entry *ct_get(const struct zlb_ct_key *key,
 						   struct zlb_ct_key4 *k4)
 {
@@ -230,11 +230,11 @@ static __always_inline int memo_same_flow(const struct zlb_flow_memo *m,
 	return e->created_ns == m->e.created_ns && e->dir == m->e.dir;
 }
 
-/* The packets memo @m counted reach the table's entry @e when it is still
- * the memoized flow's. */
+/* The packets memo @m counted reach the table's entry @e when there is
+ * one and it is still the memoized flow's; the memo counts none after. */
 static __always_inline void memo_flush_into(struct zlb_flow_memo *m, struct zlb_ct_entry *e)
 {
-	if (m->pending_packets && memo_same_flow(m, e)) {
+	if (e && m->pending_packets && memo_same_flow(m, e)) {
 		e->packets += m->pending_packets;
 		e->bytes += m->pending_bytes;
 	}
@@ -248,15 +248,8 @@ static __always_inline void memo_flush_into(struct zlb_flow_memo *m, struct zlb_
 __attribute__((noinline))
 int zlb_memo_evict(struct zlb_flow_memo *m)
 {
-	struct zlb_ct_entry *e;
-
-	if (!m || !m->pending_packets)
-		return 0;
-	e = bpf_map_lookup_elem(&zlb_conntrack4, m->key);
-	if (e)
-		memo_flush_into(m, e);
-	m->pending_packets = 0;
-	m->pending_bytes = 0;
+	if (m && m->pending_packets)
+		memo_flush_into(m, bpf_map_lookup_elem(&zlb_conntrack4, m->key));
 	return 0;
 }
 
@@ -271,13 +264,15 @@ static __always_inline void memo_fill(struct zlb_flow_memo *m, const struct zlb_
 				      const struct zlb_fib_entry *route)
 {
 	const __u64 *k = (const __u64 *)key4;
+	int other;
 
 	if (e->state != ZLB_CT_TCP_ESTABLISHED && e->state != ZLB_CT_UDP)
 		return;
-	if (!memo_has_key(m, key4) && m->epoch == epoch &&
-	    m->generation == (__u32)meta->generation && e->packets % ZLB_FLOW_MEMO_TAKEOVER)
+	other = !memo_has_key(m, key4);
+	if (other && m->epoch == epoch && m->generation == (__u32)meta->generation &&
+	    e->packets % ZLB_FLOW_MEMO_TAKEOVER)
 		return;
-	if (m->pending_packets && !memo_has_key(m, key4))
+	if (other)
 		zlb_memo_evict(m);
 	m->key[0] = k[0];
 	m->key[1] = k[1];
@@ -314,21 +309,20 @@ static __always_inline struct zlb_ct_entry *ct_lookup(const struct zlb_pkt *pkt,
 						      struct zlb_ct_found *f)
 {
 	struct zlb_flow_memo *m = memo_slot(pkt, key4, &f->epoch);
+	int mine = m && memo_has_key(m, key4);
 	struct zlb_ct_entry *e;
 
 	f->memo = m;
-	if (m && memo_has_key(m, key4)) {
-		if (zlb_likely(m->epoch == f->epoch && m->generation == (__u32)meta->generation &&
+	if (mine && zlb_likely(m->epoch == f->epoch && m->generation == (__u32)meta->generation &&
 			       m->flushed_ns == now &&
 			       m->pending_packets < ZLB_FLOW_MEMO_FLUSH - 1)) {
-			f->memo_hit = 1;
-			return &m->e;
-		}
+		f->memo_hit = 1;
+		return &m->e;
 	}
 	e = pkt->family == 4 ? bpf_map_lookup_elem(&zlb_conntrack4, key4) : ct_get(key, key4);
 	if (!e)
 		return NULL;
-	if (m && m->pending_packets && memo_has_key(m, key4)) {
+	if (mine && m->pending_packets) {
 		memo_flush_into(m, e);
 		f->flushed = 1;
 	}

@@ -32,6 +32,27 @@ static int memo_bump(int fd, __u32 slot)
 	return bpf_map_update_elem(fd, &slot, &v, BPF_ANY);
 }
 
+/* Whether memo value @mv holds the flow direction of @k4. */
+static bool memo_holds(const struct zlb_flow_memo *mv, const struct zlb_ct_key4 *k4)
+{
+	__u64 w[2];
+
+	memcpy(w, k4, sizeof(w));
+	return mv->key[0] == w[0] && mv->key[1] == w[1];
+}
+
+/* Room for one memo slot's values, one per possible CPU (*@ncpus), or
+ * NULL with errno. */
+static struct zlb_flow_memo *memo_values(int *ncpus)
+{
+	*ncpus = libbpf_num_possible_cpus();
+	if (*ncpus <= 0) {
+		errno = -*ncpus;
+		return NULL;
+	}
+	return calloc(*ncpus, sizeof(struct zlb_flow_memo));
+}
+
 /* The packets the memos of @k4 still count: dropped, when the table's
  * entry has just been written whole (what the writer read through
  * zlb_ct_lookup() had them added already). Racy against a data plane that
@@ -39,26 +60,19 @@ static int memo_bump(int fd, __u32 slot)
  * while they are rewritten (tests, repairs). 0, or -1 with errno. */
 static int memo_drop_pending(const struct zlb_maps *m, const struct zlb_ct_key4 *k4)
 {
-	int fd = m->fd[ZLB_M_FLOW_MEMO], ncpus = libbpf_num_possible_cpus(), rc = 0;
+	int fd = m->fd[ZLB_M_FLOW_MEMO], ncpus, rc = 0;
+	struct zlb_flow_memo *v = memo_values(&ncpus);
 	__u32 slot = memo_slot_of(k4);
-	struct zlb_flow_memo *v;
 	bool changed = false;
-	__u64 w[2];
 
-	if (ncpus <= 0) {
-		errno = -ncpus;
-		return -1;
-	}
-	v = calloc(ncpus, sizeof(*v));
 	if (!v)
 		return -1;
-	memcpy(w, k4, sizeof(w));
 	if (bpf_map_lookup_elem(fd, &slot, v)) {
 		free(v);
 		return -1;
 	}
 	for (int c = 0; c < ncpus; c++) {
-		if (!v[c].pending_packets || v[c].key[0] != w[0] || v[c].key[1] != w[1])
+		if (!v[c].pending_packets || !memo_holds(&v[c], k4))
 			continue;
 		v[c].pending_packets = 0;
 		v[c].pending_bytes = 0;
@@ -94,10 +108,7 @@ static int memo_bump_keys(const struct zlb_maps *m, const struct zlb_ct_key4 *k4
 static void memo_add(const struct zlb_flow_memo *mv, const struct zlb_ct_key4 *k4,
 		     struct zlb_ct_entry *e)
 {
-	__u64 w[2];
-
-	memcpy(w, k4, sizeof(w));
-	if (!mv->pending_packets || mv->key[0] != w[0] || mv->key[1] != w[1] ||
+	if (!mv->pending_packets || !memo_holds(mv, k4) ||
 	    mv->e.created_ns != e->created_ns || mv->e.dir != e->dir)
 		return;
 	e->packets += mv->pending_packets;
@@ -127,14 +138,9 @@ static int memo_snap_read(const struct zlb_maps *m, struct memo_snap *ms, struct
 	struct zlb_flow_memo *one;
 
 	memset(ms, 0, sizeof(*ms));
-	ms->ncpus = libbpf_num_possible_cpus();
-	if (ms->ncpus <= 0) {
-		zlb_err_set(err, "cannot count the CPUs: %s", strerror(-ms->ncpus));
-		return -1;
-	}
-	one = calloc(ms->ncpus, sizeof(*one));
+	one = memo_values(&ms->ncpus);
 	if (!one) {
-		zlb_err_set(err, "out of memory");
+		zlb_err_set(err, "cannot read %s: %s", ZLB_MAP_FLOW_MEMO, strerror(errno));
 		return -1;
 	}
 	for (__u32 slot = 0; slot < ZLB_FLOW_MEMO_SLOTS; slot++) {
@@ -215,12 +221,7 @@ int zlb_ct_lookup(const struct zlb_maps *m, const struct zlb_ct_key *k, struct z
 	if (!zlb_ct_key_is_v4(k))
 		return 0;
 	zlb_ct_key_to4(k, &k4);
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus <= 0) {
-		errno = -ncpus;
-		return -1;
-	}
-	vals = calloc(ncpus, sizeof(*vals));
+	vals = memo_values(&ncpus);
 	slot = memo_slot_of(&k4);
 	if (!vals || bpf_map_lookup_elem(m->fd[ZLB_M_FLOW_MEMO], &slot, vals)) {
 		free(vals);
@@ -251,7 +252,6 @@ int zlb_ct_delete(const struct zlb_maps *m, const struct zlb_ct_key *k)
 	struct zlb_ct_key4 k4;
 	const void *key;
 	int fd = table_of(m, k, &k4, &key);
-
 	int rc = bpf_map_delete_elem(fd, key) ? -1 : 0;
 
 	if (key == &k4 && memo_bump_keys(m, &k4, 1))

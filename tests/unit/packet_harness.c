@@ -17,6 +17,8 @@
 #include "object.h"
 #include "resolve.h"
 #include "packet_harness.h"
+#include "zlb_ct.h"
+#include "zlb_hash.h"
 #include "../bpf/tc_csum_verified.h"
 
 bool hook_tc;
@@ -564,6 +566,35 @@ int read_meta(const struct lb *lb, struct zlb_meta *meta)
 bool ct_get(const struct lb *lb, const struct zlb_ct_key *k, struct zlb_ct_entry *e)
 {
 	return !zlb_ct_lookup(&lb->maps, k, e);
+}
+
+__u32 memo_slot_of_key(const struct zlb_ct_key *k)
+{
+	struct zlb_ct_key4 k4;
+	__u64 w[2];
+
+	zlb_ct_key_to4(k, &k4);
+	memcpy(w, &k4, sizeof(w));
+	return zlb_memo_slot(w);
+}
+
+bool memo_holds(const struct zlb_flow_memo *v, const struct zlb_ct_key *k)
+{
+	struct zlb_ct_key4 k4;
+
+	zlb_ct_key_to4(k, &k4);
+	return !memcmp(v->key, &k4, sizeof(v->key));
+}
+
+int memo_slot_read(const struct lb *lb, __u32 slot, struct zlb_flow_memo *v, int max)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n < 1 || n > max) {
+		errno = n < 1 ? -n : E2BIG;
+		return -1;
+	}
+	return bpf_map_lookup_elem(lb->maps.fd[ZLB_M_FLOW_MEMO], &slot, v) ? -1 : n;
 }
 
 /* Make entry @k look idle for @idle_ns: its last activity that long ago

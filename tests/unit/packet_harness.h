@@ -213,6 +213,12 @@ __u64 monotonic_ns(void);
 const char *state_name(unsigned int st);
 int read_meta(const struct lb *lb, struct zlb_meta *meta);
 bool ct_get(const struct lb *lb, const struct zlb_ct_key *k, struct zlb_ct_entry *e);
+/* The zlb_flow_memo slot of IPv4 key @k, and every CPU's value of slot
+ * @slot into @v (room for @max): the number of CPUs, or -1 with errno. */
+__u32 memo_slot_of_key(const struct zlb_ct_key *k);
+int memo_slot_read(const struct lb *lb, __u32 slot, struct zlb_flow_memo *v, int max);
+/* Whether memo value @v holds the flow direction of IPv4 key @k. */
+bool memo_holds(const struct zlb_flow_memo *v, const struct zlb_ct_key *k);
 /* Make entry @k look idle for @idle_ns: its last activity that long ago. */
 int ct_idle(const struct lb *lb, const struct zlb_ct_key *k, __u64 idle_ns);
 

@@ -585,26 +585,18 @@ static int fib_slot_read(int fd, const union zlb_addr *dst, struct zlb_fib_entry
 static int memo_age_route(const struct lb *lb, struct zlb_ct_key k, __u64 expires_ns)
 {
 	static struct zlb_flow_memo m[1024];
-	int fd = lb->maps.fd[ZLB_M_FLOW_MEMO], n = libbpf_num_possible_cpus();
-	struct zlb_ct_key4 k4;
-	__u64 w[2];
-	__u32 slot;
+	__u32 slot = memo_slot_of_key(&k);
+	int n;
 
 	if (!zlb_ct_key_is_v4(&k))
 		return 0;
-	if (n < 1 || n > 1024) {
-		errno = n < 1 ? -n : E2BIG;
-		return -1;
-	}
-	zlb_ct_key_to4(&k, &k4);
-	memcpy(w, &k4, sizeof(w));
-	slot = zlb_memo_slot(w);
-	if (bpf_map_lookup_elem(fd, &slot, m))
+	n = memo_slot_read(lb, slot, m, 1024);
+	if (n < 0)
 		return -1;
 	for (int c = 0; c < n; c++)
-		if (m[c].key[0] == w[0] && m[c].key[1] == w[1])
+		if (memo_holds(&m[c], &k))
 			m[c].route.expires_ns = expires_ns;
-	return bpf_map_update_elem(fd, &slot, m, BPF_ANY);
+	return bpf_map_update_elem(lb->maps.fd[ZLB_M_FLOW_MEMO], &slot, m, BPF_ANY);
 }
 
 /* The FIB cache answers for a bounded time (settings.fib_cache_ms): within

@@ -18,39 +18,16 @@
 #include "packet_harness.h"
 #include "scenario.h"
 #include "zlb_ct.h"
-#include "zlb_hash.h"
 
 #define MAX_CPUS 1024
 
 static struct zlb_flow_memo memo_vals[MAX_CPUS];
 
-static __u32 memo_slot_of_key(const struct zlb_ct_key *k)
-{
-	struct zlb_ct_key4 k4;
-	__u64 w[2];
-
-	zlb_ct_key_to4(k, &k4);
-	memcpy(w, &k4, sizeof(w));
-	return zlb_memo_slot(w);
-}
-
 /* Every CPU's value of memo slot @slot into memo_vals: the number of CPUs,
  * or -1. */
 static int memo_read(const struct lb *lb, __u32 slot)
 {
-	int n = libbpf_num_possible_cpus();
-
-	if (n < 1 || n > MAX_CPUS)
-		return -1;
-	return bpf_map_lookup_elem(lb->maps.fd[ZLB_M_FLOW_MEMO], &slot, memo_vals) ? -1 : n;
-}
-
-static bool memo_holds(const struct zlb_flow_memo *v, const struct zlb_ct_key *k)
-{
-	struct zlb_ct_key4 k4;
-
-	zlb_ct_key_to4(k, &k4);
-	return !memcmp(v->key, &k4, sizeof(v->key));
+	return memo_slot_read(lb, slot, memo_vals, MAX_CPUS);
 }
 
 /* The packets (and *@bytes) the memos of every CPU still count for @k. */
