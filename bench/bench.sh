@@ -50,7 +50,7 @@ NET=$ZLB_BENCH_BIN/zlb-bench-net
 zlb_require_root
 zlb_require_cmd ip ethtool python3 timeout taskset
 zlb_require_built
-for f in "$PKT" "$NET" "$ZLB_BENCH_BIN"/{floor,restore,gen,sink}.bpf.o; do
+for f in "$PKT" "$NET" "$ZLB_BENCH_BIN"/{floor,restore,gen,sink,table}.bpf.o; do
 	[ -e "$f" ] || zlb_die "not built: $f (make bench builds it)"
 done
 for f in "$ZLB_BENCH_ALT_OBJ" "$ZLB_BENCH_ALT_TC_OBJ"; do

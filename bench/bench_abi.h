@@ -12,6 +12,8 @@
 
 #include <linux/types.h>
 
+#include "zlb_abi.h"
+
 #define ZLB_BENCH_FRAME_LEN 60
 
 /* Offsets in a benchmark frame. */
@@ -68,6 +70,18 @@ struct zlb_bench_port {
 	__u32 egress;            /* ifindex, also the key in the devmap */
 	__u8 smac[6];
 	__u8 dmac[6];
+};
+
+/* table.bpf.c's state (its only entry of bench_table_state). */
+struct zlb_bench_table_state {
+	__u64 passes;            /* counted by the program */
+	__u64 failed;            /* lookups that missed, inserts that failed, and
+				  * (open) lookups that found a key */
+	__u32 nkeys;             /* lookup: keys in bench_keys, met in turn */
+	__u32 cursor;            /* lookup: the next one */
+	__be32 base;             /* open: the first pass's client address */
+	__u32 pad;
+	struct zlb_ct_entry value;   /* open: what each insert writes */
 };
 
 #define ZLB_BENCH_MAX_IFINDEX 256

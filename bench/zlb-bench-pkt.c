@@ -50,6 +50,7 @@
 #include "resolve.h"
 #include "bench_abi.h"
 #include "flows.h"
+#include "zlb_ct.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
@@ -633,6 +634,32 @@ static void record(const char *row, const char *col, const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* Record a case's median (@over: the wrapper's runs, which come off with
+ * the PASS program's @pass_ns added back; NULL: a yardstick run directly)
+ * and what its checks found. */
+static void record_case(struct bench *b, const char *row, double *raw, double *over,
+			double pass_ns, const char *problem, const char *note)
+{
+	double r = median(raw, b->runs);
+
+	record(row, "raw_ns", "%.1f", r);
+	if (over) {
+		double o = median(over, b->runs);
+
+		record(row, "restore_ns", "%.1f", o);
+		record(row, "ns", "%.1f", r - o + pass_ns);
+	} else {
+		record(row, "ns", "%.1f", r);
+	}
+	record(row, "check", "%s", *problem ? problem : "ok");
+	if (*note)
+		record(row, "note", "%s", note);
+	if (*problem) {
+		b->failures++;
+		fprintf(stderr, "zlb-bench-pkt: %s: %s\n", row, problem);
+	}
+}
+
 /* Run a case RUNS times: a yardstick directly; the data plane through the
  * wrapper, each run preceded by the wrapper with the PASS program as its
  * target. */
@@ -666,22 +693,7 @@ static int measure(struct bench *b, const struct pcase *c, double pass_ns, struc
 		if (*n)
 			snprintf(note, sizeof(note), "%s", n);
 	}
-	record(c->row, "raw_ns", "%.1f", median(raw, b->runs));
-	if (c->lb) {
-		double o = median(over, b->runs);
-
-		record(c->row, "restore_ns", "%.1f", o);
-		record(c->row, "ns", "%.1f", median(raw, b->runs) - o + pass_ns);
-	} else {
-		record(c->row, "ns", "%.1f", median(raw, b->runs));
-	}
-	record(c->row, "check", "%s", *problem ? problem : "ok");
-	if (*note)
-		record(c->row, "note", "%s", note);
-	if (*problem) {
-		b->failures++;
-		fprintf(stderr, "zlb-bench-pkt: %s: %s\n", c->row, problem);
-	}
+	record_case(b, c->row, raw, c->lb ? over : NULL, pass_ns, problem, note);
 	return 0;
 }
 
@@ -728,6 +740,150 @@ static int fill(struct lb *lb, const struct bench_flowset *fs, uint32_t n, struc
 	fprintf(stderr, "zlb-bench-pkt: %s: %u flows in the connection table (%.1f s)\n",
 		lb->name, n, (bench_now_ns() - t0) / 1e9);
 	return 0;
+}
+
+/* ---- the kernel's table alone (table.bpf.o) ----------------------------- */
+
+/* A yardstick of table.bpf.o's: what zon-lb's connection table costs by
+ * itself (see there). */
+struct tcase {
+	const char *row;
+	const char *prog;          /* bench_table_lookup or bench_table_open */
+	const struct lb *lb;       /* lookup: in zon-lb's table, the keys of */
+	uint32_t nflows;           /* its flow set, in the order its runs meet them */
+	uint32_t size;             /* open: in a table of its own, of this size, */
+	bool fresh;                /* new for every run */
+};
+
+struct tbl {
+	struct bpf_object *obj;
+	int prog_fd, state_fd;
+};
+
+static void tbl_close(struct tbl *t)
+{
+	bpf_object__close(t->obj);
+	t->obj = NULL;
+}
+
+/* bench_keys: the keys zon-lb's client->backend runs over the @n flows of
+ * tcp_flows look up, pass by pass (restore.bpf.c's order). */
+static int tbl_keys(int fd, uint32_t n, struct zlb_err *err)
+{
+	struct zlb_ct_key4 *k4 = calloc(n, sizeof(*k4));
+	__u32 *idx = calloc(n, sizeof(*idx)), count = n;
+	int rc = -1;
+
+	if (!k4 || !idx) {
+		zlb_err_set(err, "out of memory");
+		goto out;
+	}
+	for (uint32_t p = 0; p < n; p++) {
+		struct zlb_ct_key key[2];
+		struct zlb_ct_entry val[2];
+
+		bench_flow_entries(&tcp_flows, p * ZLB_BENCH_FLOW_STRIDE % n, n, 0, key, val);
+		zlb_ct_key_to4(&key[0], &k4[p]);
+		idx[p] = p;
+	}
+	if (bpf_map_update_batch(fd, idx, k4, &count, NULL)) {
+		zlb_err_set(err, "cannot fill bench_keys: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(k4);
+	free(idx);
+	return rc;
+}
+
+static int tbl_open(struct tbl *t, const char *dir, const struct tcase *c, struct zlb_err *err)
+{
+	struct zlb_bench_table_state st = {
+		.nkeys = c->nflows, .base = htonl(NEW_CLIENTS),
+		.value = { .saddr = zlb_addr_v4(htonl(LB_SRC)), .daddr = zlb_addr_v4(htonl(BACKEND)),
+			   .sport = htons(CLIENT_PORT), .dport = htons(NEW_BE_BASE),
+			   .state = ZLB_CT_TCP_SYN, .packets = 1, .bytes = ZLB_BENCH_FRAME_LEN },
+	};
+	struct bpf_map *table, *keys;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/table.bpf.o", dir);
+	t->obj = bpf_object__open_file(path, NULL);
+	if (!t->obj) {
+		zlb_err_set(err, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	table = bpf_object__find_map_by_name(t->obj, "bench_table");
+	keys = bpf_object__find_map_by_name(t->obj, "bench_keys");
+	if (!table || !keys) {
+		zlb_err_set(err, "%s: no bench_table or bench_keys", path);
+		return -1;
+	}
+	rc = c->lb ? bpf_map__reuse_fd(table, c->lb->maps.fd[ZLB_M_CONNTRACK4]) ||
+		     bpf_map__set_max_entries(keys, c->nflows)
+		   : bpf_map__set_max_entries(table, c->size);
+	if (rc || (rc = bpf_object__load(t->obj))) {
+		zlb_err_set(err, "cannot load %s: %s", path, strerror(rc < 0 ? -rc : errno));
+		return -1;
+	}
+	t->prog_fd = obj_fd(t->obj, c->prog, true);
+	t->state_fd = obj_fd(t->obj, "bench_table_state", false);
+	if (bpf_map_update_elem(t->state_fd, &zero, &st, BPF_ANY)) {
+		zlb_err_set(err, "cannot set up %s: %s", c->prog, strerror(errno));
+		return -1;
+	}
+	return c->lb ? tbl_keys(bpf_map__fd(keys), c->nflows, err) : 0;
+}
+
+/* Run a table yardstick RUNS times, each checked: every pass ran, every
+ * operation went as meant (its verdict says so, and its count). */
+static int measure_table(struct bench *b, const char *dir, const struct tcase *c,
+			 struct zlb_err *err)
+{
+	struct pcase pc = { c->row, NULL, -1, VETH0,
+			    client_frame(IPPROTO_TCP, CLIENTS, CLIENT_PORT, TCP_PORT, BENCH_TCP_ACK),
+			    ZLB_BENCH_FIXED, 0, PASSED, false, false };
+	struct zlb_bench_table_state before, after;
+	char problem[1200] = "", p[1024], n[512];
+	struct tbl t = {};
+	__u32 zero = 0;
+	double raw[16];
+	struct sample s;
+	int rc = -1;
+
+	fprintf(stderr, "zlb-bench-pkt: %s: %s\n", hook->name, c->row);
+	for (unsigned r = 0; r < b->runs; r++) {
+		if (c->fresh || !t.obj) {
+			tbl_close(&t);
+			if (tbl_open(&t, dir, c, err))
+				goto out;
+		}
+		if (bpf_map_lookup_elem(t.state_fd, &zero, &before) ||
+		    run_once(b, &pc, t.prog_fd, b->repeat, &s, err) ||
+		    bpf_map_lookup_elem(t.state_fd, &zero, &after)) {
+			if (!*err->msg)
+				zlb_err_set(err, "%s: cannot read its state: %s", c->row, strerror(errno));
+			goto out;
+		}
+		raw[r] = s.ns;
+		judge(b, &pc, &s, false, p, sizeof(p), n, sizeof(n));
+		if (after.passes - before.passes != b->repeat)
+			add(p, sizeof(p), "ran %llu passes, want %u",
+			    (unsigned long long)(after.passes - before.passes), b->repeat);
+		if (after.failed)
+			add(p, sizeof(p), "%llu operations not as meant",
+			    (unsigned long long)after.failed);
+		if (*p && !*problem)
+			snprintf(problem, sizeof(problem), "run %u: %s", r + 1, p);
+	}
+	record_case(b, c->row, raw, NULL, 0, problem, "");
+	rc = 0;
+out:
+	tbl_close(&t);
+	return rc;
 }
 
 static int cmd_run(const char *dir, const char *xdp_obj, const char *zlb_obj, unsigned repeat,
@@ -797,6 +953,12 @@ static int cmd_run(const char *dir, const char *xdp_obj, const char *zlb_obj, un
 		/* Last: it evicts the flows of the cases above. */
 		{ "syn_full_table", &small, 0, VETH0, syn, ZLB_BENCH_NEW_FLOWS, 0, OPENED, false, false },
 	};
+	const struct tcase tables[] = {
+		{ "table_lookup_1k", "bench_table_lookup", &small, small_flows, 0, false },
+		{ "table_lookup_1m", "bench_table_lookup", &big, big_flows, 0, false },
+		{ "table_open", "bench_table_open", NULL, 0, fresh_size, true },
+		{ "table_open_full", "bench_table_open", NULL, 0, ZLB_CONNTRACK_SIZE, false },
+	};
 	double v[16];
 	struct sample s;
 
@@ -809,6 +971,10 @@ static int cmd_run(const char *dir, const char *xdp_obj, const char *zlb_obj, un
 	pass_ns = median(v, runs);
 	for (size_t i = 0; i < ARRAY_SIZE(yards); i++)
 		if (yards[i].row && measure(&b, &yards[i], pass_ns, &err))
+			goto fail;
+	/* The kernel's map operations are the same under either hook. */
+	for (size_t i = 0; !hook->tc && i < ARRAY_SIZE(tables); i++)
+		if (measure_table(&b, dir, &tables[i], &err))
 			goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		fprintf(stderr, "zlb-bench-pkt: %s: %s\n", hook->name, cases[i].row);
