@@ -70,6 +70,9 @@ struct zlb_bench_port {
 	__u32 egress;            /* ifindex, also the key in the devmap */
 	__u8 smac[6];
 	__u8 dmac[6];
+	/* bench_nat_floor: the tuple it writes (network order) */
+	__be32 nat_saddr, nat_daddr;
+	__be16 nat_sport, nat_dport;
 };
 
 /* table.bpf.c's state (its only entry of bench_table_state). */

@@ -59,6 +59,8 @@
 
 struct yardstick {
 	const char *row, *prog;    /* in floor.bpf.o */
+	bool wrap;                 /* run as zon-lb is, through the wrapper (it
+				      rewrites the frame, TTL included) */
 };
 
 struct hook {
@@ -77,11 +79,13 @@ struct hook {
 
 static const struct hook hooks[] = {
 	{ "xdp", false, "pkt", ZLB_PROG_XDP_NAME, "bench_restore", "bench_target", XDP_PASS, XDP_REDIRECT,
-	  { { "xdp_pass", "bench_pass" }, { "floor", "bench_floor" } }, NULL },
+	  { { "xdp_pass", "bench_pass", false }, { "floor", "bench_floor", false },
+	    { "nat_floor", "bench_nat_floor", true } }, NULL },
 	{ "tc", true, "pkt_tc", ZLB_PROG_TC_NAME, "bench_restore_tc", "bench_target_tc",
 	  TC_ACT_OK, TC_ACT_REDIRECT,
-	  { { "tc_pass", "bench_pass_tc" }, { "floor_tc_peer", "bench_floor_tc_peer" },
-	    { "floor_tc", "bench_floor_tc" } },
+	  { { "tc_pass", "bench_pass_tc", false },
+	    { "floor_tc_peer", "bench_floor_tc_peer", false },
+	    { "floor_tc", "bench_floor_tc", false } },
 	  "n/a: a partial checksum is skb state (CHECKSUM_PARTIAL) that BPF_PROG_TEST_RUN "
 	  "cannot build; the reference topology's tc paths run with it" },
 };
@@ -346,7 +350,11 @@ static int obj_fd(struct bpf_object *obj, const char *name, bool prog)
  * same hop zon-lb's translated client packet takes. */
 static int bench_open(struct bench *b, const char *dir, struct zlb_err *err)
 {
-	struct zlb_bench_port fwd = { .egress = ports[VETH2].ifindex };
+	/* bench_nat_floor writes the tuple zon-lb gives flow 0 of a set */
+	struct zlb_bench_port fwd = { .egress = ports[VETH2].ifindex,
+				      .nat_saddr = htonl(LB_SRC), .nat_daddr = htonl(BACKEND),
+				      .nat_sport = htons(CLIENT_PORT),
+				      .nat_dport = htons(BE_PORT_BASE) };
 	__u32 in = ports[VETH0].ifindex, out = ports[VETH2].ifindex;
 
 	if (load_obj(&b->floor_obj, dir, "floor.bpf.o", err) ||
@@ -389,7 +397,14 @@ struct pcase {
 	enum outcome outcome;
 	bool partial;              /* report checksum completion, don't judge it */
 	bool fresh_table;          /* every run starts from an empty table */
+	bool wrap;                 /* a yardstick run through the wrapper */
 };
+
+/* Through the wrapper: zon-lb, and the yardsticks that rewrite the frame. */
+static bool wrapped(const struct pcase *c)
+{
+	return c->lb || c->wrap;
+}
 
 struct sample {
 	unsigned repeat;
@@ -427,7 +442,7 @@ static int run_once(struct bench *b, const struct pcase *c, int prog_fd, unsigne
 		opts.ctx_in = &xdp;
 		opts.ctx_size_in = sizeof(xdp);
 	}
-	if (c->lb) {
+	if (wrapped(c)) {
 		memcpy(t.frame, frame, sizeof(frame));
 		t.l4_csum_off = c->spec.proto == IPPROTO_UDP ? ZLB_BENCH_OFF_UDPCSUM
 							      : ZLB_BENCH_OFF_TCPCSUM;
@@ -441,10 +456,10 @@ static int run_once(struct bench *b, const struct pcase *c, int prog_fd, unsigne
 			zlb_err_set(err, "cannot set up the wrapper: %s", strerror(errno));
 			return -1;
 		}
-		if (read_counters(c->lb, before))
+		if (c->lb && read_counters(c->lb, before))
 			goto counters;
 	}
-	rc = bpf_prog_test_run_opts(c->lb ? b->restore_fd : prog_fd, &opts);
+	rc = bpf_prog_test_run_opts(wrapped(c) ? b->restore_fd : prog_fd, &opts);
 	if (rc) {
 		zlb_err_set(err, "BPF_PROG_TEST_RUN: %s", strerror(errno));
 		return -1;
@@ -455,12 +470,12 @@ static int run_once(struct bench *b, const struct pcase *c, int prog_fd, unsigne
 	s->passes_before = t.passes;
 	s->repeat = repeat;
 	s->passes = repeat;
-	if (c->lb) {
-		if (read_counters(c->lb, after) ||
+	if (wrapped(c)) {
+		if ((c->lb && read_counters(c->lb, after)) ||
 		    bpf_map_lookup_elem(b->tmpl_fd, &zero, &t_after))
 			goto counters;
 		s->passes = t_after.passes - t.passes;
-		if (c->rotate == ZLB_BENCH_NEW_FLOWS && prog_fd == c->lb->prog_fd)
+		if (c->lb && c->rotate == ZLB_BENCH_NEW_FLOWS && prog_fd == c->lb->prog_fd)
 			b->new_flows = t_after.passes;
 	}
 	for (int i = 0; i < ZLB_C_MAX; i++)
@@ -565,7 +580,7 @@ static void judge(const struct bench *b, const struct pcase *c, const struct sam
 	}
 	if (s->verdict != want_verdict)
 		add(problem, plen, "last verdict %d, want %d", s->verdict, want_verdict);
-	if (c->lb && s->passes != s->repeat)
+	if (wrapped(c) && s->passes != s->repeat)
 		add(problem, plen, "wrapper ran %llu passes, want %u",
 		    (unsigned long long)s->passes, s->repeat);
 	for (int i = 0; c->lb && i < ZLB_C_MAX; i++) {
@@ -577,7 +592,7 @@ static void judge(const struct bench *b, const struct pcase *c, const struct sam
 			add(problem, plen, "%s %+lld (want %+lld)", counter_names[i],
 			    s->delta[i], want[i]);
 	}
-	if (overhead || !c->lb)
+	if (overhead || !wrapped(c))
 		return;
 	if (c->outcome == PASSED) {
 		bench_frame_build(in, &c->spec);
@@ -676,7 +691,7 @@ static int measure(struct bench *b, const struct pcase *c, double pass_ns, struc
 		if (c->lb && run_once(b, c, c->lb->prog_fd, b->repeat < 1000 ? b->repeat : 1000,
 				      &s, err))
 			return -1;
-		if (c->lb) {
+		if (wrapped(c)) {
 			if (run_once(b, c, b->yard_fd[0], b->repeat, &s, err))
 				return -1;
 			over[r] = s.ns;
@@ -693,7 +708,7 @@ static int measure(struct bench *b, const struct pcase *c, double pass_ns, struc
 		if (*n)
 			snprintf(note, sizeof(note), "%s", n);
 	}
-	record_case(b, c->row, raw, c->lb ? over : NULL, pass_ns, problem, note);
+	record_case(b, c->row, raw, wrapped(c) ? over : NULL, pass_ns, problem, note);
 	return 0;
 }
 
@@ -845,7 +860,7 @@ static int measure_table(struct bench *b, const char *dir, const struct tcase *c
 {
 	struct pcase pc = { c->row, NULL, -1, VETH0,
 			    client_frame(IPPROTO_TCP, CLIENTS, CLIENT_PORT, TCP_PORT, BENCH_TCP_ACK),
-			    ZLB_BENCH_FIXED, 0, PASSED, false, false };
+			    ZLB_BENCH_FIXED, 0, PASSED, false, false, false };
 	struct zlb_bench_table_state before, after;
 	char problem[1200] = "", p[1024], n[512];
 	struct tbl t = {};
@@ -938,20 +953,21 @@ static int cmd_run(const char *dir, const char *xdp_obj, const char *zlb_obj, un
 
 	for (size_t i = 0; i < ARRAY_SIZE(yards); i++)
 		yards[i] = (struct pcase){ hook->yard[i].row, NULL, b.yard_fd[i], VETH0, ack,
-					   .outcome = i ? FORWARDED : PASSED };
+					   .outcome = i ? FORWARDED : PASSED,
+					   .wrap = hook->yard[i].wrap };
 	const struct pcase cases[] = {
-		{ "est_orig", &small, 0, VETH0, ack, ZLB_BENCH_FIXED, 1, FORWARDED, false, false },
-		{ "est_reply", &small, 0, VETH2, reply, ZLB_BENCH_FIXED, 1, FORWARDED, false, false },
-		{ "est_orig_1k", &small, 0, VETH0, ack, ZLB_BENCH_ORIG_FLOWS, small_flows, FORWARDED, false, false },
-		{ "est_reply_1k", &small, 0, VETH2, reply, ZLB_BENCH_REPLY_FLOWS, small_flows, FORWARDED, false, false },
-		{ "est_orig_1m", &big, 0, VETH0, ack, ZLB_BENCH_ORIG_FLOWS, big_flows, FORWARDED, false, false },
-		{ "est_reply_1m", &big, 0, VETH2, reply, ZLB_BENCH_REPLY_FLOWS, big_flows, FORWARDED, false, false },
-		{ "syn", &fresh, 0, VETH0, syn, ZLB_BENCH_NEW_FLOWS, 0, OPENED, false, true },
-		{ "udp", &small, 0, VETH0, udp, ZLB_BENCH_FIXED, 1, FORWARDED, false, false },
-		{ "no_match", &small, 0, VETH0, other, ZLB_BENCH_FIXED, 1, PASSED, false, false },
-		{ "partial_csum", &small, 0, VETH0, partial, ZLB_BENCH_FIXED, 1, FORWARDED, true, false },
+		{ "est_orig", &small, 0, VETH0, ack, ZLB_BENCH_FIXED, 1, FORWARDED, false, false, false },
+		{ "est_reply", &small, 0, VETH2, reply, ZLB_BENCH_FIXED, 1, FORWARDED, false, false, false },
+		{ "est_orig_1k", &small, 0, VETH0, ack, ZLB_BENCH_ORIG_FLOWS, small_flows, FORWARDED, false, false, false },
+		{ "est_reply_1k", &small, 0, VETH2, reply, ZLB_BENCH_REPLY_FLOWS, small_flows, FORWARDED, false, false, false },
+		{ "est_orig_1m", &big, 0, VETH0, ack, ZLB_BENCH_ORIG_FLOWS, big_flows, FORWARDED, false, false, false },
+		{ "est_reply_1m", &big, 0, VETH2, reply, ZLB_BENCH_REPLY_FLOWS, big_flows, FORWARDED, false, false, false },
+		{ "syn", &fresh, 0, VETH0, syn, ZLB_BENCH_NEW_FLOWS, 0, OPENED, false, true, false },
+		{ "udp", &small, 0, VETH0, udp, ZLB_BENCH_FIXED, 1, FORWARDED, false, false, false },
+		{ "no_match", &small, 0, VETH0, other, ZLB_BENCH_FIXED, 1, PASSED, false, false, false },
+		{ "partial_csum", &small, 0, VETH0, partial, ZLB_BENCH_FIXED, 1, FORWARDED, true, false, false },
 		/* Last: it evicts the flows of the cases above. */
-		{ "syn_full_table", &small, 0, VETH0, syn, ZLB_BENCH_NEW_FLOWS, 0, OPENED, false, false },
+		{ "syn_full_table", &small, 0, VETH0, syn, ZLB_BENCH_NEW_FLOWS, 0, OPENED, false, false, false },
 	};
 	const struct tcase tables[] = {
 		{ "table_lookup_1k", "bench_table_lookup", &small, small_flows, 0, false },
