@@ -46,13 +46,6 @@ struct {
 	__type(value, struct zlb_bench_table_state);
 } bench_table_state SEC(".maps");
 
-static __always_inline struct zlb_bench_table_state *state(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&bench_table_state, &zero);
-}
-
 static __always_inline int verdict(const struct zlb_bench_table_state *st)
 {
 	return st->failed ? XDP_ABORTED : XDP_PASS;
@@ -61,11 +54,12 @@ static __always_inline int verdict(const struct zlb_bench_table_state *st)
 SEC("xdp")
 int bench_table_lookup(struct xdp_md *ctx)
 {
-	struct zlb_bench_table_state *st = state();
+	struct zlb_bench_table_state *st;
 	struct zlb_ct_entry *e;
 	struct zlb_ct_key4 *k;
-	__u32 i;
+	__u32 i = 0;
 
+	st = bpf_map_lookup_elem(&bench_table_state, &i);
 	if (!st)
 		return XDP_ABORTED;
 	i = st->cursor;
@@ -89,13 +83,14 @@ int bench_table_lookup(struct xdp_md *ctx)
 SEC("xdp")
 int bench_table_open(struct xdp_md *ctx)
 {
-	struct zlb_bench_table_state *st = state();
+	struct zlb_bench_table_state *st;
 	struct zlb_ct_key4 k = { .sport = bpf_htons(1024), .dport = bpf_htons(80),
 				 .proto = 6 };
 	struct zlb_ct_key4 r = { .saddr = bpf_htonl(0x0a020002), .sport = bpf_htons(80),
 				 .dport = bpf_htons(1024), .proto = 6 };
-	__u32 n;
+	__u32 n = 0;
 
+	st = bpf_map_lookup_elem(&bench_table_state, &n);
 	if (!st)
 		return XDP_ABORTED;
 	n = st->passes++;
