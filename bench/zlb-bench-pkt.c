@@ -8,10 +8,11 @@
  *       in the namespace bench.sh builds: packets.sh's addresses, MACs,
  *       routes and neighbours, plus clients 10.9.0.0/16 behind 10.0.0.2,
  *       with veth1 and veth3 in a namespace of their own as on the
- *       reference topology; xdp: the XDP build against XDP_PASS and the
- *       XDP floor; tc: the tc build on BPF_PROG_TEST_RUN's skbs against
- *       TC_ACT_OK and the two tc floors. The XDP build probes the kernel
- *       for both, as zlb-load does.
+ *       reference topology; xdp: the XDP build against XDP_PASS, the
+ *       XDP floor, the NAT floor and the kernel's table alone
+ *       (table.bpf.c); tc: the tc build on BPF_PROG_TEST_RUN's skbs
+ *       against TC_ACT_OK and the two tc floors. The XDP build probes the
+ *       kernel for both, as zlb-load does.
  *   zlb-bench-pkt ct-fill PIN_DIR FLOWS
  *       fill a loaded zon-lb's pinned connection table with FLOWS flows
  *
