@@ -268,45 +268,59 @@ struct nexthop {
 /* Make the kernel resolve every backend's next hop and keep it resolved,
  * wait a little for the answers, and copy what is known into zlb_neigh
  * (the data plane's fallback when the FIB has no neighbour). */
+static int nexthop_cmp(const void *a, const void *b)
+{
+	const struct nexthop *x = a, *y = b;
+
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	return memcmp(&x->addr, &y->addr, sizeof(x->addr));
+}
+
 static void manage_neighbours(struct load *l, int neigh_fd)
 {
-	size_t n = zlb_config_backend_count(&l->cfg), count = 0;
+	size_t n = zlb_config_backend_count(&l->cfg), count = 0, k;
 	struct nexthop *hops = calloc(n ? n : 1, sizeof(*hops));
+	struct zlb_route_memo routes;
 	char a[ZLB_ADDR_LEN];
+	struct zlb_err err;
 
-	if (!hops)
+	if (!hops || zlb_route_memo_init_nl(&routes, n, l->nl, &err)) {
+		free(hops);
 		return;
+	}
 	for (size_t i = 0; i < l->cfg.nservices; i++) {
 		const struct zlb_cfg_service *s = &l->cfg.services[i];
 
 		for (size_t j = 0; j < s->nbackends; j++) {
 			struct zlb_route_info rt;
-			struct zlb_err err;
-			__u8 mac[6];
-			size_t k;
-			int state = 0;
 
-			if (zlb_nl_route_get(l->nl, &s->backends[j].addr, &rt, &err)) {
+			if (zlb_route_memo_get(&routes, &s->backends[j].addr, &rt, &err)) {
 				pr_warn("service '%s': backend %s: %s\n", s->name,
 					zlb_fmt_addr(a, &s->backends[j].addr), err.msg);
 				continue;
 			}
-			struct nexthop h = { rt.oif, zlb_addr_is_zero(&rt.gateway) ?
-						     s->backends[j].addr : rt.gateway };
-
-			for (k = 0; k < count; k++)
-				if (hops[k].ifindex == h.ifindex && zlb_addr_equal(&hops[k].addr, &h.addr))
-					break;
-			if (k < count)
-				continue;
-			hops[count++] = h;
-			/* A permanent entry is the operator's: leave it. */
-			if (zlb_nl_neigh_get(l->nl, h.ifindex, &h.addr, mac, &state) == 1 &&
-			    (state & NUD_PERMANENT))
-				continue;
-			if (zlb_nl_neigh_manage(l->nl, h.ifindex, &h.addr, &err))
-				pr_warn("%s\n", err.msg);
+			hops[count++] = (struct nexthop){ rt.oif, zlb_addr_is_zero(&rt.gateway) ?
+							  s->backends[j].addr : rt.gateway };
 		}
+	}
+	zlb_route_memo_free(&routes);
+	/* each next hop once, however many backends are behind it */
+	qsort(hops, count, sizeof(*hops), nexthop_cmp);
+	for (size_t i = k = 0; i < count; i++)
+		if (!k || nexthop_cmp(&hops[k - 1], &hops[i]))
+			hops[k++] = hops[i];
+	count = k;
+	for (k = 0; k < count; k++) {
+		__u8 mac[6];
+		int state = 0;
+
+		/* A permanent entry is the operator's: leave it. */
+		if (zlb_nl_neigh_get(l->nl, hops[k].ifindex, &hops[k].addr, mac, &state) == 1 &&
+		    (state & NUD_PERMANENT))
+			continue;
+		if (zlb_nl_neigh_manage(l->nl, hops[k].ifindex, &hops[k].addr, &err))
+			pr_warn("%s\n", err.msg);
 	}
 	for (int waited = 0; waited <= NEIGH_WAIT_MS; waited += 50) {
 		size_t known = 0;
