@@ -19,7 +19,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
+#include "object.h"
 #include "scenario.h"
 
 /* ---- the configs ------------------------------------------------------- */
@@ -153,6 +155,28 @@ static void test_family(const char *path, const struct family *f,
 	lb_close(&lb);
 }
 
+/* The probe zlb-load runs before every load (zlb_probe_fib_lookup_src(),
+ * its own throw-away load of the XDP object's zlb_probe_fib_src): it runs,
+ * and a kernel from 6.8 on, which has BPF_FIB_LOOKUP_SRC, is found to. */
+static void test_probe(const char *path)
+{
+	int major = 0, minor = 0;
+	struct utsname u;
+	bool has = false;
+
+	if (zlb_probe_fib_lookup_src(path, &has)) {
+		fail("probe: BPF_FIB_LOOKUP_SRC", "the probe did not load or run");
+		return;
+	}
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2 ||
+	    major < 6 || (major == 6 && minor < 8)) {
+		skip("probe: finds BPF_FIB_LOOKUP_SRC", "a kernel before 6.8 lacks it");
+		return;
+	}
+	report("probe: finds BPF_FIB_LOOKUP_SRC (kernel 6.8 and later)",
+	       has ? NULL : "it says this kernel lacks it");
+}
+
 /* Every packet runs on one CPU: the route cache is per CPU (zlb_fib_cache),
  * and whether a packet finds its route cached is part of what a case
  * checks. */
@@ -192,6 +216,8 @@ int main(int argc, char **argv)
 	if (pin_cpu() || setup_ports())
 		return 99;
 
+	if (!hook_tc)
+		test_probe(argv[1]);
 	test_family(argv[1], &ipv4, test_ipv4_only);
 	test_family(argv[1], &ipv6, test_ipv6_only);
 
