@@ -385,10 +385,12 @@ def plot(data, outdir):
     if not shutil.which("gnuplot"):
         return None
     panels = []
-    names = {"xdp_pass": "PASS", "floor": "floor (tc: redirect_peer)", "floor_tc": "tc floor, redirect"}
+    names = {"xdp_pass": "PASS", "floor": "floor (tc: redirect_peer)", "floor_tc": "tc floor, redirect",
+             "table_lookup_1k": "LRU hash: lookup, 1k", "table_lookup_1m": "LRU hash: lookup, 1M",
+             "table_open": "LRU hash: open, room", "table_open_full": "LRU hash: open, full"}
     pkt = [(names.get(xk or tk, xk or tk), get(data, "pkt", xk, "ns") if xk else None,
-            get(data, "pkt_tc", tk, "ns"))
-           for xk, tk, _ in PKT_YARDS + [(k, k, l) for k, l in PKT_ROWS]]
+            get(data, "pkt_tc", tk, "ns") if tk else None)
+           for xk, tk, _ in PKT_YARDS + [(k, k, l) for k, l in PKT_ROWS] + TABLE_YARDS]
     pkt = [p for p in pkt if p[1] is not None or p[2] is not None]
     if pkt:
         builds = [i for i, t in ((1, "XDP build"), (2, "tc build")) if any(p[i] is not None for p in pkt)]
