@@ -79,8 +79,9 @@ int zlb_route_memo_get(struct zlb_route_memo *m, const union zlb_addr *dst,
 			zlb_err_set(err, "%s", s->msg);
 		return s->rc;
 	}
-	/* Full to half: answer without keeping (a caller that said how many
-	 * it would ask never gets here). */
+	/* Kept while the table is at most half full, which keeps its probes
+	 * short; past that (more destinations than init was told) each one
+	 * is asked anew. */
 	if (2 * (m->used + 1) <= m->cap)
 		s = &m->slot[i];
 	if (!s)

@@ -265,9 +265,6 @@ struct nexthop {
 	union zlb_addr addr;
 };
 
-/* Make the kernel resolve every backend's next hop and keep it resolved,
- * wait a little for the answers, and copy what is known into zlb_neigh
- * (the data plane's fallback when the FIB has no neighbour). */
 static int nexthop_cmp(const void *a, const void *b)
 {
 	const struct nexthop *x = a, *y = b;
@@ -277,6 +274,9 @@ static int nexthop_cmp(const void *a, const void *b)
 	return memcmp(&x->addr, &y->addr, sizeof(x->addr));
 }
 
+/* Make the kernel resolve every backend's next hop and keep it resolved,
+ * wait a little for the answers, and copy what is known into zlb_neigh
+ * (the data plane's fallback when the FIB has no neighbour). */
 static void manage_neighbours(struct load *l, int neigh_fd)
 {
 	size_t n = zlb_config_backend_count(&l->cfg), count = 0, k;
