@@ -10,15 +10,6 @@
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
-/* The zlb_flow_memo slot of the struct zlb_ct_key4 @k (two words): folded
- * and hashed by one multiplication, whose top bits are the slot. */
-static __always_inline __u32 zlb_memo_slot(const __u64 k[2])
-{
-	__u64 f = k[0] ^ k[1];
-
-	return ((__u32)(f ^ (f >> 32)) * 0x9e3779b1u) >> (32 - ZLB_FLOW_MEMO_BITS);
-}
-
 #endif
 
 static __always_inline __u32 zlb_rotl32(__u32 x, int r)
