@@ -222,19 +222,11 @@ static __always_inline int memo_has_key(const struct zlb_flow_memo *m,
 	return m->key[0] == k[0] && m->key[1] == k[1];
 }
 
-/* Whether table entry @e is the one memo @m was filled from (not a later
- * flow under the same tuple). */
-static __always_inline int memo_same_flow(const struct zlb_flow_memo *m,
-					  const struct zlb_ct_entry *e)
-{
-	return e->created_ns == m->e.created_ns && e->dir == m->e.dir;
-}
-
 /* The packets memo @m counted reach the table's entry @e when there is
  * one and it is still the memoized flow's; the memo counts none after. */
 static __always_inline void memo_flush_into(struct zlb_flow_memo *m, struct zlb_ct_entry *e)
 {
-	if (e && m->pending_packets && memo_same_flow(m, e)) {
+	if (e && m->pending_packets && zlb_memo_same_flow(m, e)) {
 		e->packets += m->pending_packets;
 		e->bytes += m->pending_bytes;
 	}

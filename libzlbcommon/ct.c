@@ -13,7 +13,7 @@
 
 /* ---- the memos of busy IPv4 flows (zlb_flow_memo) ---------------------- */
 
-static __u32 memo_slot_of(const struct zlb_ct_key4 *k4)
+__u32 zlb_ct_memo_slot(const struct zlb_ct_key4 *k4)
 {
 	__u64 w[2];
 
@@ -32,8 +32,7 @@ static int memo_bump(int fd, __u32 slot)
 	return bpf_map_update_elem(fd, &slot, &v, BPF_ANY);
 }
 
-/* Whether memo value @mv holds the flow direction of @k4. */
-static bool memo_holds(const struct zlb_flow_memo *mv, const struct zlb_ct_key4 *k4)
+bool zlb_ct_memo_holds(const struct zlb_flow_memo *mv, const struct zlb_ct_key4 *k4)
 {
 	__u64 w[2];
 
@@ -62,7 +61,7 @@ static int memo_drop_pending(const struct zlb_maps *m, const struct zlb_ct_key4 
 {
 	int fd = m->fd[ZLB_M_FLOW_MEMO], ncpus, rc = 0;
 	struct zlb_flow_memo *v = memo_values(&ncpus);
-	__u32 slot = memo_slot_of(k4);
+	__u32 slot = zlb_ct_memo_slot(k4);
 	bool changed = false;
 
 	if (!v)
@@ -72,7 +71,7 @@ static int memo_drop_pending(const struct zlb_maps *m, const struct zlb_ct_key4 
 		return -1;
 	}
 	for (int c = 0; c < ncpus; c++) {
-		if (!v[c].pending_packets || !memo_holds(&v[c], k4))
+		if (!v[c].pending_packets || !zlb_ct_memo_holds(&v[c], k4))
 			continue;
 		v[c].pending_packets = 0;
 		v[c].pending_bytes = 0;
@@ -97,19 +96,17 @@ static int memo_bump_keys(const struct zlb_maps *m, const struct zlb_ct_key4 *k4
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (memo_bump(fd, memo_slot_of(&k4[i])))
+		if (memo_bump(fd, zlb_ct_memo_slot(&k4[i])))
 			return -1;
 	return 0;
 }
 
 /* What memo @mv still counts for the flow of @k4 whose entry is @e (the
- * same flow: created at the same time, in the same direction), added to
- * @e. */
+ * same flow: zlb_memo_same_flow()), added to @e. */
 static void memo_add(const struct zlb_flow_memo *mv, const struct zlb_ct_key4 *k4,
 		     struct zlb_ct_entry *e)
 {
-	if (!mv->pending_packets || !memo_holds(mv, k4) ||
-	    mv->e.created_ns != e->created_ns || mv->e.dir != e->dir)
+	if (!mv->pending_packets || !zlb_ct_memo_holds(mv, k4) || !zlb_memo_same_flow(mv, e))
 		return;
 	e->packets += mv->pending_packets;
 	e->bytes += mv->pending_bytes;
@@ -176,7 +173,7 @@ fail:
 static void memo_snap_add(const struct memo_snap *ms, const struct zlb_ct_key4 *k4,
 			  struct zlb_ct_entry *e)
 {
-	int i = ms->idx[memo_slot_of(k4)];
+	int i = ms->idx[zlb_ct_memo_slot(k4)];
 
 	if (i < 0)
 		return;
@@ -222,7 +219,7 @@ int zlb_ct_lookup(const struct zlb_maps *m, const struct zlb_ct_key *k, struct z
 		return 0;
 	zlb_ct_key_to4(k, &k4);
 	vals = memo_values(&ncpus);
-	slot = memo_slot_of(&k4);
+	slot = zlb_ct_memo_slot(&k4);
 	if (!vals || bpf_map_lookup_elem(m->fd[ZLB_M_FLOW_MEMO], &slot, vals)) {
 		free(vals);
 		return -1;

@@ -17,6 +17,11 @@
  * written or deleted here moves the memo epoch of its key's slot, so no
  * memo goes on with an entry changed under it. */
 
+/* The zlb_flow_memo slot of IPv4 short key @k4, and whether a memo value
+ * (one CPU's) holds @k4: as the data plane finds them. */
+__u32 zlb_ct_memo_slot(const struct zlb_ct_key4 *k4);
+bool zlb_ct_memo_holds(const struct zlb_flow_memo *mv, const struct zlb_ct_key4 *k4);
+
 /* Single entries: 0, or -1 with errno (ENOENT: no such entry). */
 int zlb_ct_lookup(const struct zlb_maps *m, const struct zlb_ct_key *k, struct zlb_ct_entry *e);
 /* The table's entry alone, without what memos still count: its packets

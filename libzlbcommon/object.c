@@ -5,7 +5,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "config.h"
 #include "object.h"
+
+struct zlb_ct_sizes zlb_ct_sizes_of(const struct zlb_config *cfg)
+{
+	struct zlb_ct_sizes ct = { cfg->conntrack_size, cfg->conntrack_size_ipv6 };
+
+	return ct;
+}
 
 int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,
 		       const struct zlb_ct_sizes *ct, struct zlb_err *err)

@@ -11,6 +11,7 @@
 #include "log.h"
 
 struct bpf_object;
+struct zlb_config;
 
 /* Entries of the two connection tables (settings.conntrack_size and
  * settings.conntrack_size_ipv6). */
@@ -18,6 +19,9 @@ struct zlb_ct_sizes {
 	__u32 v4;
 	__u32 v6;
 };
+
+/* The sizes @cfg asks for. */
+struct zlb_ct_sizes zlb_ct_sizes_of(const struct zlb_config *cfg);
 
 /* Open the object at @path for program @prog (the only one it will load:
  * zlb_xdp, or zlb_tc of the tc build; NULL: whichever of them it has),

@@ -43,4 +43,13 @@ static __always_inline void zlb_ct_key_from4(const struct zlb_ct_key4 *k4, struc
 	k->pad[0] = k->pad[1] = k->pad[2] = 0;
 }
 
+/* Whether table entry @e is the one memo @m was filled from, not a later
+ * flow under the same tuple: only then do the packets @m counts belong to
+ * it (the data plane flushing a memo, the tools adding what it holds). */
+static __always_inline int zlb_memo_same_flow(const struct zlb_flow_memo *m,
+					      const struct zlb_ct_entry *e)
+{
+	return e->created_ns == m->e.created_ns && e->dir == m->e.dir;
+}
+
 #endif

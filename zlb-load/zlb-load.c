@@ -447,19 +447,12 @@ static int check_conntrack_size(struct load *l, const char *pin_dir, struct zlb_
 	return -1;
 }
 
-static struct zlb_ct_sizes ct_sizes(const struct load *l)
-{
-	struct zlb_ct_sizes ct = { l->cfg.conntrack_size, l->cfg.conntrack_size_ipv6 };
-
-	return ct;
-}
-
 static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 {
 	const char *path = bpf_object_path();
 	struct zlb_rodata ro = { .fib_lookup_src = l->fib_src };
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
-	struct zlb_ct_sizes ct = ct_sizes(l);
+	struct zlb_ct_sizes ct = zlb_ct_sizes_of(&l->cfg);
 	int rc;
 
 	l->obj = zlb_object_open(path, pin_dir, &ro, &ct, err);
@@ -685,7 +678,7 @@ static int attach_all(struct load *l, struct zlb_err *err)
  * the first interface that needs it. */
 static int check_tc_object(struct load *l, struct zlb_err *err)
 {
-	struct zlb_ct_sizes ct = ct_sizes(l);
+	struct zlb_ct_sizes ct = zlb_ct_sizes_of(&l->cfg);
 	struct zlb_rodata ro = {};
 	struct bpf_object *obj;
 	size_t i;

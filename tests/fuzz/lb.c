@@ -98,8 +98,7 @@ static int lb_load(struct lb *lb, const char *path, const char *conf, struct zlb
 		return -1;
 	}
 	ro.fib_lookup_src = fib_src;
-	ct.v4 = lb->cfg.conntrack_size;
-	ct.v6 = lb->cfg.conntrack_size_ipv6;
+	ct = zlb_ct_sizes_of(&lb->cfg);
 	lb->obj = zlb_object_open(path, NULL, &ro, &ct, err);
 	if (!lb->obj)
 		return -1;

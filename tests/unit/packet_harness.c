@@ -18,7 +18,6 @@
 #include "resolve.h"
 #include "packet_harness.h"
 #include "zlb_ct.h"
-#include "zlb_hash.h"
 #include "../bpf/tc_csum_verified.h"
 
 bool hook_tc;
@@ -112,8 +111,8 @@ static int wrap_open(struct lb *lb, struct zlb_err *err)
  * fill its maps from @conf. */
 int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, struct zlb_err *err)
 {
-	struct zlb_ct_sizes ct;
 	struct zlb_rodata ro = { .fib_lookup_src = fib_src };
+	struct zlb_ct_sizes ct;
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
 	union zlb_addr backend_src[64], backend_snat[64];
 	struct zlb_resolved res = { ifaces, backend_src, backend_snat };
@@ -123,8 +122,7 @@ int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, str
 	zlb_maps_init(&lb->maps);
 	if (zlb_config_load_string(conf, "test.conf", &lb->cfg, err))
 		return -1;
-	ct.v4 = lb->cfg.conntrack_size;
-	ct.v6 = lb->cfg.conntrack_size_ipv6;
+	ct = zlb_ct_sizes_of(&lb->cfg);
 	lb->obj = zlb_object_open(path, NULL, &ro, &ct, err);
 	if (!lb->obj)
 		return -1;
@@ -570,20 +568,18 @@ bool ct_get(const struct lb *lb, const struct zlb_ct_key *k, struct zlb_ct_entry
 
 __u32 memo_slot_of_key(const struct zlb_ct_key *k)
 {
-	struct zlb_ct_key4 k4;
-	__u64 w[2];
+	struct zlb_ct_key4 k4 __attribute__((aligned(8)));
 
 	zlb_ct_key_to4(k, &k4);
-	memcpy(w, &k4, sizeof(w));
-	return zlb_memo_slot(w);
+	return zlb_ct_memo_slot(&k4);
 }
 
 bool memo_holds(const struct zlb_flow_memo *v, const struct zlb_ct_key *k)
 {
-	struct zlb_ct_key4 k4;
+	struct zlb_ct_key4 k4 __attribute__((aligned(8)));
 
 	zlb_ct_key_to4(k, &k4);
-	return !memcmp(v->key, &k4, sizeof(v->key));
+	return zlb_ct_memo_holds(v, &k4);
 }
 
 int memo_slot_read(const struct lb *lb, __u32 slot, struct zlb_flow_memo *v, int max)
