@@ -168,6 +168,12 @@ zlb_bpffs_teardown() {
 	unset ZLB_BPFFS LIBXDP_BPFFS
 }
 
+# zlb_map_max_entries NAME: max_entries of the map pinned as NAME in
+# $ZLB_BPFFS, as bpftool reads it (empty when there is none).
+zlb_map_max_entries() {
+	bpftool map show pinned "$ZLB_BPFFS/$1" | grep -oE 'max_entries [0-9]+' | cut -d' ' -f2
+}
+
 # --- processes ------------------------------------------------------------
 
 zlb_track_pid() {

@@ -131,7 +131,7 @@ done
 if zlb_check_load "zlb-load with conntrack_size 4096 and conntrack_size_ipv6 1024" "$ZLB_TMP/sizes.conf"; then
 	sizes=""
 	for t in zlb_conntrack4 zlb_conntrack; do
-		sizes="$sizes $t=$(bpftool map show pinned "$ZLB_BPFFS/$t" | grep -oE 'max_entries [0-9]+' | cut -d' ' -f2)"
+		sizes="$sizes $t=$(zlb_map_max_entries "$t")"
 	done
 	zlb_check_same "the IPv4 table holds 4096 entries, the IPv6 one 1024" \
 		" zlb_conntrack4=4096 zlb_conntrack=1024" "$sizes"

@@ -384,9 +384,8 @@ filter "udp and port 40002" "[('udp', 40002)]" --proto udp --port 40002
 filter "tcp and port 40002: none" "[]" --proto tcp --port 40002
 
 run "$CT" -j count
-max_entries() { bpftool map show pinned "$ZLB_BPFFS/$1" | grep -oE 'max_entries [0-9]+' | cut -d' ' -f2; }
 expect "zlb-ct -j count: 4 flows, and the tables' sizes from the maps" \
-	json "d == {'flows': 4, 'table_size': $(max_entries zlb_conntrack4), 'table_size_ipv6': $(max_entries zlb_conntrack)}"
+	json "d == {'flows': 4, 'table_size': $(zlb_map_max_entries zlb_conntrack4), 'table_size_ipv6': $(zlb_map_max_entries zlb_conntrack)}"
 # entries in both connection tables (IPv4 and IPv6)
 entries() {
 	local t n=0
