@@ -223,13 +223,8 @@ static int lb_open(struct lb *lb, const char *name, const char *path, bool fib_s
 	ct.v4 = conntrack_size;
 	ct.v6 = 1024;
 	lb->obj = zlb_object_open_prog(path, hook->prog, NULL, &ro, &ct, err);
-	if (!lb->obj)
+	if (!lb->obj || zlb_object_load(lb->obj, path, err))
 		return -1;
-	rc = bpf_object__load(lb->obj);
-	if (rc) {
-		zlb_err_set(err, "cannot load %s: %s", path, strerror(-rc));
-		return -1;
-	}
 	lb->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(lb->obj, hook->prog));
 	if (lb->prog_fd < 0) {
 		zlb_err_set(err, "%s has no program %s", path, hook->prog);
@@ -319,20 +314,10 @@ static int load_obj(struct bpf_object **obj, const char *dir, const char *file,
 		    struct zlb_err *err)
 {
 	char path[PATH_MAX];
-	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	*obj = bpf_object__open_file(path, NULL);
-	if (!*obj) {
-		zlb_err_set(err, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	rc = bpf_object__load(*obj);
-	if (rc) {
-		zlb_err_set(err, "cannot load %s: %s", path, strerror(-rc));
-		return -1;
-	}
-	return 0;
+	*obj = zlb_object_open_load(path, err);
+	return *obj ? 0 : -1;
 }
 
 static int obj_fd(struct bpf_object *obj, const char *name, bool prog)

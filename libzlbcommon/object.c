@@ -90,6 +90,31 @@ struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
 	return zlb_object_open_prog(path, NULL, pin_dir, ro, ct, err);
 }
 
+int zlb_object_load(struct bpf_object *obj, const char *path, struct zlb_err *err)
+{
+	int rc = bpf_object__load(obj);
+
+	if (!rc)
+		return 0;
+	zlb_err_set(err, "cannot load BPF object %s: %s", path, strerror(-rc));
+	return -1;
+}
+
+struct bpf_object *zlb_object_open_load(const char *path, struct zlb_err *err)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+
+	if (!obj) {
+		zlb_err_set(err, "cannot open BPF object %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (zlb_object_load(obj, path, err)) {
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
 int zlb_probe_fib_lookup_src(const char *path, bool *has)
 {
 	unsigned char frame[64] = {};

@@ -35,6 +35,14 @@ struct bpf_object *zlb_object_open(const char *path, const char *pin_dir,
 				   const struct zlb_rodata *ro, const struct zlb_ct_sizes *ct,
 				   struct zlb_err *err);
 
+/* Load @obj, opened from @path (verified and its maps created or
+ * reused): 0, or -1 with @err naming the object and why. */
+int zlb_object_load(struct bpf_object *obj, const char *path, struct zlb_err *err);
+
+/* Open the BPF object at @path as it is (no pins, nothing set) and load
+ * it: a test's or a benchmark's own programs. NULL with @err set. */
+struct bpf_object *zlb_object_open_load(const char *path, struct zlb_err *err);
+
 /* Set .rodata to @ro and the connection tables' sizes to @ct in @obj
  * (opened, not loaded: also libxdp's own instance). */
 int zlb_object_prepare(struct bpf_object *obj, const struct zlb_rodata *ro,

@@ -453,17 +453,10 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 	struct zlb_rodata ro = { .fib_lookup_src = l->fib_src };
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = pin_dir);
 	struct zlb_ct_sizes ct = zlb_ct_sizes_of(&l->cfg);
-	int rc;
 
 	l->obj = zlb_object_open(path, pin_dir, &ro, &ct, err);
-	if (!l->obj || reuse_tx_ports(l->obj, pin_dir, err))
-		return -1;
-	rc = bpf_object__load(l->obj);
-	if (rc) {
-		zlb_err_set(err, "cannot load BPF object %s: %s", path, strerror(-rc));
-		return -1;
-	}
-	if (pin_tx_ports(l->obj, pin_dir, err))
+	if (!l->obj || reuse_tx_ports(l->obj, pin_dir, err) ||
+	    zlb_object_load(l->obj, path, err) || pin_tx_ports(l->obj, pin_dir, err))
 		return -1;
 
 	/* A second instance for libxdp, which loads it itself (as a
@@ -486,12 +479,7 @@ static int open_object(struct load *l, const char *pin_dir, struct zlb_err *err)
 	l->tc_obj = zlb_object_open_prog(l->tc_path, ZLB_PROG_TC_NAME, pin_dir, &ro, &ct, err);
 	if (!l->tc_obj)
 		return -1;
-	rc = bpf_object__load(l->tc_obj);
-	if (rc) {
-		zlb_err_set(err, "cannot load BPF object %s: %s", l->tc_path, strerror(-rc));
-		return -1;
-	}
-	return 0;
+	return zlb_object_load(l->tc_obj, l->tc_path, err);
 }
 
 static __u32 map_id(struct bpf_object *obj, const char *name)

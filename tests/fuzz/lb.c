@@ -84,7 +84,6 @@ static int lb_load(struct lb *lb, const char *path, const char *conf, struct zlb
 	struct zlb_ct_sizes ct;
 	struct zlb_rodata ro = {};
 	bool fib_src = false;
-	int rc;
 
 	if (zlb_config_load_string(conf, "fuzz.conf", &lb->cfg, err))
 		return -1;
@@ -100,13 +99,8 @@ static int lb_load(struct lb *lb, const char *path, const char *conf, struct zlb
 	ro.fib_lookup_src = fib_src;
 	ct = zlb_ct_sizes_of(&lb->cfg);
 	lb->obj = zlb_object_open(path, NULL, &ro, &ct, err);
-	if (!lb->obj)
+	if (!lb->obj || zlb_object_load(lb->obj, path, err))
 		return -1;
-	rc = bpf_object__load(lb->obj);
-	if (rc) {
-		zlb_err_set(err, "cannot load %s: %s", path, strerror(-rc));
-		return -1;
-	}
 	lb->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(lb->obj,
 								       ZLB_PROG_XDP_NAME));
 	if (zlb_maps_from_object(lb->obj, &lb->maps, err) ||

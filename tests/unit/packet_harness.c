@@ -83,18 +83,10 @@ static int wrap_open(struct lb *lb, struct zlb_err *err)
 	struct bpf_program *prog;
 	struct bpf_map *map;
 	__u32 zero = 0;
-	int rc;
 
-	lb->wrap_obj = bpf_object__open_file(csum_verified_obj, NULL);
-	if (!lb->wrap_obj) {
-		zlb_err_set(err, "cannot open %s: %s", csum_verified_obj, strerror(errno));
+	lb->wrap_obj = zlb_object_open_load(csum_verified_obj, err);
+	if (!lb->wrap_obj)
 		return -1;
-	}
-	rc = bpf_object__load(lb->wrap_obj);
-	if (rc) {
-		zlb_err_set(err, "cannot load %s: %s", csum_verified_obj, strerror(-rc));
-		return -1;
-	}
 	prog = bpf_object__find_program_by_name(lb->wrap_obj, ZLB_TEST_CSUM_VERIFIED_PROG);
 	map = bpf_object__find_map_by_name(lb->wrap_obj, ZLB_TEST_CSUM_VERIFIED_MAP);
 	if (!prog || !map ||
@@ -116,7 +108,6 @@ int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, str
 	struct zlb_iface_info ifaces[ZLB_MAX_IFACES];
 	union zlb_addr backend_src[64], backend_snat[64];
 	struct zlb_resolved res = { ifaces, backend_src, backend_snat };
-	int rc;
 
 	memset(lb, 0, sizeof(*lb));
 	zlb_maps_init(&lb->maps);
@@ -124,13 +115,8 @@ int lb_open(struct lb *lb, const char *path, bool fib_src, const char *conf, str
 		return -1;
 	ct = zlb_ct_sizes_of(&lb->cfg);
 	lb->obj = zlb_object_open(path, NULL, &ro, &ct, err);
-	if (!lb->obj)
+	if (!lb->obj || zlb_object_load(lb->obj, path, err))
 		return -1;
-	rc = bpf_object__load(lb->obj);
-	if (rc) {
-		zlb_err_set(err, "cannot load %s: %s", path, strerror(-rc));
-		return -1;
-	}
 	lb->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(lb->obj, hook_tc ? ZLB_PROG_TC_NAME
 												: ZLB_PROG_XDP_NAME));
 	lb->run_fd = lb->prog_fd;
