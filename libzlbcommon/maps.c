@@ -460,29 +460,37 @@ out:
 	return rc;
 }
 
-/* Free the tables of the half no service points at any more: each slot
- * of that half in use gets one small placeholder table, all in one batch
- * (see install_maglev; an array of maps has no batch delete). */
-static void drop_maglev_half(const struct zlb_maps *m, __u32 half)
+/* Free the tables at the @n @keys of zlb_maglev: each gets one small
+ * placeholder table, all in one batch (see install_maglev; an array of
+ * maps has no batch delete). */
+static int drop_maglev_keys(const struct zlb_maps *m, __u32 *keys, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, copts, .map_flags = BPF_F_INNER_MAP);
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	int fds[2 * ZLB_MAX_SERVICES], fd, rc;
+
+	if (!n)
+		return 0;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_none", sizeof(__u32),
+			    sizeof(struct zlb_maglev_chunk), 1, &copts);
+	if (fd < 0)
+		return -1;
+	for (__u32 i = 0; i < n; i++)
+		fds[i] = fd;
+	rc = bpf_map_update_batch(m->fd[ZLB_M_MAGLEV], keys, fds, &n, &bopts);
+	close(fd);
+	return rc;
+}
+
+/* Free the tables of the half no service points at any more. */
+static void drop_maglev_half(const struct zlb_maps *m, __u32 half)
+{
 	__u32 keys[ZLB_MAX_SERVICES], n = 0, id;
-	int fds[ZLB_MAX_SERVICES], fd;
 
 	for (__u32 k = half * ZLB_MAX_SERVICES; k < (half + 1) * ZLB_MAX_SERVICES; k++)
 		if (!bpf_map_lookup_elem(m->fd[ZLB_M_MAGLEV], &k, &id))
 			keys[n++] = k;
-	if (!n)
-		return;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "zlb_maglev_none", sizeof(__u32),
-			    sizeof(struct zlb_maglev_chunk), 1, &copts);
-	if (fd < 0)
-		return;
-	for (__u32 i = 0; i < n; i++)
-		fds[i] = fd;
-	bpf_map_update_batch(m->fd[ZLB_M_MAGLEV], keys, fds, &n, &bopts);
-	close(fd);
+	drop_maglev_keys(m, keys, n);
 }
 
 /* The half of zlb_backends and zlb_maglev to write: the one fewer services
@@ -538,6 +546,191 @@ int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 	 * which this config may have changed: the new generation makes every
 	 * CPU's cached route stale (zlb_fib_cache). */
 	return 0;
+}
+
+/* ---- putting the configuration maps back after a failed load ----------- */
+
+/* One map's entries: keys and values, each in one array. */
+struct saved_map {
+	enum zlb_map_id id;
+	__u32 key_size, value_size;
+	size_t n;
+	unsigned char *keys, *values;
+};
+
+/* What zlb_maps_apply() writes, as it was: zlb_backends is not saved (a
+ * load writes only the half no service points at); each Maglev table is
+ * held by an fd of its own, since the load that replaces it frees it. */
+struct zlb_maps_saved {
+	struct zlb_meta meta;
+	struct saved_map map[4];        /* snat addresses, services, interfaces, devmap */
+	size_t nmaps;
+	__u32 mkeys[2 * ZLB_MAX_SERVICES];
+	int mfds[2 * ZLB_MAX_SERVICES];
+	__u32 nmaglev;
+};
+
+static int save_map(int fd, enum zlb_map_id id, struct saved_map *sm)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	unsigned char key[64], *prev = NULL;
+	size_t cap = 0;
+
+	sm->id = id;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -1;
+	if (info.key_size > sizeof(key)) {
+		errno = E2BIG;
+		return -1;
+	}
+	sm->key_size = info.key_size;
+	sm->value_size = info.value_size;
+	while (bpf_map_get_next_key(fd, prev, key) == 0) {
+		if (sm->n == cap) {
+			unsigned char *k, *v;
+
+			cap = cap ? cap * 2 : 64;
+			k = realloc(sm->keys, cap * sm->key_size);
+			if (k)
+				sm->keys = k;
+			v = realloc(sm->values, cap * sm->value_size);
+			if (v)
+				sm->values = v;
+			if (!k || !v) {
+				errno = ENOMEM;
+				return -1;
+			}
+		}
+		memcpy(sm->keys + sm->n * sm->key_size, key, sm->key_size);
+		prev = sm->keys + sm->n * sm->key_size;
+		if (bpf_map_lookup_elem(fd, key, sm->values + sm->n * sm->value_size)) {
+			if (errno == ENOENT)    /* gone meanwhile */
+				continue;
+			return -1;
+		}
+		sm->n++;
+	}
+	return 0;
+}
+
+struct zlb_maps_saved *zlb_maps_save(const struct zlb_maps *m, struct zlb_err *err)
+{
+	static const enum zlb_map_id ids[] = {
+		ZLB_M_SNAT_ADDRS, ZLB_M_SERVICES, ZLB_M_IFACES, ZLB_M_TX_PORTS,
+	};
+	struct zlb_maps_saved *s = calloc(1, sizeof(*s));
+	__u32 id;
+
+	if (!s) {
+		zlb_err_set(err, "out of memory");
+		return NULL;
+	}
+	if (read_meta(m->fd[ZLB_M_META], &s->meta)) {
+		zlb_err_set(err, "cannot read %s: %s", ZLB_MAP_META, strerror(errno));
+		goto fail;
+	}
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (m->fd[ids[i]] < 0)   /* the tc build's maps: no devmap */
+			continue;
+		if (save_map(m->fd[ids[i]], ids[i], &s->map[s->nmaps++])) {
+			zlb_err_set(err, "cannot read %s: %s", zlb_map_names[ids[i]],
+				    strerror(errno));
+			goto fail;
+		}
+	}
+	for (__u32 k = 0; k < 2 * ZLB_MAX_SERVICES; k++) {
+		int fd;
+
+		if (bpf_map_lookup_elem(m->fd[ZLB_M_MAGLEV], &k, &id))
+			continue;
+		fd = bpf_map_get_fd_by_id(id);
+		if (fd < 0) {
+			zlb_err_set(err, "cannot open Maglev table %u (map id %u): %s", k, id,
+				    strerror(errno));
+			goto fail;
+		}
+		s->mkeys[s->nmaglev] = k;
+		s->mfds[s->nmaglev++] = fd;
+	}
+	return s;
+fail:
+	zlb_maps_saved_free(s);
+	return NULL;
+}
+
+static bool saved_has(const void *key, const void *ctx)
+{
+	const struct saved_map *sm = ctx;
+
+	for (size_t i = 0; i < sm->n; i++)
+		if (!memcmp(sm->keys + i * sm->key_size, key, sm->key_size))
+			return true;
+	return false;
+}
+
+static int restore_map(const struct zlb_maps *m, const struct saved_map *sm)
+{
+	int fd = m->fd[sm->id];
+
+	for (size_t i = 0; i < sm->n; i++)
+		if (bpf_map_update_elem(fd, sm->keys + i * sm->key_size,
+					sm->values + i * sm->value_size, BPF_ANY))
+			return -1;
+	return prune(fd, sm->key_size, saved_has, sm) ? -1 : 0;
+}
+
+/* In zlb_maps_apply()'s order: addresses, tables, services, interfaces,
+ * and zlb_meta last, with a new generation: what packets cached under the
+ * failed load's is stale. */
+int zlb_maps_restore(const struct zlb_maps *m, const struct zlb_maps_saved *s,
+		     struct zlb_err *err)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
+	__u32 keys[2 * ZLB_MAX_SERVICES], n = 0, count = s->nmaglev, zero = 0, id;
+	struct zlb_meta meta = s->meta, now;
+	size_t i;
+
+	for (i = 0; i < s->nmaps && s->map[i].id == ZLB_M_SNAT_ADDRS; i++)
+		if (restore_map(m, &s->map[i]))
+			goto fail;
+	if (count && bpf_map_update_batch(m->fd[ZLB_M_MAGLEV], s->mkeys, s->mfds, &count, &bopts))
+		goto fail;
+	for (; i < s->nmaps; i++)
+		if (restore_map(m, &s->map[i]))
+			goto fail;
+	/* The tables the failed load added, now that no service points at them. */
+	for (__u32 k = 0; k < 2 * ZLB_MAX_SERVICES; k++) {
+		__u32 j;
+
+		for (j = 0; j < s->nmaglev && s->mkeys[j] != k; j++)
+			;
+		if (j == s->nmaglev && !bpf_map_lookup_elem(m->fd[ZLB_M_MAGLEV], &k, &id))
+			keys[n++] = k;
+	}
+	if (drop_maglev_keys(m, keys, n))
+		goto fail;
+	if (!read_meta(m->fd[ZLB_M_META], &now) && now.generation >= meta.generation)
+		meta.generation = now.generation + 1;
+	if (bpf_map_update_elem(m->fd[ZLB_M_META], &zero, &meta, BPF_ANY))
+		goto fail;
+	return 0;
+fail:
+	zlb_err_set(err, "cannot put the previous configuration back: %s", strerror(errno));
+	return -1;
+}
+
+void zlb_maps_saved_free(struct zlb_maps_saved *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nmaps; i++) {
+		free(s->map[i].keys);
+		free(s->map[i].values);
+	}
+	for (__u32 i = 0; i < s->nmaglev; i++)
+		close(s->mfds[i]);
+	free(s);
 }
 
 int zlb_maps_ifindexes(const struct zlb_maps *m, __u32 *out, int max)

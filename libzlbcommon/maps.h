@@ -63,6 +63,19 @@ int zlb_maps_from_object(struct bpf_object *obj, struct zlb_maps *m, struct zlb_
 int zlb_maps_apply(const struct zlb_maps *m, const struct zlb_config *cfg,
 		   const struct zlb_resolved *res, struct zlb_err *err);
 
+/* The configuration maps as they were before a load (see maps.c), so that
+ * a load that fails after zlb_maps_apply() can put them back. */
+struct zlb_maps_saved;
+
+/* Take a copy of the configuration maps; NULL when out of memory or a map
+ * cannot be read. */
+struct zlb_maps_saved *zlb_maps_save(const struct zlb_maps *m, struct zlb_err *err);
+/* Put the saved entries back (every other entry goes), with a generation
+ * above the current one; -1 and @err when the kernel refused a write. */
+int zlb_maps_restore(const struct zlb_maps *m, const struct zlb_maps_saved *s,
+		     struct zlb_err *err);
+void zlb_maps_saved_free(struct zlb_maps_saved *s);
+
 /* The global counters (zlb_stats), summed over CPUs. */
 int zlb_maps_read_counters(const struct zlb_maps *m, __u64 total[ZLB_C_MAX]);
 

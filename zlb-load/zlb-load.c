@@ -733,6 +733,7 @@ static int do_load(struct load *l)
 	struct zlb_maps maps;
 	struct zlb_err err;
 	__u32 version, old_ifaces[ZLB_MAX_IFACES];
+	struct zlb_maps_saved *saved = NULL;
 	int nold;
 
 	if (zlb_maps_pinned_abi(pin_dir, &version, &err))
@@ -765,15 +766,30 @@ static int do_load(struct load *l)
 	res.backend_src = l->backend_src;
 	res.backend_snat = l->backend_snat;
 	res.iface_flags = l->iface_flags;
-	if (zlb_maps_apply(&maps, &l->cfg, &res, &err))
+	/* An interface can still refuse the program after the maps are
+	 * written (a veth whose peer's MTU is too large for XDP, a NIC
+	 * driver's own limits): a reload that fails then puts the running
+	 * configuration back. */
+	if (version && !(saved = zlb_maps_save(&maps, &err)))
 		goto fail;
+	if (zlb_maps_apply(&maps, &l->cfg, &res, &err))
+		goto restore;
 	manage_neighbours(l, maps.fd[ZLB_M_NEIGH]);
 	if (attach_all(l, &err))
-		goto fail;
+		goto restore;
+	zlb_maps_saved_free(saved);
 	detach_dropped(l, old_ifaces, nold);
 	pr_info("loaded %s: %zu service(s), %zu interface(s), pins in %s\n",
 		l->cfg.path, l->cfg.nservices, l->cfg.nifaces, pin_dir);
 	return 0;
+restore:
+	pr_err("%s\n", err.msg);
+	if (saved && zlb_maps_restore(&maps, saved, &err))
+		pr_err("%s\n", err.msg);
+	else if (saved)
+		pr_info("the previous configuration is back in the maps\n");
+	zlb_maps_saved_free(saved);
+	return 1;
 fail:
 	pr_err("%s\n", err.msg);
 	return 1;

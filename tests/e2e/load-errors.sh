@@ -12,6 +12,8 @@
 # they were. Then a foreign XDP program and a pin directory that would
 # vanish are refused too, and the warnings a load gives about interfaces
 # that would lose traffic (veth peer without XDP or GRO, forwarding off).
+# Last, a reload that fails only at the attach (after the maps were
+# written) puts the running configuration back into the maps.
 set -u
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -378,5 +380,46 @@ zlb_check "an interface dropped from the config is detached" \
 	grep -q "veth4: detached (no longer configured)" "$out"
 zlb_check "veth4 runs no XDP program afterwards" \
 	bash -c "! ip -n '$ZL' link show veth4 | grep -q xdp"
+
+# An interface that refuses the program only when it is attached, after
+# the maps are written (here, after three loads: both halves of zlb_maglev
+# hold tables): XDP on a veth whose peer's MTU is larger than a
+# page (the program is not multi-buffer). The reload also moves a service
+# to another port; the maps must hold the running configuration again
+# afterwards, under a new generation (what packets cached meanwhile is
+# stale), so zlb_meta is compared without it.
+zlb_veth_pair "$ZL" veth6 "$ZS" veth7
+zlb_must ip -n "$ZS" link set veth7 mtu 9000 up
+zlb_must ip netns exec "$ZS" ethtool -K veth7 gro on
+zlb_must ip -n "$ZL" link set veth6 up
+without_generation() {
+	# zlb_meta's raw value (80 bytes) and its generation field
+	awk '/"value": \[/ && gsub(/,/, ",") == 79 { next } 1' |
+		sed 's/"generation": [0-9]*/"generation": N/'
+}
+gen_of() {
+	bpftool -j map dump pinned "$ZLB_BPFFS/zlb_meta" | grep -o '"generation":[0-9]*' | cut -d: -f2
+}
+before=$(snapshot)
+gen_before=$(gen_of)
+sed "s/port = 23;/port = 2323;/" "$(with_ifaces veth6 veth0 veth2 veth6)" >"$C/attach-fails.conf"
+timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$C/attach-fails.conf" >"$ZLB_TMP/attach.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "zlb-load: error: veth6: cannot attach the XDP program" "$ZLB_TMP/attach.out"; then
+	zlb_pass "a reload whose new interface refuses XDP (peer MTU 9000): refused"
+else
+	zlb_fail "a reload whose new interface refuses XDP (peer MTU 9000): refused" \
+		"exit $rc: $(cat "$ZLB_TMP/attach.out")"
+fi
+zlb_check_same "a reload that failed at the attach: the configuration maps and programs are as before (but zlb_meta's generation)" \
+	"$(printf '%s\n' "$before" | without_generation)" "$(snapshot | without_generation)"
+gen_after=$(gen_of)
+if [ -n "$gen_before" ] && [ -n "$gen_after" ] && [ "$gen_after" -gt "$gen_before" ]; then
+	zlb_pass "a reload that failed at the attach: a new generation ($gen_before -> $gen_after)"
+else
+	zlb_fail "a reload that failed at the attach: a new generation" "before '$gen_before', after '$gen_after'"
+fi
+zlb_check "veth6 runs no XDP program after the failed reload" \
+	bash -c "! ip -n '$ZL' link show veth6 | grep -q xdp"
 
 zlb_summary
