@@ -202,8 +202,11 @@ int zlb_xdp_attach(struct zlb_attacher *a, int ifindex, const char *ifname,
 		rc = xdp_program__attach(a->fresh, ifindex, a->mode, 0);
 		zlb_log_libs_quiet(false);
 		if (rc) {
-			zlb_err_set(err, "cannot attach the XDP program (%s mode): %s",
-				    mode_name(a->mode), strerror(-rc));
+			/* libxdp drops the kernel's own words; a veth says
+			 * ERANGE for "Peer MTU is too large to set XDP". */
+			zlb_err_set(err, "cannot attach the XDP program (%s mode): %s%s",
+				    mode_name(a->mode), strerror(-rc), rc != -ERANGE ? "" :
+				    " (on a veth: its peer's MTU is too large for XDP; lower it, or give the interface mode = \"tc\")");
 			return -1;
 		}
 		*changed = true;

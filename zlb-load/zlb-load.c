@@ -651,7 +651,8 @@ static int attach_all(struct load *l, struct zlb_err *err)
 	}
 	for (i = 0; i < l->cfg.nifaces; i++)
 		if (attach_one(l, i, &xa, &ta, err)) {
-			zlb_err_prefix(err, "%s", l->cfg.ifaces[i].name);
+			zlb_err_prefix(err, "%s:%d: interfaces: %s", l->cfg.path,
+				       l->cfg.ifaces[i].line, l->cfg.ifaces[i].name);
 			undo_attach(l, i);
 			return -1;
 		}

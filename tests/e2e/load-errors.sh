@@ -405,10 +405,10 @@ gen_before=$(gen_of)
 sed "s/port = 23;/port = 2323;/" "$(with_ifaces veth6 veth0 veth2 veth6)" >"$C/attach-fails.conf"
 timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$C/attach-fails.conf" >"$ZLB_TMP/attach.out" 2>&1
 rc=$?
-if [ "$rc" -eq 1 ] && grep -q "zlb-load: error: veth6: cannot attach the XDP program" "$ZLB_TMP/attach.out"; then
-	zlb_pass "a reload whose new interface refuses XDP (peer MTU 9000): refused"
+if [ "$rc" -eq 1 ] && grep -qF "zlb-load: error: $C/attach-fails.conf:$IFACES_LINE: interfaces: veth6: cannot attach the XDP program (native mode): Numerical result out of range (on a veth: its peer's MTU is too large for XDP" "$ZLB_TMP/attach.out"; then
+	zlb_pass "a reload whose new interface refuses XDP (peer MTU 9000): refused, naming the file, line, interface and MTU"
 else
-	zlb_fail "a reload whose new interface refuses XDP (peer MTU 9000): refused" \
+	zlb_fail "a reload whose new interface refuses XDP (peer MTU 9000): refused, naming the file, line, interface and MTU" \
 		"exit $rc: $(cat "$ZLB_TMP/attach.out")"
 fi
 zlb_check_same "a reload that failed at the attach: the configuration maps and programs are as before (but zlb_meta's generation)" \
