@@ -28,8 +28,9 @@
 #define SNAT_PORT_LOWEST 1024	/* below: privileged ports, never ours */
 #define TIMEOUT_MAX_S 604800	/* one week */
 /* Entries of all Maglev tables together: every service fits at the default
- * size (256 MiB of kernel memory, twice during a reload); 1024 tables of
- * the largest size would ask for 4 GiB and minutes of building. */
+ * size (64 MiB of kernel memory at a byte an entry, zlb_abi.h; twice during
+ * a reload); 1024 tables of the largest size would ask for 1 GiB and
+ * minutes of building. */
 #define MAGLEV_TOTAL_MAX ((uint64_t)ZLB_MAX_SERVICES * ZLB_MAGLEV_DEFAULT_SIZE)
 
 struct parser {
@@ -602,7 +603,8 @@ static int check_maglev_total(const struct parser *p, const config_setting_t *li
 		return 0;
 	return fail(p, m ? m : s, "the Maglev tables of services[0..%zu] hold %llu entries; at most %llu (%llu MiB) in all: lower table_size",
 		    i, (unsigned long long)*total, (unsigned long long)MAGLEV_TOTAL_MAX,
-		    (unsigned long long)(MAGLEV_TOTAL_MAX * sizeof(uint32_t) >> 20));
+		    (unsigned long long)(MAGLEV_TOTAL_MAX *
+					 sizeof(((struct zlb_maglev_chunk *)0)->be[0]) >> 20));
 }
 
 /* One service per address answers ping: the one that asks with

@@ -1024,11 +1024,13 @@ static bool test_too_many_backends(void)
 			      "services[0].backends: 65 backends, at most 64 are supported");
 }
 
-/* All Maglev tables together: 64 of the largest size fit, 65 do not. */
+/* All Maglev tables together: 64 of the largest size fit, 65 do not. The
+ * limit's memory is a byte an entry (zlb_abi.h): 64 MiB, as zonlb.conf(5)
+ * says. */
 static bool test_maglev_total(void)
 {
 	size_t size = 65 * 200 + 64, n = 0;
-	char *text = malloc(size), expect[160];
+	char *text = malloc(size), expect[200];
 	struct zlb_config cfg;
 	struct zlb_err err = { "" };
 	int i, ret;
@@ -1042,7 +1044,7 @@ static bool test_maglev_total(void)
 			      i ? "," : "", i, i + 1, ZLB_MAGLEV_MAX_SIZE);
 	snprintf(text + n, size - n, ");\n");
 	snprintf(expect, sizeof(expect),
-		 "services[64].table_size: the Maglev tables of services[0..64] hold %llu entries; at most %llu",
+		 "services[64].table_size: the Maglev tables of services[0..64] hold %llu entries; at most %llu (64 MiB) in all",
 		 65ULL * ZLB_MAGLEV_MAX_SIZE, (unsigned long long)ZLB_MAX_SERVICES * ZLB_MAGLEV_DEFAULT_SIZE);
 	ret = zlb_config_load_string(text, "gen", &cfg, &err);
 	free(text);
