@@ -129,6 +129,18 @@ check_tool() {
 }
 
 check_tool zlb-load "$LOAD"
+
+# FILES of zlb-load.8 lists what the default pin directory holds: every
+# map the ABI header names (ZLB_MAP_*), since --unload removes them all.
+files=$(section "$MANDIR/zlb-load.8" FILES)
+for m in $(sed -nE 's/^#define ZLB_MAP_[A-Z0-9_]+ +"([a-z0-9_]+)".*/\1/p' \
+	"$ZLB_SRCDIR/libzlbcommon/zlb_abi.h"); do
+	if printf '%s\n' "$files" | grep -qw -- "$m"; then
+		ok "map $m (zlb_abi.h) is in FILES of zlb-load.8"
+	else
+		not_ok "map $m (zlb_abi.h) is in FILES of zlb-load.8"
+	fi
+done
 check_tool zlb-stat "$ZLB_BUILDDIR/zlb-stat/zlb-stat"
 check_tool zlb-ct "$ZLB_BUILDDIR/zlb-ct/zlb-ct"
 check_tool zlb-arp "$ZLB_BUILDDIR/zlb-arp/zlb-arp"
