@@ -874,7 +874,15 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		case 'u': opt->unload = true; break;
 		case 'S': opt->skb_mode = true; break;
 		case 's': opt->service = true; break;
-		case 'p': opt->pin_dir = optarg; break;
+		case 'p':
+			/* An empty one (--pin-dir "$DIR", DIR unset) would
+			 * mean the default: the wrong load balancer to unload. */
+			if (!*optarg) {
+				pr_err("--pin-dir needs a directory, not an empty string\n");
+				return -1;
+			}
+			opt->pin_dir = optarg;
+			break;
 		case 'v': zlb_log_set_level(ZLB_LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("zlb-load %s (map ABI %d)\n", ZLB_VERSION, ZLB_ABI_VERSION); exit(0);

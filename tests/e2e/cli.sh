@@ -63,6 +63,14 @@ zl --no-such-option
 expect "an unknown option fails" failed
 expect "an unknown option is reported as zlb-load: ..." err_has '^zlb-load: '
 
+# An empty --pin-dir ("$DIR" unset) is not the default directory.
+zl --unload --pin-dir=
+expect "--unload --pin-dir= is a usage error (exit 2)" [ "$RC" -eq 2 ]
+expect "--unload --pin-dir= is reported as an empty --pin-dir" \
+	err_has '^zlb-load: error: --pin-dir needs a directory'
+zl --check -p "" "$REFCONF"
+expect "--check -p '' FILE is a usage error (exit 2)" [ "$RC" -eq 2 ]
+
 zl
 expect "no FILE fails" failed
 expect "no FILE is reported as zlb-load: ..." err_has '^zlb-load: '
