@@ -899,8 +899,10 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		return -1;
 	}
 	if (opt->unload) {
-		if (optind != argc || opt->check) {
-			pr_err("--unload takes no FILE and no --check\n");
+		/* the synopsis has no --skb-mode here: a detach finds each
+		 * program in whatever mode it was attached */
+		if (optind != argc || opt->check || opt->skb_mode) {
+			pr_err("--unload takes no FILE, no --check and no --skb-mode\n");
 			return -1;
 		}
 		return 0;

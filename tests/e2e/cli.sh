@@ -71,6 +71,11 @@ expect "--unload --pin-dir= is reported as an empty --pin-dir" \
 zl --check -p "" "$REFCONF"
 expect "--check -p '' FILE is a usage error (exit 2)" [ "$RC" -eq 2 ]
 
+# --skb-mode means nothing to a detach: refused, not ignored.
+zl --unload -S
+expect "--unload -S is a usage error (exit 2)" [ "$RC" -eq 2 ]
+expect "--unload -S is reported as such" err_has '^zlb-load: error: --unload takes .*no --skb-mode'
+
 zl
 expect "no FILE fails" failed
 expect "no FILE is reported as zlb-load: ..." err_has '^zlb-load: '
