@@ -54,7 +54,7 @@ void zlb_maps_close(struct zlb_maps *m)
 	}
 }
 
-static int read_meta(int fd, struct zlb_meta *meta)
+static int read_meta(int fd, void *meta)
 {
 	__u32 zero = 0;
 
@@ -63,8 +63,10 @@ static int read_meta(int fd, struct zlb_meta *meta)
 
 int zlb_maps_pinned_abi(const char *dir, __u32 *version, struct zlb_err *err)
 {
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	char path[PATH_MAX];
-	struct zlb_meta meta;
+	void *buf;
 	int fd;
 
 	*version = 0;
@@ -75,13 +77,34 @@ int zlb_maps_pinned_abi(const char *dir, __u32 *version, struct zlb_err *err)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : (zlb_err_set(err, "%s: %s", path, strerror(errno)), -1);
-	if (read_meta(fd, &meta)) {
-		zlb_err_set(err, "%s: cannot read: %s", path, strerror(errno));
+	/* Another ABI may have another zlb_meta: a lookup writes the pinned
+	 * map's value size, whatever ours is, so read that size and take
+	 * the version from its start, where every ABI keeps it. */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		zlb_err_set(err, "%s: cannot read the map's info: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (info.value_size < sizeof(*version)) {
+		zlb_err_set(err, "%s: not zon-lb's meta map (value size %u)", path, info.value_size);
+		close(fd);
+		return -1;
+	}
+	buf = calloc(1, info.value_size);
+	if (!buf || read_meta(fd, buf)) {
+		zlb_err_set(err, "%s: cannot read: %s", path, buf ? strerror(errno) : "out of memory");
+		free(buf);
 		close(fd);
 		return -1;
 	}
 	close(fd);
-	*version = meta.abi_version;
+	memcpy(version, buf, sizeof(*version));
+	free(buf);
+	if (*version == ZLB_ABI_VERSION && info.value_size != sizeof(struct zlb_meta)) {
+		zlb_err_set(err, "%s: value size %u, ABI version %u has %zu", path, info.value_size,
+			    ZLB_ABI_VERSION, sizeof(struct zlb_meta));
+		return -1;
+	}
 	return 0;
 }
 

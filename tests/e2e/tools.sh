@@ -218,6 +218,20 @@ for t in "$STAT" "$CT" "$ARP"; do
 	expect "$n on pins of ABI version 1: exit 1, names both versions" \
 		eval "rc_is 1 && err_has 'carry ABI version 1, this tool speaks version $abi'"
 done
+# Another ABI may have a larger zlb_meta: a lookup into our struct would
+# write past it (the tools crashed). 16 KiB, version 1.
+BIG=$(dirname "$ZLB_BPFFS")/big-meta
+mkdir -p "$BIG"
+zlb_must bpftool map create "$BIG/zlb_meta" type array key 4 value 16384 entries 1 name zlb_meta
+# shellcheck disable=SC2046
+zlb_must bpftool map update pinned "$BIG/zlb_meta" key 0 0 0 0 value 1 0 0 0 \
+	$(for ((i = 4; i < 16384; i++)); do printf '0 '; done)
+for t in "$STAT" "$CT" "$ARP"; do
+	n=$(basename "$t")
+	run "$t" --pin-dir "$BIG"
+	expect "$n on a zlb_meta of 16 KiB, ABI version 1: exit 1, names both versions" \
+		eval "rc_is 1 && err_has 'carry ABI version 1, this tool speaks version $abi'"
+done
 
 # --- zlb-ct: a TCP connection -------------------------------------------------------
 
