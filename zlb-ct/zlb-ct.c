@@ -66,7 +66,7 @@ static void usage(FILE *out)
 		"  delete   delete the flows the filters select (both directions)\n"
 		"  flush    delete every entry of the table\n"
 		"\n"
-		"Filters (all given must match):\n"
+		"Filters (each at most once; all given must match):\n"
 		"      --service ID|ADDR:PORT  flows of service ID, or to ADDR:PORT\n"
 		"                              (IPv6: [ADDR]:PORT)\n"
 		"      --addr ADDR             flows with ADDR (IPv4 or IPv6) as any of their\n"
@@ -84,12 +84,21 @@ static void usage(FILE *out)
 
 /* ---- filters --------------------------------------------------------------- */
 
+/* A filter given twice: the second value would silently replace the
+ * first, and a delete would take flows nobody asked for. */
+static int twice(const char *opt)
+{
+	return zlb_usage_err("%s given twice: each filter at most once (all given must match)", opt);
+}
+
 static int parse_service(struct filter *f, const char *arg)
 {
 	unsigned long long v;
 	struct zlb_err err;
 
 	if (arg[strspn(arg, "0123456789")] == 0) {
+		if (f->by_service_id)
+			return twice("--service ID");
 		if (!zlb_parse_uint(arg, ZLB_MAX_SERVICES - 1, &v))
 			return zlb_usage_err("--service '%s': not a service id (0-%d)",
 					     arg, ZLB_MAX_SERVICES - 1);
@@ -97,6 +106,8 @@ static int parse_service(struct filter *f, const char *arg)
 		f->service_id = v;
 		return 0;
 	}
+	if (f->by_service)
+		return twice("--service ADDR:PORT");
 	if (!zlb_parse_addr_port(arg, &f->service_addr, &f->service_port, &err))
 		return zlb_usage_err("--service '%s': %s", arg, err.msg);
 	f->by_service = true;
@@ -114,22 +125,30 @@ static int ct_option(int c, const char *arg, void *ctx)
 	case OPT_SERVICE:
 		return parse_service(f, arg);
 	case OPT_ADDR:
+		if (f->by_addr)
+			return twice("--addr");
 		if (!zlb_parse_addr(arg, &f->addr))
 			return zlb_usage_err("--addr '%s': not an IPv4 or IPv6 address", arg);
 		f->by_addr = true;
 		return 0;
 	case OPT_PORT:
+		if (f->by_port)
+			return twice("--port");
 		if (!zlb_parse_port(arg, &port))
 			return zlb_usage_err("--port '%s': not a port (0-65535)", arg);
 		f->port = htons(port);
 		f->by_port = true;
 		return 0;
 	case OPT_PROTO:
+		if (f->by_proto)
+			return twice("--proto");
 		if (!zlb_parse_proto(arg, &f->proto))
 			return zlb_usage_err("--proto '%s': expected tcp, udp, icmp or icmpv6", arg);
 		f->by_proto = true;
 		return 0;
 	case OPT_STATE:
+		if (f->by_state)
+			return twice("--state");
 		for (i = 0; i < ZLB_CT_STATE_MAX && strcmp(arg, state_names[i]); i++)
 			;
 		if (i == ZLB_CT_STATE_MAX)

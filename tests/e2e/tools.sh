@@ -178,6 +178,14 @@ usage_error "zlb-ct: --service id out of range" "$CT" list --service 1024
 usage_error "zlb-ct: --addr without a value" "$CT" list --addr
 usage_error "zlb-ct: delete without a filter" "$CT" delete
 usage_error "zlb-ct: flush with a filter" "$CT" flush --proto tcp
+# A second value of a filter replaced the first: delete --proto tcp
+# --proto udp deleted the UDP flows, where every filter must match.
+usage_error "zlb-ct: --proto given twice" "$CT" delete --proto tcp --proto udp
+usage_error "zlb-ct: --port given twice" "$CT" count --port 1 --port 2
+usage_error "zlb-ct: --addr given twice" "$CT" list --addr 10.0.0.2 --addr 10.0.0.3
+usage_error "zlb-ct: --state given twice" "$CT" list --state syn --state udp
+usage_error "zlb-ct: --service ID given twice" "$CT" delete --service 0 --service 1
+usage_error "zlb-ct: --service ADDR:PORT given twice" "$CT" list --service 10.0.0.1:23 --service 10.0.0.1:24
 usage_error "zlb-arp: unknown command" "$ARP" show
 usage_error "zlb-arp: add with a bad address" "$ARP" add 10.0.0 02:00:00:00:00:01 dev lo
 usage_error "zlb-arp: add with a bad MAC" "$ARP" add 10.0.0.9 02:00:00:00:00 dev lo
@@ -396,6 +404,8 @@ filter "every flow (source address)" "[('icmp', None), ('tcp', $cport), ('udp', 
 filter "no flow of 10.9.9.9" "[]" --addr 10.9.9.9
 filter "udp and port 40002" "[('udp', 40002)]" --proto udp --port 40002
 filter "tcp and port 40002: none" "[]" --proto tcp --port 40002
+filter "service 1 and 10.0.0.1:5353" "[('udp', 40001), ('udp', 40002)]" --service 1 --service 10.0.0.1:5353
+filter "service 0 and 10.0.0.1:5353: none" "[]" --service 0 --service 10.0.0.1:5353
 
 run "$CT" -j count
 expect "zlb-ct -j count: 4 flows, and the tables' sizes from the maps" \
