@@ -37,12 +37,35 @@ int zlb_usage_err(const char *fmt, ...)
 	return -1;
 }
 
+/* The option of getopt_long()'s last error, as the user wrote it. A long
+ * option is its element, argv[optind - 1]. A letter is named alone: in a
+ * cluster (-xj) getopt stays on the element, so argv[optind - 1] is the
+ * one before it (another option's value, or the program's name). optopt
+ * is the letter, a long option's val, or 0 for an unknown long option. */
+static const char *bad_option(char *const *argv, const struct option *longopts, char buf[3])
+{
+	const char *arg = argv[optind - 1];
+	size_t len = strcspn(arg, "=");
+
+	if (!optopt || optopt > 0xff)
+		return arg;
+	if (!strncmp(arg, "--", 2) && len > 2)
+		for (const struct option *p = longopts; p->name; p++)
+			if (p->val == optopt && !strncmp(p->name, arg + 2, len - 2))
+				return arg;
+	buf[0] = '-';
+	buf[1] = optopt;
+	buf[2] = 0;
+	return buf;
+}
+
 int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 		   struct zlb_tool_opts *o)
 {
 	struct option longopts[64];
 	char shortopts[64];
 	const char *pin_dir = NULL;
+	char letter[3];
 	size_t n = 0;
 	int c;
 
@@ -69,9 +92,10 @@ int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 			printf("%s %s (map ABI %d)\n", tool->name, ZLB_VERSION, ZLB_ABI_VERSION);
 			exit(ZLB_EXIT_OK);
 		case ':':
-			return zlb_usage_err("option '%s' needs an argument", argv[optind - 1]);
+			return zlb_usage_err("option '%s' needs an argument",
+					     bad_option(argv, longopts, letter));
 		case '?':
-			return zlb_usage_err("unknown option '%s'", argv[optind - 1]);
+			return zlb_usage_err("unknown option '%s'", bad_option(argv, longopts, letter));
 		default:
 			if (tool->option(c, optarg, tool->ctx))
 				return -1;

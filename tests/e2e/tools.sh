@@ -153,6 +153,10 @@ for t in "$STAT" "$CT" "$ARP"; do
 	expect "$n --version prints the version and the ABI" eval 'ok && out_has "map ABI"'
 	usage_error "$n --no-such-option" "$t" --no-such-option
 	usage_error "$n --pin-dir without a directory" "$t" --pin-dir
+	# getopt stays on a cluster whose unknown letter is not its last:
+	# the element before it was named (here the pin directory).
+	usage_error "$n -xj" "$t" --pin-dir "$ZLB_TMP/none/zon-lb" -xj
+	expect "$n -xj names -x" err_has "unknown option '-x'"
 	run "$t" --pin-dir "$ZLB_TMP/none/zon-lb"
 	expect "$n without zon-lb loaded: exit 1, says it is not loaded" \
 		eval 'rc_is 1 && err_has "$n: error: zon-lb is not loaded"'
