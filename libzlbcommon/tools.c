@@ -87,10 +87,12 @@ int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 			break;
 		case 'p': o->fmt = ZLB_OUT_JSON_PRETTY; break;
 		case OPT_PIN_DIR: pin_dir = optarg; break;
-		case 'h': tool->usage(stdout); exit(ZLB_EXIT_OK);
+		case 'h':
+			tool->usage(stdout);
+			exit(zlb_tool_flush() ? ZLB_EXIT_FAIL : ZLB_EXIT_OK);
 		case 'V':
 			printf("%s %s (map ABI %d)\n", tool->name, ZLB_VERSION, ZLB_ABI_VERSION);
-			exit(ZLB_EXIT_OK);
+			exit(zlb_tool_flush() ? ZLB_EXIT_FAIL : ZLB_EXIT_OK);
 		case ':':
 			return zlb_usage_err("option '%s' needs an argument",
 					     bad_option(argv, longopts, letter));
@@ -105,6 +107,16 @@ int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 		return zlb_usage_err("--pin-dir needs a directory");
 	o->pin_dir = zlb_pin_dir(pin_dir);
 	return optind;
+}
+
+int zlb_tool_flush(void)
+{
+	errno = 0;
+	if (!fflush(stdout) && !ferror(stdout))
+		return 0;
+	pr_err("cannot write the output: %s\n", errno ? strerror(errno) : "write error");
+	clearerr(stdout);       /* said once */
+	return -1;
 }
 
 bool zlb_capable(__u64 caps)

@@ -58,6 +58,12 @@ struct zlb_tool_opts {
 int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 		   struct zlb_tool_opts *o);
 
+/* Write out what stdout still buffers: 0, or -1 after a message when
+ * any of the output was lost (a full disk, a closed pipe), so that a
+ * script never takes a cut-off list for the whole one. Every tool calls
+ * it before it exits 0 (ZLB_EXIT_FAIL otherwise). */
+int zlb_tool_flush(void);
+
 /* A usage error: the message (printf-style) and a hint at --help, on
  * stderr. Returns -1. */
 int zlb_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

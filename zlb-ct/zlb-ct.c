@@ -470,5 +470,5 @@ int main(int argc, char **argv)
 		return ZLB_EXIT_FAIL;
 	rc = cmd->run(&o, &m, &f);
 	zlb_maps_close(&m);
-	return rc;
+	return zlb_tool_flush() ? ZLB_EXIT_FAIL : rc;
 }

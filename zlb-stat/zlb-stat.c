@@ -576,10 +576,10 @@ static int print_report(enum zlb_out_format fmt, const struct sample *prev,
 		zlb_json_obj_end(rp.j);
 		zlb_json_free(rp.j);
 	}
-	fflush(stdout);
 	if (!ok)
 		pr_err("out of memory\n");
-	return ok ? 0 : -1;
+	/* every report at once, and -i stops when they cannot be written */
+	return zlb_tool_flush() || !ok ? -1 : 0;
 }
 
 /* ---- commands ------------------------------------------------------------------ */
@@ -689,5 +689,5 @@ int main(int argc, char **argv)
 	}
 	free(r.buf);
 	zlb_maps_close(&m);
-	return rc;
+	return zlb_tool_flush() ? ZLB_EXIT_FAIL : rc;
 }

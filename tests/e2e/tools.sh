@@ -47,6 +47,13 @@ run() {
 	RC=$?
 }
 
+# run_full TOOL ARGS...: as run, with stdout on /dev/full (a full disk).
+run_full() {
+	: >"$ZLB_TMP/out"
+	timeout 60 ip netns exec "$ZL" "$@" >/dev/full 2>"$ZLB_TMP/err"
+	RC=$?
+}
+
 out() { cat "$ZLB_TMP/out"; }
 got() { printf 'exit %s; stdout: %s; stderr: %s' "$RC" "$(head -c 2000 "$ZLB_TMP/out")" "$(cat "$ZLB_TMP/err")"; }
 
@@ -262,6 +269,17 @@ expect "zlb-ct list (text): a header and the TCP flow's line" \
 	eval 'out_has "PROTO" && grep -qE "^tcp +$client +10\.0\.0\.1:23 +$source +10\.2\.0\.2:223 +established +[0-9]+ " "$ZLB_TMP/out"'
 run "$CT"
 expect "zlb-ct without a command lists" eval 'ok && grep -q "^tcp .*established" "$ZLB_TMP/out"'
+
+# Output that cannot be written is a failure: a script redirecting a list
+# to a full disk got exit 0 and a cut-off (here empty) file.
+for cmd in "$CT list" "$CT -j count" "$STAT" "$STAT -j" "$STAT -i 1 -c 2" "$ARP list" \
+	"$ARP -j list" "$CT --help"; do
+	n=$(basename "${cmd%% *}")
+	# shellcheck disable=SC2086 # the command's words
+	run_full $cmd
+	expect "$(basename "$cmd") >/dev/full: exit 1, says the output could not be written" \
+		eval 'rc_is 1 && err_has "$n: error: cannot write the output"'
+done
 
 # --- zlb-stat: N UDP exchanges --------------------------------------------------------
 
