@@ -13,6 +13,7 @@
 #include "zlb_abi.h"
 #include "tools.h"
 #include "kernel_neigh.h"
+#include "netlink.h"
 
 static void usage(FILE *out)
 {
@@ -117,11 +118,20 @@ static int cmd_list(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 	return rc;
 }
 
+/* Whether @ifindex is, in this network namespace, an interface zon-lb
+ * runs on. The pins are seen from every namespace that mounts the bpffs,
+ * and there the same index names another interface: run outside zon-lb's
+ * namespace, sync copied that one's neighbours into the cache. The MAC
+ * zlb-load recorded tells them apart. */
 static bool configured(const struct zlb_maps *m, __u32 ifindex)
 {
+	struct zlb_iface_info info;
+	char name[IF_NAMESIZE];
 	struct zlb_iface iface;
 
-	return bpf_map_lookup_elem(m->fd[ZLB_M_IFACES], &ifindex, &iface) == 0;
+	return !bpf_map_lookup_elem(m->fd[ZLB_M_IFACES], &ifindex, &iface) &&
+	       if_indextoname(ifindex, name) && !zlb_iface_info(name, &info) &&
+	       info.ifindex == ifindex && !memcmp(info.mac, iface.mac, sizeof(iface.mac));
 }
 
 /* add ADDR MAC dev IF */
@@ -157,7 +167,8 @@ static int cmd_add(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 	};
 
 	if (!configured(m, a->ifindex)) {
-		pr_err("add: %s is not one of zon-lb's interfaces (see zlb-stat)\n", a->dev);
+		pr_err("add: %s is not one of zon-lb's interfaces (see zlb-stat; run in the network namespace zon-lb was loaded in)\n",
+		       a->dev);
 		return ZLB_EXIT_FAIL;
 	}
 	memcpy(e.mac, a->mac, sizeof(e.mac));
@@ -234,12 +245,19 @@ static int cmd_flush(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 static int cmd_sync(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		    const struct args *a)
 {
-	__u32 ifindexes[ZLB_MAX_IFACES];
-	int n = zlb_maps_ifindexes(m, ifindexes, ZLB_MAX_IFACES), count;
+	__u32 all[ZLB_MAX_IFACES], ifindexes[ZLB_MAX_IFACES];
+	int nall = zlb_maps_ifindexes(m, all, ZLB_MAX_IFACES), n = 0, count;
 	struct zlb_kneigh *kn;
 	struct zlb_err err;
 	__u64 now = zlb_now_ns();
 
+	for (int i = 0; i < nall; i++)
+		if (configured(m, all[i]))
+			ifindexes[n++] = all[i];
+	if (nall && !n) {
+		pr_err("sync: none of zon-lb's interfaces is here: run in the network namespace zon-lb was loaded in\n");
+		return ZLB_EXIT_FAIL;
+	}
 	count = zlb_kernel_neigh_dump(ifindexes, n, &kn, &err);
 	if (count < 0) {
 		pr_err("sync: %s\n", err.msg);

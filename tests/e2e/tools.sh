@@ -500,6 +500,28 @@ run "$ARP" -j list
 expect "zlb-arp sync copies only zon-lb's interfaces' neighbours" \
 	json "all(e['dev'] in ('veth0', 'veth2') for e in d)"
 
+# The pins seen from another namespace, whose interfaces of veth0's and
+# veth2's indexes (zxa, zxb) know 10.2.0.2 at another MAC: sync copied
+# those neighbours into zon-lb's cache, and add took zxb for veth2.
+zlb_netns_add zx
+ZX=$ZLB_NETNS_NAME
+i0=$(ip -n "$ZL" -j link show veth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
+i2=$(ip -n "$ZL" -j link show veth2 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
+zlb_must ip -n "$ZX" link add zxa index "$i0" type veth peer name zxb index "$i2"
+for d in zxa zxb; do
+	zlb_must ip -n "$ZX" link set "$d" up
+	zlb_must ip -n "$ZX" neigh add 10.2.0.2 lladdr 02:00:00:00:00:99 dev "$d" nud permanent
+done
+ZL=$ZX run "$ARP" sync
+expect "zlb-arp sync in another namespace: exit 1, says zon-lb's interfaces are not there" \
+	eval 'rc_is 1 && err_has "zlb-arp: error: sync: none of zon-lb'"'"'s interfaces is here"'
+ZL=$ZX run "$ARP" add 10.2.0.79 02:00:00:00:00:79 dev zxb
+expect "zlb-arp add in another namespace, on an interface of veth2's index: exit 1" \
+	eval 'rc_is 1 && err_has "zxb is not one of zon-lb'"'"'s interfaces"'
+run "$ARP" -j list
+expect "zlb-arp: nothing of the other namespace reached the cache" \
+	json "not [e for e in d if e['mac'] in ('02:00:00:00:00:99', '02:00:00:00:00:79')]"
+
 # --- IPv6: zlb-ct and zlb-stat ---------------------------------------------------------
 
 # The links carry IPv6 too (client fd00::2, load balancer fd00::1 and
