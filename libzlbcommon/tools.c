@@ -37,26 +37,40 @@ int zlb_usage_err(const char *fmt, ...)
 	return -1;
 }
 
-/* The option of getopt_long()'s last error, as the user wrote it. A long
- * option is its element, argv[optind - 1]. A letter is named alone: in a
- * cluster (-xj) getopt stays on the element, so argv[optind - 1] is the
- * one before it (another option's value, or the program's name). optopt
- * is the letter, a long option's val, or 0 for an unknown long option. */
-static const char *bad_option(char *const *argv, const struct option *longopts, char buf[3])
+/* Whether getopt_long()'s last error is about the long option the user
+ * wrote as argv[optind - 1] (optopt is its val), not a letter. */
+static bool bad_long_option(char *const *argv, const struct option *longopts)
 {
 	const char *arg = argv[optind - 1];
 	size_t len = strcspn(arg, "=");
 
-	if (!optopt || optopt > 0xff)
-		return arg;
-	if (!strncmp(arg, "--", 2) && len > 2)
-		for (const struct option *p = longopts; p->name; p++)
-			if (p->val == optopt && !strncmp(p->name, arg + 2, len - 2))
-				return arg;
-	buf[0] = '-';
-	buf[1] = optopt;
-	buf[2] = 0;
-	return buf;
+	if (!optopt)            /* an unknown long option */
+		return true;
+	if (strncmp(arg, "--", 2) || len <= 2)
+		return false;
+	for (const struct option *p = longopts; p->name; p++)
+		if (p->val == optopt && !strncmp(p->name, arg + 2, len - 2))
+			return true;
+	return false;
+}
+
+/* A long option is named by its element, argv[optind - 1]. A letter is
+ * named alone: in a cluster (-xj) getopt stays on the element, so
+ * argv[optind - 1] is the one before it (another option's value, or the
+ * program's name). */
+int zlb_option_err(int c, char *const *argv, const struct option *longopts)
+{
+	const char *arg = argv[optind - 1];
+	char letter[3] = { '-', (char)optopt, 0 };
+	bool is_long = bad_long_option(argv, longopts);
+	const char *name = is_long ? arg : letter;
+
+	if (c == ':')
+		return zlb_usage_err("option '%s' needs an argument", name);
+	/* --check=x: getopt says '?' with the option's val in optopt */
+	if (is_long && optopt && strchr(arg, '='))
+		return zlb_usage_err("option '%.*s' takes no argument", (int)strcspn(arg, "="), arg);
+	return zlb_usage_err("unknown option '%s'", name);
 }
 
 int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
@@ -65,7 +79,6 @@ int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 	struct option longopts[64];
 	char shortopts[64];
 	const char *pin_dir = NULL;
-	char letter[3];
 	size_t n = 0;
 	int c;
 
@@ -94,10 +107,8 @@ int zlb_tool_parse(int argc, char **argv, const struct zlb_tool *tool,
 			printf("%s %s (map ABI %d)\n", tool->name, ZLB_VERSION, ZLB_ABI_VERSION);
 			exit(zlb_tool_flush() ? ZLB_EXIT_FAIL : ZLB_EXIT_OK);
 		case ':':
-			return zlb_usage_err("option '%s' needs an argument",
-					     bad_option(argv, longopts, letter));
 		case '?':
-			return zlb_usage_err("unknown option '%s'", bad_option(argv, longopts, letter));
+			return zlb_option_err(c, argv, longopts);
 		default:
 			if (tool->option(c, optarg, tool->ctx))
 				return -1;

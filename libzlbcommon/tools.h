@@ -68,6 +68,12 @@ int zlb_tool_flush(void);
  * stderr. Returns -1. */
 int zlb_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The usage error for getopt_long()'s return @c, ':' (an option without
+ * its argument) or '?' (an unknown option, or an argument given to one
+ * that takes none), naming the option as the user wrote it (a letter
+ * alone when it stood in a cluster). Needs opterr = 0. Returns -1. */
+int zlb_option_err(int c, char *const *argv, const struct option *longopts);
+
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
 #endif

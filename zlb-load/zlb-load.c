@@ -886,12 +886,8 @@ static int parse_args(int argc, char **argv, struct options *opt)
 		case 'v': zlb_log_set_level(ZLB_LOG_DEBUG); break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("zlb-load %s (map ABI %d)\n", ZLB_VERSION, ZLB_ABI_VERSION); exit(0);
-		case ':':
-			pr_err("option '%s' needs an argument (try 'zlb-load --help')\n", argv[optind - 1]);
-			return -1;
 		default:
-			pr_err("unknown option '%s' (try 'zlb-load --help')\n", argv[optind - 1]);
-			return -1;
+			return zlb_option_err(c, argv, long_options);
 		}
 	}
 	if (opt->service && (opt->check || opt->unload)) {

@@ -63,6 +63,16 @@ zl --no-such-option
 expect "an unknown option fails" failed
 expect "an unknown option is reported as zlb-load: ..." err_has '^zlb-load: '
 
+# The option at fault is named as written: a letter alone from a cluster
+# (getopt stays on -cx: the element before it is the program's name), and
+# an argument given to an option that takes none is said to be one.
+zl -cx "$REFCONF"
+expect "-cx FILE is a usage error (exit 2)" [ "$RC" -eq 2 ]
+expect "-cx FILE names -x" err_has_fixed "unknown option '-x'"
+zl --check=yes "$REFCONF"
+expect "--check=yes FILE is a usage error (exit 2)" [ "$RC" -eq 2 ]
+expect "--check=yes FILE: --check takes no argument" err_has_fixed "option '--check' takes no argument"
+
 # An empty --pin-dir ("$DIR" unset) is not the default directory.
 zl --unload --pin-dir=
 expect "--unload --pin-dir= is a usage error (exit 2)" [ "$RC" -eq 2 ]

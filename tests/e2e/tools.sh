@@ -164,6 +164,8 @@ for t in "$STAT" "$CT" "$ARP"; do
 	# the element before it was named (here the pin directory).
 	usage_error "$n -xj" "$t" --pin-dir "$ZLB_TMP/none/zon-lb" -xj
 	expect "$n -xj names -x" err_has "unknown option '-x'"
+	usage_error "$n --json=1" "$t" --pin-dir "$ZLB_TMP/none/zon-lb" --json=1
+	expect "$n --json=1: --json takes no argument" err_has "option '--json' takes no argument"
 	run "$t" --pin-dir "$ZLB_TMP/none/zon-lb"
 	expect "$n without zon-lb loaded: exit 1, says it is not loaded" \
 		eval 'rc_is 1 && err_has "$n: error: zon-lb is not loaded"'
