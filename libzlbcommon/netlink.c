@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <linux/neighbour.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -111,6 +112,18 @@ int zlb_iface_info(const char *name, struct zlb_iface_info *out)
 	}
 	zlb_nl_close(nl);
 	return rc;
+}
+
+bool zlb_iface_here(__u32 ifindex, const struct zlb_iface *iface, char *name)
+{
+	struct zlb_iface_info info;
+
+	if (!if_indextoname(ifindex, name)) {
+		name[0] = 0;
+		return false;
+	}
+	return !zlb_iface_info(name, &info) && info.ifindex == ifindex &&
+	       !memcmp(info.mac, iface->mac, sizeof(iface->mac));
 }
 
 /* Send @msg; with @cb, the kernel's one reply (or its error) goes to @cb,

@@ -31,6 +31,13 @@ int zlb_nl_link(struct zlb_nl *nl, const char *name, struct zlb_link *out, struc
  * for code that needs nothing else of netlink. -1 when there is none. */
 int zlb_iface_info(const char *name, struct zlb_iface_info *out);
 
+/* Whether interface @ifindex of this network namespace is the one zlb-load
+ * recorded as @iface: the same index and MAC. The pins are seen from every
+ * namespace that mounts their bpffs, and there the index may name another
+ * interface (a tool run without 'ip netns exec'). Its name goes to @name
+ * (IF_NAMESIZE bytes) either way, "" when there is none. */
+bool zlb_iface_here(__u32 ifindex, const struct zlb_iface *iface, char *name);
+
 struct zlb_route_info {
 	__u32 oif;
 	union zlb_addr gateway; /* zeros when @dst is on-link */

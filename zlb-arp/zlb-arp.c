@@ -125,13 +125,11 @@ static int cmd_list(const struct zlb_tool_opts *o, const struct zlb_maps *m,
  * zlb-load recorded tells them apart. */
 static bool configured(const struct zlb_maps *m, __u32 ifindex)
 {
-	struct zlb_iface_info info;
 	char name[IF_NAMESIZE];
 	struct zlb_iface iface;
 
 	return !bpf_map_lookup_elem(m->fd[ZLB_M_IFACES], &ifindex, &iface) &&
-	       if_indextoname(ifindex, name) && !zlb_iface_info(name, &info) &&
-	       info.ifindex == ifindex && !memcmp(info.mac, iface.mac, sizeof(iface.mac));
+	       zlb_iface_here(ifindex, &iface, name);
 }
 
 /* add ADDR MAC dev IF */

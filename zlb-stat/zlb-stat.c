@@ -20,6 +20,7 @@
 #include "zlb_abi.h"
 #include "tools.h"
 #include "ethtool_stats.h"
+#include "netlink.h"
 
 static const char *const counter_names[ZLB_C_MAX] = ZLB_COUNTER_NAMES;
 
@@ -164,11 +165,14 @@ static const char *xdp_mode(__u32 ifindex)
 	return mode;
 }
 
-/* The configured interfaces, their traffic from @all (zlb_stats summed). */
+/* The configured interfaces, their traffic from @all (zlb_stats summed).
+ * Name, XDP mode and driver counters only of those that are here: run in
+ * another network namespace, an index names some other interface. */
 static int read_ifaces(struct reader *r, struct sample *s, const struct zlb_counters *all)
 {
+	static bool warned;
 	__u32 ifindexes[ZLB_MAX_IFACES];
-	int n = zlb_maps_ifindexes(r->m, ifindexes, ZLB_MAX_IFACES);
+	int n = zlb_maps_ifindexes(r->m, ifindexes, ZLB_MAX_IFACES), away = 0;
 
 	s->ifs = calloc(n ? n : 1, sizeof(*s->ifs));
 	if (!s->ifs) {
@@ -182,13 +186,21 @@ static int read_ifaces(struct reader *r, struct sample *s, const struct zlb_coun
 		if (bpf_map_lookup_elem(r->m->fd[ZLB_M_IFACES], &ifindexes[i], &iface))
 			continue;       /* removed by a reload meanwhile */
 		is->ifindex = ifindexes[i];
-		is->has_name = if_indextoname(is->ifindex, is->name) != NULL;
+		is->has_name = zlb_iface_here(is->ifindex, &iface, is->name);
 		is->tc = iface.flags & ZLB_IF_F_TC;
-		is->mode = xdp_mode(is->ifindex);
 		is->t = all->ifs[iface.slot % ZLB_MAX_IFACES];
-		if (is->has_name)
+		if (is->has_name) {
+			is->mode = xdp_mode(is->ifindex);
 			zlb_xdp_kstats_read(is->name, &is->k);
+		} else {
+			away++;
+		}
 		s->nifs++;
+	}
+	if (away && !warned) {
+		pr_warn("%d of zon-lb's interfaces are not in this network namespace (run zlb-stat in the one zon-lb was loaded in): their names, XDP modes and driver counters are not shown\n",
+			away);
+		warned = true;
 	}
 	return 0;
 }

@@ -523,6 +523,18 @@ expect "zlb-arp add in another namespace, on an interface of veth2's index: exit
 run "$ARP" -j list
 expect "zlb-arp: nothing of the other namespace reached the cache" \
 	json "not [e for e in d if e['mac'] in ('02:00:00:00:00:99', '02:00:00:00:00:79')]"
+# zlb-stat there named zxa and zxb as zon-lb's interfaces: it names none,
+# says why, and still shows their traffic from the maps.
+ZL=$ZX run "$STAT" -j
+expect "zlb-stat in another namespace: names none of the interfaces there" \
+	json "sorted((i['dev'], i['ifindex']) for i in d['interfaces']) == sorted([(None, $i0), (None, $i2)])"
+expect "zlb-stat in another namespace: still their traffic" \
+	json "sum(i['rx_packets'] for i in d['interfaces']) > 0"
+expect "zlb-stat in another namespace: warns that they are not in this one" \
+	err_has "2 of zon-lb's interfaces are not in this network namespace"
+run "$STAT" -j
+expect "zlb-stat in zon-lb's namespace: names veth0 and veth2" \
+	json "sorted(i['dev'] for i in d['interfaces']) == ['veth0', 'veth2']"
 
 # --- IPv6: zlb-ct and zlb-stat ---------------------------------------------------------
 
