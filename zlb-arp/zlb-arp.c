@@ -244,7 +244,7 @@ static int cmd_sync(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		    const struct args *a)
 {
 	__u32 all[ZLB_MAX_IFACES], ifindexes[ZLB_MAX_IFACES];
-	int nall = zlb_maps_ifindexes(m, all, ZLB_MAX_IFACES), n = 0, count;
+	int nall = zlb_maps_ifindexes(m, all, ZLB_MAX_IFACES), n = 0, count, written;
 	struct zlb_kneigh *kn;
 	struct zlb_err err;
 	__u64 now = zlb_now_ns();
@@ -261,13 +261,28 @@ static int cmd_sync(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		pr_err("sync: %s\n", err.msg);
 		return ZLB_EXIT_FAIL;
 	}
+	written = count;
 	for (int i = 0; i < count; i++) {
 		struct zlb_neigh_entry e = {
 			.flags = ZLB_NEIGH_F_STATIC,
 			.ifindex = kn[i].ifindex,
 			.updated_ns = now,
 		};
+		int later = i + 1;
 
+		/* One entry per address: an address that is a neighbour on
+		 * two interfaces (an IPv6 link-local one) gets the last. */
+		while (later < count && memcmp(&kn[later].addr, &kn[i].addr, sizeof(kn[i].addr)))
+			later++;
+		if (later < count) {
+			char s[ZLB_ADDR_LEN], a[IF_NAMESIZE], b[IF_NAMESIZE];
+
+			pr_warn("sync: %s is a neighbour on %s and on %s: the cache keeps one entry an address, %s's\n",
+				zlb_fmt_addr(s, &kn[i].addr), if_indextoname(kn[i].ifindex, a) ? a : "?",
+				if_indextoname(kn[later].ifindex, b) ? b : "?", b);
+			written--;
+			continue;
+		}
 		memcpy(e.mac, kn[i].mac, sizeof(e.mac));
 		if (bpf_map_update_elem(m->fd[ZLB_M_NEIGH], &kn[i].addr, &e, BPF_ANY)) {
 			pr_err("sync: cannot write %s: %s\n", ZLB_MAP_NEIGH, strerror(errno));
@@ -276,7 +291,7 @@ static int cmd_sync(const struct zlb_tool_opts *o, const struct zlb_maps *m,
 		}
 	}
 	free(kn);
-	print_count(o, "synced", "synced", count);
+	print_count(o, "synced", "synced", written);
 	return ZLB_EXIT_OK;
 }
 

@@ -647,4 +647,23 @@ expect "zlb-arp sync: no multicast address and no group MAC" \
 expect "zlb-arp sync of IPv6 copies only zon-lb's interfaces' neighbours" \
 	json "all(e['dev'] in ('veth0', 'veth2') for e in d)"
 
+# A link-local address is a neighbour on both interfaces (two routers,
+# each fe80::99 on its own link): the cache has one entry an address, the
+# count says what it wrote, and a warning says which one was kept.
+zlb_must ip -n "$ZL" neigh add fe80::99 lladdr 02:00:00:00:00:a0 dev veth0 nud permanent
+zlb_must ip -n "$ZL" neigh add fe80::99 lladdr 02:00:00:00:00:a2 dev veth2 nud permanent
+run "$ARP" -j flush
+run "$ARP" -j sync
+synced=$(json_value "d['synced']")
+# (which comes last is the kernel's dump order)
+kept=$(sed -n "s/.*fe80::99 is a neighbour on veth[02] and on veth[02]: the cache keeps one entry an address, \(veth[02]\)'s$/\1/p" "$ZLB_TMP/err")
+expect "zlb-arp sync of an address on two interfaces: warns which one the cache keeps" [ -n "$kept" ]
+run "$ARP" -j list
+expect "zlb-arp sync of an address on two interfaces: one entry, the one it named (${kept:-none})" \
+	json "[(e['mac'], e['dev']) for e in d if e['address'] == 'fe80::99'] == [('02:00:00:00:00:a' + '${kept:-x}'[-1], '${kept:-x}')]"
+expect "zlb-arp sync: the count ($synced) is the static entries it wrote" \
+	json "len([e for e in d if e['flags'] == 'static']) == ${synced:-0}"
+zlb_must ip -n "$ZL" neigh del fe80::99 dev veth0
+zlb_must ip -n "$ZL" neigh del fe80::99 dev veth2
+
 zlb_summary
