@@ -71,7 +71,7 @@ static int stat_option(int c, const char *arg, void *ctx)
 		return 0;
 	case 'c':
 		if (!zlb_parse_uint(arg, 1000000000, &opt->count) || !opt->count)
-			return zlb_usage_err("--count '%s': expected a positive number", arg);
+			return zlb_usage_err("--count '%s': expected a number, 1 to 1000000000", arg);
 		opt->has_count = true;
 		return 0;
 	case OPT_RESET:

@@ -213,6 +213,8 @@ usage_error "zlb-arp: add with a bad IPv6 address" "$ARP" add fd00:2::77::1 02:0
 usage_error "zlb-arp: list with an argument" "$ARP" list 10.0.0.1
 usage_error "zlb-stat: bad --interval" "$STAT" -i 0
 usage_error "zlb-stat: --count without --interval" "$STAT" -c 2
+usage_error "zlb-stat: --count above its limit" "$STAT" -i 1 -c 1000000001
+expect "zlb-stat: --count above its limit names the range" err_has "expected a number, 1 to 1000000000"
 usage_error "zlb-stat: --reset with --interval" "$STAT" --reset -i 1
 usage_error "zlb-stat: an operand" "$STAT" services
 
