@@ -727,6 +727,33 @@ static int check_attached(struct load *l, struct zlb_err *err)
 	return 0;
 }
 
+/* Maps an older version pinned that this one has not: --unload removes
+ * them too, so that the pin directory goes after an upgrade. */
+static const char *const legacy_pins[] = {
+	"zlb_if_stats",                 /* 0.2.0; in zlb_stats since map ABI 4 */
+	"zlb_svc_stats",                /* 0.3.0; in zlb_stats since map ABI 5 */
+};
+static const size_t n_legacy = sizeof(legacy_pins) / sizeof(legacy_pins[0]);
+
+/* Remove every pin of zon-lb's in @dir, then @dir when it is empty. */
+static int remove_pins(const char *dir)
+{
+	char path[PATH_MAX];
+	int rc = 0;
+
+	for (size_t i = 0; i < ZLB_M_COUNT + n_legacy; i++) {
+		zlb_pin_path(path, sizeof(path), dir, i < ZLB_M_COUNT ? zlb_map_names[i] :
+							       legacy_pins[i - ZLB_M_COUNT]);
+		if (unlink(path) && errno != ENOENT) {
+			pr_err("cannot remove %s: %s\n", path, strerror(errno));
+			rc = 1;
+		}
+	}
+	if (!rc && rmdir(dir))
+		pr_warn("pins removed, but %s is kept: %s\n", dir, strerror(errno));
+	return rc;
+}
+
 static int do_load(struct load *l)
 {
 	const char *pin_dir = zlb_pin_dir(l->opt.pin_dir);
@@ -761,7 +788,7 @@ static int do_load(struct load *l)
 		goto fail;
 	warn_interfaces(l);
 	if (open_object(l, pin_dir, &err) || zlb_maps_from_object(l->obj, &maps, &err))
-		goto fail;
+		goto restore;
 	nold = zlb_maps_ifindexes(&maps, old_ifaces, ZLB_MAX_IFACES);
 	res.ifaces = l->ifaces;
 	res.backend_src = l->backend_src;
@@ -790,6 +817,9 @@ restore:
 	else if (saved)
 		pr_info("the previous configuration is back in the maps\n");
 	zlb_maps_saved_free(saved);
+	/* A first load leaves no pins behind: nothing runs on them. */
+	if (!version && !remove_pins(pin_dir))
+		pr_info("the pins this load made in %s are removed\n", pin_dir);
 	return 1;
 fail:
 	pr_err("%s\n", err.msg);
@@ -797,14 +827,6 @@ fail:
 }
 
 /* ---- unloading ------------------------------------------------------------- */
-
-/* Maps an older version pinned that this one has not: --unload removes
- * them too, so that the pin directory goes after an upgrade. */
-static const char *const legacy_pins[] = {
-	"zlb_if_stats",                 /* 0.2.0; in zlb_stats since map ABI 4 */
-	"zlb_svc_stats",                /* 0.3.0; in zlb_stats since map ABI 5 */
-};
-static const size_t n_legacy = sizeof(legacy_pins) / sizeof(legacy_pins[0]);
 
 static int do_unload(const struct options *opt)
 {
@@ -848,16 +870,7 @@ static int do_unload(const struct options *opt)
 	zlb_nl_close(nl);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < ZLB_M_COUNT + n_legacy; i++) {
-		zlb_pin_path(path, sizeof(path), dir, i < ZLB_M_COUNT ? zlb_map_names[i] :
-							       legacy_pins[i - ZLB_M_COUNT]);
-		if (unlink(path) && errno != ENOENT) {
-			pr_err("cannot remove %s: %s\n", path, strerror(errno));
-			rc = 1;
-		}
-	}
-	if (!rc && rmdir(dir))
-		pr_warn("pins removed, but %s is kept: %s\n", dir, strerror(errno));
+	rc = remove_pins(dir);
 	if (!rc)
 		pr_info("unloaded: pins in %s removed\n", dir);
 	return rc;

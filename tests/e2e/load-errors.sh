@@ -422,4 +422,21 @@ fi
 zlb_check "veth6 runs no XDP program after the failed reload" \
 	bash -c "! ip -n '$ZL' link show veth6 | grep -q xdp"
 
+# A first load (a pin directory of its own) that fails at the attach
+# leaves no pins behind: nothing would run on them, and the next load
+# would take them for a running configuration.
+FIRST=$(dirname "$ZLB_BPFFS")/first-load
+timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" --pin-dir "$FIRST" "$(with_ifaces first veth6)" \
+	>"$ZLB_TMP/first.out" 2>&1
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q "interfaces: veth6: cannot attach the XDP program" "$ZLB_TMP/first.out"; then
+	zlb_pass "a first load whose interface refuses XDP: refused at the attach"
+else
+	zlb_fail "a first load whose interface refuses XDP: refused at the attach" \
+		"exit $rc: $(cat "$ZLB_TMP/first.out")"
+fi
+zlb_check "a first load that failed at the attach leaves no pin directory" [ ! -e "$FIRST" ]
+zlb_check "veth6 runs no XDP program after the failed first load" \
+	bash -c "! ip -n '$ZL' link show veth6 | grep -q xdp"
+
 zlb_summary
