@@ -400,17 +400,24 @@ without_generation() {
 gen_of() {
 	bpftool -j map dump pinned "$ZLB_BPFFS/zlb_meta" | grep -o '"generation":[0-9]*' | cut -d: -f2
 }
+# refused_at_attach NAME TEXT ZLB-LOAD-ARGS...: zlb-load exits 1 saying TEXT.
+refused_at_attach() {
+	local name=$1 text=$2 rc
+	shift 2
+	timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$@" >"$ZLB_TMP/attach.out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 1 ] && grep -qF -- "$text" "$ZLB_TMP/attach.out"; then
+		zlb_pass "$name"
+	else
+		zlb_fail "$name" "exit $rc: $(cat "$ZLB_TMP/attach.out")"
+	fi
+}
 before=$(snapshot)
 gen_before=$(gen_of)
 sed "s/port = 23;/port = 2323;/" "$(with_ifaces veth6 veth0 veth2 veth6)" >"$C/attach-fails.conf"
-timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" "$C/attach-fails.conf" >"$ZLB_TMP/attach.out" 2>&1
-rc=$?
-if [ "$rc" -eq 1 ] && grep -qF "zlb-load: error: $C/attach-fails.conf:$IFACES_LINE: interfaces: veth6: cannot attach the XDP program (native mode): Numerical result out of range (on a veth: its peer's MTU is too large for XDP" "$ZLB_TMP/attach.out"; then
-	zlb_pass "a reload whose new interface refuses XDP (peer MTU 9000): refused, naming the file, line, interface and MTU"
-else
-	zlb_fail "a reload whose new interface refuses XDP (peer MTU 9000): refused, naming the file, line, interface and MTU" \
-		"exit $rc: $(cat "$ZLB_TMP/attach.out")"
-fi
+refused_at_attach "a reload whose new interface refuses XDP (peer MTU 9000): refused, naming the file, line, interface and MTU" \
+	"zlb-load: error: $C/attach-fails.conf:$IFACES_LINE: interfaces: veth6: cannot attach the XDP program (native mode): Numerical result out of range (on a veth: its peer's MTU is too large for XDP" \
+	"$C/attach-fails.conf"
 zlb_check_same "a reload that failed at the attach: the configuration maps and programs are as before (but zlb_meta's generation)" \
 	"$(printf '%s\n' "$before" | without_generation)" "$(snapshot | without_generation)"
 gen_after=$(gen_of)
@@ -426,15 +433,8 @@ zlb_check "veth6 runs no XDP program after the failed reload" \
 # leaves no pins behind: nothing would run on them, and the next load
 # would take them for a running configuration.
 FIRST=$(dirname "$ZLB_BPFFS")/first-load
-timeout 60 ip netns exec "$ZL" "$ZLB_LOAD" --pin-dir "$FIRST" "$(with_ifaces first veth6)" \
-	>"$ZLB_TMP/first.out" 2>&1
-rc=$?
-if [ "$rc" -eq 1 ] && grep -q "interfaces: veth6: cannot attach the XDP program" "$ZLB_TMP/first.out"; then
-	zlb_pass "a first load whose interface refuses XDP: refused at the attach"
-else
-	zlb_fail "a first load whose interface refuses XDP: refused at the attach" \
-		"exit $rc: $(cat "$ZLB_TMP/first.out")"
-fi
+refused_at_attach "a first load whose interface refuses XDP: refused at the attach" \
+	"interfaces: veth6: cannot attach the XDP program" --pin-dir "$FIRST" "$(with_ifaces first veth6)"
 zlb_check "a first load that failed at the attach leaves no pin directory" [ ! -e "$FIRST" ]
 zlb_check "veth6 runs no XDP program after the failed first load" \
 	bash -c "! ip -n '$ZL' link show veth6 | grep -q xdp"

@@ -225,35 +225,25 @@ zlb_reference_topology ipv6
 out=$ZLB_TMP/load.out
 zlb_load_in_lb "$CONF" >"$out" 2>&1 || zlb_die "zlb-load failed: $(cat "$out")"
 
-# Another ABI version: a meta map of the same size carrying version 1,
-# pinned elsewhere on the same bpffs.
+# Another ABI version: a meta map carrying version 1, pinned elsewhere on
+# the same bpffs, of the same size as ours, and of 16 KiB (another ABI may
+# have a larger zlb_meta: a lookup into our struct would write past it;
+# the tools crashed).
 abi=$(sed -n 's/^#define ZLB_ABI_VERSION //p' "$ZLB_SRCDIR/libzlbcommon/zlb_abi.h")
-OLD=$(dirname "$ZLB_BPFFS")/old-abi
-mkdir -p "$OLD"
 meta_size=$(bpftool map show pinned "$ZLB_BPFFS/zlb_meta" | grep -oE 'value [0-9]+' | cut -d' ' -f2)
-zlb_must bpftool map create "$OLD/zlb_meta" type array key 4 value "$meta_size" entries 1 name zlb_meta
-# shellcheck disable=SC2046
-zlb_must bpftool map update pinned "$OLD/zlb_meta" key 0 0 0 0 value 1 0 0 0 \
-	$(for ((i = 4; i < meta_size; i++)); do printf '0 '; done)
-for t in "$STAT" "$CT" "$ARP"; do
-	n=$(basename "$t")
-	run "$t" --pin-dir "$OLD"
-	expect "$n on pins of ABI version 1: exit 1, names both versions" \
-		eval "rc_is 1 && err_has 'carry ABI version 1, this tool speaks version $abi'"
-done
-# Another ABI may have a larger zlb_meta: a lookup into our struct would
-# write past it (the tools crashed). 16 KiB, version 1.
-BIG=$(dirname "$ZLB_BPFFS")/big-meta
-mkdir -p "$BIG"
-zlb_must bpftool map create "$BIG/zlb_meta" type array key 4 value 16384 entries 1 name zlb_meta
-# shellcheck disable=SC2046
-zlb_must bpftool map update pinned "$BIG/zlb_meta" key 0 0 0 0 value 1 0 0 0 \
-	$(for ((i = 4; i < 16384; i++)); do printf '0 '; done)
-for t in "$STAT" "$CT" "$ARP"; do
-	n=$(basename "$t")
-	run "$t" --pin-dir "$BIG"
-	expect "$n on a zlb_meta of 16 KiB, ABI version 1: exit 1, names both versions" \
-		eval "rc_is 1 && err_has 'carry ABI version 1, this tool speaks version $abi'"
+for size in "$meta_size" 16384; do
+	dir=$(dirname "$ZLB_BPFFS")/abi1-$size
+	mkdir -p "$dir"
+	zlb_must bpftool map create "$dir/zlb_meta" type array key 4 value "$size" entries 1 name zlb_meta
+	# shellcheck disable=SC2046
+	zlb_must bpftool map update pinned "$dir/zlb_meta" key 0 0 0 0 value 1 0 0 0 \
+		$(for ((i = 4; i < size; i++)); do printf '0 '; done)
+	for t in "$STAT" "$CT" "$ARP"; do
+		n=$(basename "$t")
+		run "$t" --pin-dir "$dir"
+		expect "$n on a zlb_meta of $size bytes, ABI version 1: exit 1, names both versions" \
+			eval "rc_is 1 && err_has 'carry ABI version 1, this tool speaks version $abi'"
+	done
 done
 
 # --- zlb-ct: a TCP connection -------------------------------------------------------
