@@ -62,6 +62,11 @@ static __always_inline long ctx_fib_lookup(struct zlb_ctx *ctx,
 
 #include "stats.h"   /* count(): after the verdicts it needs */
 
+/* Bounds every L4 offset below: the parser takes an L4 header up to 512
+ * bytes in (IPv6 extension headers), its checksum field lies up to 16
+ * bytes further. */
+#define ZLB_L4_OFF_MASK 0x3ff
+
 /* Complete the partial checksum of @u's segment (addresses already
  * rewritten): the pseudo-header sum goes in the field, then the sum over
  * the whole segment is folded into it. */
@@ -82,7 +87,7 @@ static __always_inline int l4_csum_complete(void *data, void *end, __sum16 *chec
 		*check = csum_pseudo6(ip6->saddr.in6_u.u6_addr32, ip6->daddr.in6_u.u6_addr32,
 				      u->proto, u->len);
 	}
-	sum = csum_bytes(data + (u->l4_off & 0x1ff), end, u->len);
+	sum = csum_bytes(data + (u->l4_off & ZLB_L4_OFF_MASK), end, u->len);
 	if (sum < 0)
 		return -1;
 	*check = ~csum_fold32(sum);
@@ -108,8 +113,8 @@ int zlb_l4_update(struct zlb_ctx *ctx, const struct zlb_l4_update *u)
 		return -1;
 	/* The mask bounds the offset for the verifier whatever the compiler
 	 * does with the compare (32-bit with -mcpu=v3). */
-	check = data + (u->check_off & 0xff);
-	if (u->check_off > 0xff || (void *)(check + 1) > end)
+	check = data + (u->check_off & ZLB_L4_OFF_MASK);
+	if (u->check_off > ZLB_L4_OFF_MASK || (void *)(check + 1) > end)
 		return -1;
 	if ((u->proto == IPPROTO_TCP || u->proto == IPPROTO_UDP) && *check == u->pseudo)
 		return l4_csum_complete(data, end, check, u);

@@ -29,6 +29,7 @@ static void test_extension_headers(const struct lb *lb)
 	struct pkt back = from_backend(IPPROTO_UDP, 5353, LB_SRC, 40602);
 	struct pkt four = from_client(IPPROTO_TCP, 40603, VIP, 23);
 	struct pkt ping = from_client(ICMP, 0, VIP, 0);
+	struct pkt longx = from_client(IPPROTO_TCP, 40604, VIP, 23);
 	struct pkt out;
 
 	tcp_seg(&hop, PKT_SYN, 1, 0);
@@ -66,6 +67,12 @@ static void test_extension_headers(const struct lb *lb)
 	out = to_backend(&four, 223);
 	expect(lb, "ext: a SYN after four extension headers (as many as are walked) is "
 	       "translated", &four, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+
+	tcp_seg(&longx, PKT_SYN, 1, 0);
+	pkt_add_ext(&longx, IPPROTO_DSTOPTS, 240);
+	out = to_backend(&longx, 223);
+	expect(lb, "ext: a SYN after 240 bytes of destination options is translated, its "
+	       "checksum too", &longx, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 
 	echo(&ping, fam->echo_request, 0x4343, 1);
 	pkt_add_ext(&ping, IPPROTO_HOPOPTS, 8);
