@@ -138,8 +138,8 @@ static __always_inline int in_ip_len(const struct zlb_pkt *pkt, const void *p, _
 	return (__u64)(p - pkt->l4) + len <= pkt->l4_len;
 }
 
-/* The packet an ICMP(v6) error quotes: its IP header (IPv4 without
- * options, IPv6 without extension headers: how we send them) and the
+/* The packet an ICMP(v6) error quotes: its IP header (IPv4 with the
+ * options we forwarded it with, IPv6 without extension headers) and the
  * first 8 bytes of a TCP or UDP header -- all an error must carry. */
 static __always_inline int parse_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt, void *inner)
 {
@@ -149,10 +149,13 @@ static __always_inline int parse_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt 
 
 	if (pkt->proto == IPPROTO_ICMP) {
 		struct iphdr *in = inner;
+		__u32 ihl;
 
-		ports = (void *)(in + 1);
-		if ((void *)(ports + 4) > end || !in_ip_len(pkt, in, sizeof(*in) + 8) ||
-		    in->version != 4 || in->ihl != 5)
+		if ((void *)(in + 1) > end || in->version != 4 || in->ihl < 5)
+			return -1;
+		ihl = in->ihl * 4;
+		ports = inner + ihl;
+		if ((void *)(ports + 4) > end || !in_ip_len(pkt, in, ihl + 8))
 			return -1;
 		proto = in->protocol;
 	} else {

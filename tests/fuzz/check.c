@@ -201,7 +201,8 @@ static void check_verdict(struct checker *c, const struct judged *j, bool for_no
  * service address), an L4 header the frame does not hold (TCP: 20 bytes
  * and data offset 5 or more; UDP, ICMP: 8), ICMP other than echo, echo
  * reply and the errors (neighbour discovery among them), and an error
- * quoting no IP header (IPv4: 20 bytes; IPv6: 40, no extension header)
+ * quoting no IP header (IPv4: 20 bytes and its options; IPv6: 40, no
+ * extension header)
  * with 8 bytes of TCP or UDP after it, in the frame and within the
  * error's total length.
  */

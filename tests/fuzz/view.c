@@ -103,22 +103,21 @@ static void view_ipv6(struct ip_view *ip, const uint8_t *d, size_t len, size_t l
 		ip->end = l3 + ip->tot_len;
 }
 
+/* The quote of an ICMP error: an IPv4 header with or without options,
+ * an IPv6 header without extension headers, then 8 bytes of TCP or UDP. */
 static void view_quote(struct view *v)
 {
-	const uint8_t *q = v->d + v->ip.l4 + 8;
-	size_t hlen = v->ip.v6 ? 40 : 20;
-
 	if (v->ip.v6)
 		view_ipv6(&v->in, v->d, v->len, v->ip.l4 + 8);
 	else
 		view_ipv4(&v->in, v->d, v->len, v->ip.l4 + 8);
-	if (!v->in.ok || v->in.l4 != v->in.l3 + hlen || v->len < v->in.l4 + 8 ||
+	if (!v->in.ok || (v->ip.v6 && v->in.l4 != v->in.l3 + 40) || v->len < v->in.l4 + 8 ||
 	    v->in.l4 + 8 > v->ip.l3 + v->ip.tot_len ||
 	    (v->in.proto != IPPROTO_TCP && v->in.proto != IPPROTO_UDP))
 		return;
 	v->error = true;
-	v->in_sport = get16(q + hlen);
-	v->in_dport = get16(q + hlen + 2);
+	v->in_sport = get16(v->d + v->in.l4);
+	v->in_dport = get16(v->d + v->in.l4 + 2);
 }
 
 bool icmp_error_type(bool v6, uint8_t type)

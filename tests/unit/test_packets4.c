@@ -104,7 +104,7 @@ static void test_ip_options(const struct lb *lb)
 {
 	static const uint8_t router_alert[4] = { 0x94, 0x04, 0x00, 0x00 };
 	struct pkt opts = from_client(IPPROTO_TCP, 40401, VIP, 23);
-	struct pkt out;
+	struct pkt out, err, err_out, quote;
 
 	tcp_seg(&opts, PKT_SYN, 1, 0);
 	memcpy(opts.ip_opts, router_alert, sizeof(router_alert));
@@ -112,6 +112,24 @@ static void test_ip_options(const struct lb *lb)
 	out = to_backend(&opts, 223);
 	expect(lb, "ipv4: a SYN with IP options is forwarded with them",
 	       &opts, VETH0, XDP_REDIRECT, &out, FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+
+	/* The backend's "fragmentation needed" quotes the SYN as it got it,
+	 * options and all: the client must get it about its own SYN. */
+	err = arriving(VETH2, backend_mac, IPPROTO_ICMP, LB_SRC, 0, LB_SRC, 0);
+	err.saddr = ntohl(BACKEND.v4);
+	err.frag = 0;
+	err.tos = 0xc0;
+	err.icmp_type = 3;
+	err.icmp_code = 4;
+	err.icmp_seq = 1200;
+	pkt_quote(&err, &out, 8);
+	quote = opts;
+	quote.ttl--;
+	err_out = sent(&err, VETH0, client_mac, VIP, 0, CLIENT, 0);
+	pkt_quote(&err_out, &quote, 8);
+	expect(lb, "ipv4: fragmentation needed quoting a SYN with IP options reaches the client, "
+	       "quoting the client's SYN (icmp_error_nat)", &err, VETH2, XDP_REDIRECT, &err_out,
+	       ZLB_C_RX, ROUTE_CACHED, ZLB_C_ICMP_ERROR_NAT, REDIRECTED);
 }
 
 void test_ipv4_only(const struct lb *lb, const char *path)
