@@ -280,8 +280,8 @@ struct ipv6_ext {
 #define ZLB_EXT_LATER_FRAG  (1 << 25)            /* not the first fragment */
 
 /* Walk the extension headers of the IPv6 packet whose header is at
- * @l3_off: up to ZLB_IPV6_MAX_EXT hop-by-hop, routing, destination-options
- * and fragment headers. Returns where the next header starts and what it
+ * @l3_off: up to ZLB_IPV6_MAX_EXT hop-by-hop, routing (no segment left),
+ * destination-options and fragment headers. Returns where the next header starts and what it
  * is (ZLB_EXT_*), or -1 for a malformed packet. A function of its own, for
  * the verifier: the many ways through the headers end in one answer
  * instead of multiplying the paths through the rest of the program. */
@@ -311,6 +311,10 @@ int zlb_ipv6_ext(struct zlb_ctx *ctx, __u32 l3_off)
 		ext = cur;
 		if ((void *)(ext + 1) > end)
 			return -1;
+		/* Segments left: the destination address is a waypoint, the
+		 * packet is not for it. Left unparsed, at the routing header. */
+		if (next == IPPROTO_ROUTING && ((__u8 *)ext)[3])
+			break;
 		if (next == IPPROTO_FRAGMENT) {
 			flags |= ZLB_EXT_FRAGMENT;
 			if (ext->frag_off & bpf_htons(0xfff8)) {

@@ -57,8 +57,8 @@ static bool is_ext(uint8_t type)
 	       type == IPPROTO_FRAGMENT;
 }
 
-/* The fixed header and up to 8 hop-by-hop, routing, destination-options
- * and fragment headers, all in the frame and within the payload length;
+/* The fixed header and up to 8 hop-by-hop, routing (no segment left),
+ * destination-options and fragment headers, all in the frame and within the payload length;
  * after a later fragment's header comes payload, not headers. */
 static void view_ipv6(struct ip_view *ip, const uint8_t *d, size_t len, size_t l3)
 {
@@ -82,6 +82,9 @@ static void view_ipv6(struct ip_view *ip, const uint8_t *d, size_t len, size_t l
 
 		if (at + 8 > limit)
 			return;
+		/* segments left: not the packet's destination, not walked */
+		if (next == IPPROTO_ROUTING && d[at + 3])
+			break;
 		hlen = next == IPPROTO_FRAGMENT ? 8 : ((size_t)d[at + 1] + 1) * 8;
 		if (at + hlen > limit)
 			return;

@@ -274,7 +274,7 @@ static void build_ext(struct frame *f, const struct pkt_ext *e, uint8_t next)
 			put8(f, e->len - 4);
 		} else if (e->type == IPPROTO_ROUTING) {
 			put8(f, 253);           /* routing type: experimental (RFC 4727) */
-			put8(f, 0);             /* segments left */
+			put8(f, e->segs_left);
 		}
 	}
 	while (f->len < at + e->len)

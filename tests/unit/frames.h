@@ -62,6 +62,7 @@ struct pkt_ext {
 				 * least 12; fragment: 8) */
 	uint16_t frag;          /* fragment: offset (8-byte units) << 3 | PKT_EXT_M */
 	uint32_t frag_id;       /* fragment: identification */
+	uint8_t segs_left;      /* routing: segments left */
 };
 
 /* Every number in host order; the builder writes network order. */

@@ -135,6 +135,7 @@ static void test_fragments_and_headers(const struct lb *lb)
 	struct pkt ah = from_client(IPPROTO_TCP, 40103, VIP, 23);
 	struct pkt ah_back = from_backend(IPPROTO_UDP, 5353, LB_SRC, 5000);
 	struct pkt many = from_client(IPPROTO_TCP, 40104, VIP, 23);
+	struct pkt waypoint = from_client(IPPROTO_TCP, 40105, VIP, 23);
 	struct pkt frag_other = from_client(IPPROTO_UDP, 5005, OTHER, 53);
 
 	/* Fragments to a service: handed up, they would reach the load
@@ -173,6 +174,16 @@ static void test_fragments_and_headers(const struct lb *lb)
 	pkt_add_ext(&ah_back, IPPROTO_AH, 24);
 	expect(lb, "ext: an authentication header to the load balancer's source goes to the "
 	       "stack", &ah_back, VETH2, XDP_PASS, NULL, PASSED);
+
+	/* With a segment left the service address is a waypoint, not the
+	 * packet's destination: the kernel would route it on, never deliver
+	 * it; nor may it be translated, its checksum is over the last
+	 * segment's address. */
+	tcp_seg(&waypoint, PKT_SYN, 1, 0);
+	pkt_add_ext(&waypoint, IPPROTO_ROUTING, 24);
+	waypoint.ext[waypoint.next - 1].segs_left = 1;
+	expect(lb, "ext: a routing header with a segment left, to the service, is dropped "
+	       "(drop_ipv6_ext)", &waypoint, VETH0, XDP_DROP, NULL, ZLB_C_RX, ZLB_C_DROP_IPV6_EXT);
 
 	/* The data plane walks a bounded number of headers (4). */
 	tcp_seg(&many, PKT_SYN, 1, 0);
