@@ -2,7 +2,9 @@
 /* ICMP and ICMPv6 errors about tracked flows. A backend (or a router on its side)
  * that cannot take a packet of ours answers our source address, quoting
  * that packet. The client must get the error as if the service had sent
- * it, quoting the packet the client sent -- or path-MTU discovery breaks. */
+ * it, quoting the packet the client sent -- or path-MTU discovery breaks.
+ * The same holds the other way: a client's error about an answer of ours
+ * goes to the backend, quoting what the backend sent. */
 #ifndef ZLB_BPF_ICMP_H
 #define ZLB_BPF_ICMP_H
 
@@ -10,8 +12,10 @@
 #include "csum.h"
 #include "conntrack.h"
 
-/* Rewrite the quoted packet of @pkt (ours: source -> backend) into the
- * client's (client -> service) from reply entry @e, keeping the ICMP(v6)
+/* Rewrite the quoted packet of @pkt (ours: source -> backend, or service
+ * -> client) into the one the other side sent (client -> service, or
+ * backend -> source) from entry @e (the reply's, or the original's: the
+ * quote swapped is its key), keeping the ICMP(v6)
  * checksum, the quoted IPv4 header's checksum and the quoted L4 checksum
  * (when quoted) right. The outer addresses, and for ICMPv6 the
  * pseudo-header part of its checksum, are nat_rewrite()'s. */

@@ -195,9 +195,15 @@ static __always_inline int zlb_new_flow(struct zlb_ctx *ctx, struct zlb_pkt *pkt
 	return zlb_send(ctx, pkt, orig, route, 1, cnt);
 }
 
-/* An ICMP error quoting a packet of a tracked flow, sent to us by the
- * backend side: to the client, from the service, quoting the client's
- * packet. Errors about anything else are the stack's. */
+/* An ICMP error quoting a packet of a tracked flow that we sent, addressed
+ * to the source we sent it from: goes to the flow's other side as that
+ * side's own packet would -- from the backend side to the client, from
+ * the service, quoting the client's packet; from the client side (a
+ * client's path MTU, say) to the backend, from our source address there,
+ * quoting the backend's packet. The quote, swapped, is the key of the
+ * entry that translates the error: the reply entry for the first, the
+ * original one for the second. Errors about anything else are the
+ * stack's. */
 static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt,
 					  const struct zlb_ct_key *outer, const struct zlb_meta *meta,
 					  struct zlb_scratch *sc, struct zlb_counters *cnt)
@@ -228,7 +234,7 @@ static __always_inline int zlb_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *p
 	key->sport = pkt->inner_ports[1];
 	key->dport = pkt->inner_ports[0];
 	e = ct_get(key, &sc->key4);     /* the packet's own short key is not needed */
-	if (!e || e->dir != ZLB_CT_DIR_REPLY || !zlb_addr_equal(&outer->daddr, &key->daddr))
+	if (!e || !zlb_addr_equal(&outer->daddr, &key->daddr))
 		return pass();
 	if (pkt_ttl(pkt) <= 1)
 		return drop(ZLB_C_DROP_TTL);

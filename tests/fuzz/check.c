@@ -190,7 +190,8 @@ static void check_verdict(struct checker *c, const struct judged *j, bool for_no
  * Invariant 1. Why a frame matches no service and no flow, from the input
  * alone, or NULL when it might be ours. Flow keys are (client -> service
  * address) and (backend -> source address) tuples, and ICMP errors are
- * taken only when sent to a source address: so an IP packet to any other
+ * taken only when sent to the address that sent the quote, a source
+ * address or a service address: so an IP packet to any other
  * address matches nothing -- nor an IPv6 packet to an IPv4-mapped address,
  * whatever IPv4 address it maps. Nor does anything the parser leaves to
  * the stack: neither IPv4 nor IPv6 after at most one VLAN tag (ARP, ...),
@@ -523,34 +524,46 @@ static void check_nat(struct checker *c, const struct judged *j, const struct vi
 }
 
 /*
- * Invariant 3 for a forwarded ICMP error. It came to a source address
- * quoting a packet from there to a backend; it leaves from a service
- * address to a tracked client, quoting the client's packet to the
- * service: the quoted tuple that leaves is an original direction in the
- * table, which translates to the quoted tuple that came.
+ * Invariant 3 for a forwarded ICMP error. It came to the address that
+ * sent the quote and leaves for the flow's other side, quoting that
+ * side's packet: from the backend side (to a source address, quoting a
+ * packet from there to a backend) it leaves from a service address to a
+ * tracked client, quoting the client's packet to the service; from the
+ * client side (to a service address, quoting an answer to the client) it
+ * leaves from a source address to the backend, quoting the backend's
+ * packet. The quoted tuple that leaves is in the table (original
+ * direction, or reply), and translates to the quoted tuple that came.
  */
 static void check_error_nat(struct checker *c, const struct judged *j, const struct view *in,
 			    const struct view *out)
 {
 	struct zlb_ct_key came = ct_key(&in->in.saddr, &in->in.daddr, in->in_sport, in->in_dport,
 					in->in.proto);
-	struct zlb_ct_key client = ct_key(&out->in.saddr, &out->in.daddr, out->in_sport,
-					  out->in_dport, out->in.proto);
-	const struct fz_service *s = model_service(&c->m, &out->in.daddr, out->in.v6, out->in_dport,
-						   out->in.proto);
-	const struct fz_backend *b = s ? model_backend(s, &in->in.daddr, in->in_dport, in->in.proto) : NULL;
+	struct zlb_ct_key left = ct_key(&out->in.saddr, &out->in.daddr, out->in_sport,
+					out->in_dport, out->in.proto);
+	/* from the client side: the service sent the quote */
+	const struct fz_service *cs = model_service(&c->m, &in->in.saddr, in->in.v6, in->in_sport,
+						    in->in.proto);
+	const struct fz_service *s = cs ? cs : model_service(&c->m, &out->in.daddr, out->in.v6,
+							     out->in_dport, out->in.proto);
+	const struct fz_backend *b = !s ? NULL :
+		cs ? model_backend(s, &out->in.saddr, out->in_sport, out->in.proto) :
+		     model_backend(s, &in->in.daddr, in->in_dport, in->in.proto);
 
 	if (!s || !b) {
 		check_violation(c, INV_ADDRS, j, "ICMP error quoting no flow of a service");
 		return;
 	}
-	if (!zlb_addr_equal(&in->ip.daddr, &in->in.saddr) || !model_source_ok(b, &in->ip.daddr))
+	if (!zlb_addr_equal(&in->ip.daddr, &in->in.saddr) ||
+	    (!cs && !model_source_ok(b, &in->ip.daddr)))
 		check_violation(c, INV_ADDRS, j, "ICMP error to an address that did not send the quote");
+	if (cs && !model_source_ok(b, &out->ip.saddr))
+		check_violation(c, INV_ADDRS, j, "not the source address of backend %u", b->id);
 	if (!zlb_addr_equal(&out->ip.saddr, &out->in.daddr) ||
 	    !zlb_addr_equal(&out->ip.daddr, &out->in.saddr))
 		check_violation(c, INV_ADDRS, j, "ICMP error leaves between other addresses than it quotes");
 	came = reversed(&came);
-	check_way_back(c, j, client, &came, ZLB_CT_DIR_ORIG, s, b);
+	check_way_back(c, j, left, &came, cs ? ZLB_CT_DIR_REPLY : ZLB_CT_DIR_ORIG, s, b);
 }
 
 /* A flow the frame opened, for the generator's later frames. */

@@ -414,14 +414,18 @@ static size_t quote_len(struct gen *g)
 	return r < 6 ? 8 : r < 9 ? 2000 : rng_below(&g->rng, 40);
 }
 
-/* An error about the packet the load balancer sent for @fl, from its
- * backend or a router on the way. */
+/* An error about a packet the load balancer sent for @fl: to its backend,
+ * from the backend or a router on the way; or, one in three, to its client,
+ * from the client or a router on the client's side. */
 static void gen_err_flow(struct gen *g, struct gen_frame *f, const struct flow *fl)
 {
-	bool v6 = is_v6(&fl->src);
+	bool v6 = is_v6(&fl->src), client_side = one_in(g, 3);
 	uint8_t proto = one_in(g, 16) ? icmp_of(v6) : fl->proto;
-	struct pkt q = ip_pkt(g, VETH2, proto, &fl->src, fl->sport, &fl->backend, fl->bport);
+	struct pkt q = client_side ?
+		ip_pkt(g, fl->client_port, proto, &fl->vip, fl->vport, &fl->client, fl->cport) :
+		ip_pkt(g, VETH2, proto, &fl->src, fl->sport, &fl->backend, fl->bport);
 	union zlb_addr router = v6 ? a6(IP6(0xfd00, 2, 0, 0, 0, 0, 0, 0xfe)) : a4(IP4(10, 2, 0, 254));
+	union zlb_addr crouter = v6 ? a6(IP6(0xfd00, 0, 0, 0, 0, 0, 0, 0xfe)) : a4(IP4(10, 0, 0, 254));
 
 	q.ttl = 63;
 	q.vlan = false;
@@ -431,11 +435,15 @@ static void gen_err_flow(struct gen *g, struct gen_frame *f, const struct flow *
 	if (proto == IPPROTO_TCP)
 		q.tcp_flags = tcp_flags(g, true);
 	else if (is_echo_proto(proto))
-		echo(g, &q, echo_type(v6, true), fl->sport);
+		echo(g, &q, echo_type(v6, !client_side), client_side ? fl->cport : fl->sport);
 	if (q.payload_len > 200)
 		q.payload_len = 200;
-	icmp_error(g, f, fl->backend_port, one_in(g, 3) ? &router : &fl->backend, &fl->src, &q,
-		   quote_len(g));
+	if (client_side)
+		icmp_error(g, f, fl->client_port, one_in(g, 3) ? &crouter : &fl->client, &fl->vip,
+			   &q, quote_len(g));
+	else
+		icmp_error(g, f, fl->backend_port, one_in(g, 3) ? &router : &fl->backend, &fl->src,
+			   &q, quote_len(g));
 }
 
 static const union zlb_addr *our_addr(struct gen *g)

@@ -793,13 +793,14 @@ static void test_partial_csum(const struct lb *lb)
 
 /* ---- cases: ICMP errors ------------------------------------------------ */
 
-/* An ICMP error @k from @from (arriving on veth2 from @smac) to the load
- * balancer's source, quoting @quoted with @l4_bytes of its L4 part; @mtu in
- * the rest of the header (too big: IPv4 has it in the second half). */
-static struct pkt icmp_error(const uint8_t *smac, union zlb_addr from, const struct icmp_kind *k,
-			     uint32_t mtu, const struct pkt *quoted, size_t l4_bytes)
+/* An ICMP error @k from @from (arriving on @port from @smac) to @to,
+ * quoting @quoted with @l4_bytes of its L4 part; @mtu in the rest of the
+ * header (too big: IPv4 has it in the second half). */
+static struct pkt icmp_error_on(int port, const uint8_t *smac, union zlb_addr from,
+				union zlb_addr to, const struct icmp_kind *k, uint32_t mtu,
+				const struct pkt *quoted, size_t l4_bytes)
 {
-	struct pkt e = arriving(VETH2, smac, ICMP, from, 0, LB_SRC, 0);
+	struct pkt e = arriving(port, smac, ICMP, from, 0, to, 0);
 
 	e.frag = 0;
 	e.tos = 0xc0;                   /* what Linux gives its ICMP errors over IPv4 */
@@ -811,6 +812,20 @@ static struct pkt icmp_error(const uint8_t *smac, union zlb_addr from, const str
 	return e;
 }
 
+/* ... from the backend side (veth2), to the load balancer's source. */
+static struct pkt icmp_error(const uint8_t *smac, union zlb_addr from, const struct icmp_kind *k,
+			     uint32_t mtu, const struct pkt *quoted, size_t l4_bytes)
+{
+	return icmp_error_on(VETH2, smac, from, LB_SRC, k, mtu, quoted, l4_bytes);
+}
+
+/* ... from the client side (veth0, the client's MAC), to the service. */
+static struct pkt icmp_error_c(union zlb_addr from, const struct icmp_kind *k, uint32_t mtu,
+			       const struct pkt *quoted, size_t l4_bytes)
+{
+	return icmp_error_on(VETH0, client_mac, from, VIP, k, mtu, quoted, l4_bytes);
+}
+
 /* The error as the client must get it: from the service address, TTL one
  * less, quoting the client's own packet @orig as it left the load balancer
  * (its TTL one less too: the quote is of the translated packet), every
@@ -818,6 +833,20 @@ static struct pkt icmp_error(const uint8_t *smac, union zlb_addr from, const str
 static struct pkt icmp_to_client(const struct pkt *e, const struct pkt *orig, size_t l4_bytes)
 {
 	struct pkt o = sent(e, VETH0, client_mac, VIP, 0, CLIENT, 0);
+	struct pkt q = *orig;
+
+	q.ttl--;
+	pkt_quote(&o, &q, l4_bytes);
+	return o;
+}
+
+/* A client-side error @e as the backend must get it: from the load
+ * balancer's source, quoting the backend's own packet @orig as it left the
+ * load balancer towards the client (TTL one less), every checksum over the
+ * backend-side addresses. */
+static struct pkt icmp_to_backend(const struct pkt *e, const struct pkt *orig, size_t l4_bytes)
+{
+	struct pkt o = sent(e, VETH2, backend_mac, LB_SRC, 0, BACKEND, 0);
 	struct pkt q = *orig;
 
 	q.ttl--;
@@ -854,7 +883,7 @@ static void test_icmp_errors(const struct lb *lb)
 	struct flow t = flow_of(IPPROTO_TCP, 44100, 23, 223);
 	struct flow u = flow_of(IPPROTO_UDP, 6200, 53, 5353);
 	struct flow z = flow_of(IPPROTO_UDP, 6201, 53, 5353);
-	struct pkt syn, syn_out, q, q_out, q0, q0_out, e, out, stray;
+	struct pkt syn, syn_out, q, q_out, q0, q0_out, e, out, stray, b, b_out;
 	struct zlb_ct_key k;
 	struct zlb_ct_entry ce;
 
@@ -934,6 +963,45 @@ static void test_icmp_errors(const struct lb *lb)
 	out = icmp_to_client(&e, &q0, 8);
 	expect(lb, named("icmp error: a quoted UDP checksum 0 (%s) stays 0", fam->udp_zero),
 	       &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT);
+
+	/* From the client side, about an answer of ours (the client's path
+	 * MTU): to the backend, about its own packet. */
+	b = b_pkt(&t, PKT_SYN | PKT_ACK, NULL);
+	b_out = back(&t, &b);
+	quiet = true;
+	expect(lb, "icmp error: setup", &b, VETH2, XDP_REDIRECT, &b_out,
+	       FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	quiet = false;
+	e = icmp_error_c(CLIENT, big, mtu, &b_out, 8);
+	out = icmp_to_backend(&e, &b, 8);
+	expect(lb, named("icmp error: %s from the client side about a TCP answer reaches the "
+			 "backend from %s, quoting its own SYN-ACK (icmp_error_nat)", big->what,
+			 host(LB_SRC)),
+	       &e, VETH0, XDP_REDIRECT, &out, ICMP_NAT);
+	e = icmp_error_c(CLIENT, big, mtu, &b_out, 1000);
+	out = icmp_to_backend(&e, &b, 1000);
+	expect(lb, "icmp error: ... quoting the whole segment, its TCP checksum is the backend's",
+	       &e, VETH0, XDP_REDIRECT, &out, ICMP_NAT);
+
+	b = b_pkt(&u, 0, "an answer of some length");
+	b_out = back(&u, &b);
+	quiet = true;
+	expect(lb, "icmp error: setup", &b, VETH2, XDP_REDIRECT, &b_out,
+	       FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	quiet = false;
+	e = icmp_error_c(CLIENT, port, 0, &b_out, 1000);
+	out = icmp_to_backend(&e, &b, 1000);
+	expect(lb, named("icmp error: %s from the client side about a UDP answer reaches the "
+			 "backend", port->what), &e, VETH0, XDP_REDIRECT, &out, ICMP_NAT);
+	check_quoted_csum("icmp error: ... whose quoted UDP checksum is the backend's datagram's",
+			  &out, &b);
+
+	/* An error to the service quoting a packet "from" it that belongs
+	 * to no flow (a client port no case uses): the stack's. */
+	b_out.dport = 6299;
+	e = icmp_error_c(CLIENT, port, 0, &b_out, 8);
+	expect(lb, "icmp error: one from the client side quoting a tuple that is not tracked goes "
+	       "to the stack untouched", &e, VETH0, XDP_PASS, NULL, PASSED);
 
 	/* Not a tracked flow: the stack's. */
 	stray = arriving(VETH2, backend_mac, IPPROTO_TCP, LB_SRC, ZLB_SNAT_PORT_MIN + 5, BACKEND, 223);
