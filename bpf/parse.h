@@ -175,6 +175,9 @@ static __always_inline int parse_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt 
 	return 0;
 }
 
+/* The L4 header, in the frame and within the IP length: bytes past that
+ * are Ethernet padding, which the stack trims (a TCP segment whose header
+ * is not in its IP length is no segment, and its flags are no RST). */
 static __always_inline int parse_l4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 {
 	void *end = ctx_data_end(ctx);
@@ -183,7 +186,7 @@ static __always_inline int parse_l4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 	case IPPROTO_TCP: {
 		struct tcphdr *tcp = pkt->l4;
 
-		if ((void *)(tcp + 1) > end || tcp->doff < 5)
+		if ((void *)(tcp + 1) > end || tcp->doff < 5 || tcp->doff * 4 > pkt->l4_len)
 			return -1;
 		pkt->sport = tcp->source;
 		pkt->dport = tcp->dest;
@@ -193,7 +196,7 @@ static __always_inline int parse_l4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 	case IPPROTO_UDP: {
 		struct udphdr *udp = pkt->l4;
 
-		if ((void *)(udp + 1) > end)
+		if ((void *)(udp + 1) > end || pkt->l4_len < sizeof(*udp))
 			return -1;
 		pkt->sport = udp->source;
 		pkt->dport = udp->dest;
@@ -202,7 +205,7 @@ static __always_inline int parse_l4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 	case IPPROTO_ICMP: {
 		struct icmphdr *icmp = pkt->l4;
 
-		if ((void *)(icmp + 1) > end)
+		if ((void *)(icmp + 1) > end || pkt->l4_len < sizeof(*icmp))
 			return -1;
 		pkt->icmp_type = icmp->type;
 		if (icmp->type == ICMP_DEST_UNREACH_TYPE || icmp->type == ICMP_TIME_EXCEEDED_TYPE)
@@ -216,7 +219,7 @@ static __always_inline int parse_l4(struct zlb_ctx *ctx, struct zlb_pkt *pkt)
 	case IPPROTO_ICMPV6: {
 		struct icmp6hdr *icmp = pkt->l4;
 
-		if ((void *)(icmp + 1) > end)
+		if ((void *)(icmp + 1) > end || pkt->l4_len < sizeof(*icmp))
 			return -1;
 		pkt->icmp_type = icmp->icmp6_type;
 		switch (icmp->icmp6_type) {

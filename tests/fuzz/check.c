@@ -199,8 +199,9 @@ static void check_verdict(struct checker *c, const struct judged *j, bool for_no
  * extension header beyond the frame or its payload), an IPv4 later
  * fragment, a protocol other than TCP, UDP and ICMP (IPv6: an extension
  * header it does not walk, or a later fragment, goes up unless it is to a
- * service address), an L4 header the frame does not hold (TCP: 20 bytes
- * and data offset 5 or more; UDP, ICMP: 8), ICMP other than echo, echo
+ * service address), an L4 header the frame and the IP length do not both
+ * hold (TCP: 20 bytes, data offset 5 or more, and the header it gives;
+ * UDP, ICMP: 8), ICMP other than echo, echo
  * reply and the errors (neighbour discovery among them), and an error
  * quoting no IP header (IPv4: 20 bytes and its options; IPv6: 40, no
  * extension header)

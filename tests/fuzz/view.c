@@ -145,13 +145,18 @@ uint8_t echo_type(bool v6, bool request)
 static void view_l4(struct view *v)
 {
 	const uint8_t *l4 = v->d + v->ip.l4;
-	size_t room = v->len - v->ip.l4;
+	size_t stop = v->ip.l3 + v->ip.tot_len, room;
 	uint8_t icmp = v->ip.v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 
-	if (v->ip.l4 > v->len)
+	/* the header must be in the frame and within the IP length (what
+	 * follows that is padding) */
+	if (stop > v->len)
+		stop = v->len;
+	if (v->ip.l4 > stop)
 		return;
+	room = stop - v->ip.l4;
 	if (v->ip.proto == IPPROTO_TCP) {
-		if (room < 20)
+		if (room < 20 || (l4[12] >> 4) * 4 > v->ip.l3 + v->ip.tot_len - v->ip.l4)
 			return;
 		v->tcp_flags = l4[13];
 	} else if (v->ip.proto == IPPROTO_UDP || v->ip.proto == icmp) {

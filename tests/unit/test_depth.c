@@ -274,6 +274,74 @@ static void test_tcp_state(const struct lb *lb)
 	check_state(lb, "tcp state: ... both entries close", &refused, ZLB_CT_TCP_CLOSE);
 }
 
+/* @p's frame with an IP length that holds only @l4 bytes of what follows
+ * the IP header: the rest reaches the load balancer as Ethernet padding,
+ * which the stack trims. IPv4's header checksum computed afresh. */
+static struct pkt cut_ip_len(const struct pkt *p, size_t l4)
+{
+	struct pkt raw = *p;
+	struct frame f;
+	uint8_t *ip;
+
+	frame_build(&f, p);
+	ip = f.data + 14;
+	if (fam->kind == PKT_IPV4) {
+		uint32_t sum = 0;
+
+		ip[2] = (20 + l4) >> 8;
+		ip[3] = (20 + l4) & 0xff;
+		ip[10] = ip[11] = 0;
+		for (int i = 0; i < 20; i += 2)
+			sum += ip[i] << 8 | ip[i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		ip[10] = ~sum >> 8;
+		ip[11] = ~sum & 0xff;
+	} else {
+		ip[4] = l4 >> 8;
+		ip[5] = l4 & 0xff;
+	}
+	raw.kind = PKT_RAW;
+	raw.ethertype = f.data[12] << 8 | f.data[13];
+	pkt_set_payload(&raw, ip, f.len - 14);
+	return raw;
+}
+
+/* A segment whose TCP header (or UDP, ICMP) is not all within its IP
+ * length is no segment: handed up untouched, for the stack to drop; its
+ * flags (here an RST's) change no flow. */
+static void test_header_past_ip_len(const struct lb *lb)
+{
+	struct flow f = flow_of(IPPROTO_TCP, 43010, 23, 223);
+	struct flow u = flow_of(IPPROTO_UDP, 43011, 53, 5353);
+	struct flow i = flow_of(fam->icmp, 43012, 0, 0);
+	struct pkt p, raw, out;
+
+	bring_to(lb, "ip length: flow 43010", &f, ZLB_CT_TCP_ESTABLISHED);
+	p = c_pkt(&f, PKT_RST | PKT_ACK, NULL);
+	raw = cut_ip_len(&p, 8);
+	expect(lb, "ip length: an RST whose IP length holds 8 bytes of its TCP header goes to the "
+	       "stack untouched", &raw, VETH0, XDP_PASS, NULL, PASSED);
+	check_state(lb, "ip length: ... and the flow stays established", &f,
+		    ZLB_CT_TCP_ESTABLISHED);
+	/* cut_ip_len(&p, 20) is p: all of a segment without data */
+	p = c_pkt(&f, PKT_RST | PKT_ACK, NULL);
+	out = fwd(&f, &p);
+	expect(lb, "ip length: the same RST, its IP length holding its header, is forwarded",
+	       &p, VETH0, XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	check_state(lb, "ip length: ... and closes the flow", &f, ZLB_CT_TCP_CLOSE);
+
+	p = c_pkt(&u, 0, NULL);
+	raw = cut_ip_len(&p, 4);
+	expect(lb, "ip length: a datagram whose IP length holds 4 bytes of its UDP header goes to "
+	       "the stack untouched", &raw, VETH0, XDP_PASS, NULL, PASSED);
+	p = c_pkt(&i, 0, NULL);
+	raw = cut_ip_len(&p, 4);
+	expect(lb, named("ip length: an echo request whose IP length holds 4 bytes of its %s "
+			 "header goes to the stack untouched", fam->icmp == IPPROTO_ICMP ? "ICMP" :
+			 "ICMPv6"), &raw, VETH0, XDP_PASS, NULL, PASSED);
+}
+
 /* ---- cases: timeouts --------------------------------------------------- */
 
 static void test_meta_defaults(const struct lb *lb, struct zlb_meta *meta)
@@ -1539,6 +1607,7 @@ void test_depth(struct lb *lb)
 
 	test_meta_defaults(lb, &meta);
 	test_tcp_state(lb);
+	test_header_past_ip_len(lb);
 	test_expiry(lb, &meta);
 	test_state_timeouts(lb, &meta);
 	test_eviction(lb, &meta);
