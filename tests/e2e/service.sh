@@ -9,8 +9,10 @@
 # survives; the same after zlb-load is replaced on disk (an upgrade), which
 # the reload executes in place. SIGHUP with a broken file, or with pins of
 # another map ABI: the error in STATUS, READY=1, the old state serving.
-# SIGTERM: STOPPING=1, exit 0, no XDP left, no pins. And the unit passes
-# systemd-analyze verify.
+# SIGTERM: STOPPING=1, exit 0, no XDP left, no pins. A first load that
+# fails (a broken file, or an interface that refuses the program once the
+# maps are pinned): exit 1 without READY=1, and no pins or program left.
+# And the unit passes systemd-analyze verify.
 set -u
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -311,6 +313,44 @@ else
 	zlb_fail "a first load that fails: exit 1, the error in STATUS, no READY=1" \
 		"exit $rc; notified: $(tr '\n' ' ' <"$NOTIFY_LOG")"
 fi
+
+# A first load that fails only at the attach, after the maps were pinned
+# (XDP on a veth whose peer's MTU is too large for it): the service exits,
+# and nothing of it is left. systemd stops nothing for a unit that failed
+# to start, and the package's removal only stops the unit: pins left now
+# would stay for good.
+zlb_veth_pair "$ZL" veth6 "$ZS" veth7
+zlb_must ip -n "$ZS" link set veth7 mtu 9000 up
+zlb_must ip netns exec "$ZS" ethtool -K veth7 gro on
+zlb_must ip -n "$ZL" link set veth6 up
+sed 's/^interfaces = .*/interfaces = ( "veth0", "veth2", "veth6" );/' \
+	"$CONFS/reference.conf" >"$CONF"
+: >"$NOTIFY_LOG"
+timeout 30 ip netns exec "$ZL" env NOTIFY_SOCKET="$ZLB_TMP/notify.sock" \
+	"$ZLB_LOAD" --service "$CONF" >"$ZLB_TMP/attach.log" 2>&1
+rc=$?
+zlb_wait_for -t 2 grep -q '^STATUS=' "$NOTIFY_LOG"
+if [ "$rc" -eq 1 ] && ! grep -qx 'READY=1' "$NOTIFY_LOG" &&
+	last_status | grep -Eq "^load failed: $CONF:[0-9]+: interfaces: veth6: cannot attach"; then
+	zlb_pass "a first load that fails at the attach: exit 1, the error in STATUS, no READY=1"
+else
+	zlb_fail "a first load that fails at the attach: exit 1, the error in STATUS, no READY=1" \
+		"exit $rc; notified: $(tr '\n' ' ' <"$NOTIFY_LOG"); $(cat "$ZLB_TMP/attach.log")"
+fi
+pins=""
+[ -d "$ZLB_BPFFS" ] && pins=$(find "$ZLB_BPFFS" 2>/dev/null)
+if [ -z "$pins" ]; then
+	zlb_pass "a first load that fails at the attach: no pins left, nor the pin directory"
+else
+	zlb_fail "a first load that fails at the attach: no pins left, nor the pin directory" "$pins"
+fi
+for ifc in veth0 veth2 veth6; do
+	if ! ip -n "$ZL" link show "$ifc" | grep -q xdp; then
+		zlb_pass "a first load that fails at the attach: no XDP program on $ifc"
+	else
+		zlb_fail "a first load that fails at the attach: no XDP program on $ifc" "$(ip -n "$ZL" link show "$ifc")"
+	fi
+done
 
 timeout 10 "$ZLB_LOAD" --service --check "$CONF" >"$ZLB_TMP/usage.out" 2>&1
 rc=$?
