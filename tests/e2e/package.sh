@@ -5,9 +5,11 @@
 # apt-get install ./zon-lb_*.deb puts the tools, the BPF object, the man
 # pages, the unit and /etc/zonlb.conf (a conffile that --check accepts and
 # that configures no interface) in place, and enables, starts and attaches
-# nothing. The installed zlb-load then runs the reference scenario with the
-# test's own config, namespaces and bpffs (never /etc/zonlb.conf, never
-# systemctl), as the service the unit runs. An upgrade with a connection
+# nothing; its maintainer scripts, run as under systemd, reload systemd on
+# an upgrade and stop the unit only on removal. The installed zlb-load
+# then runs the reference scenario with the test's own config, namespaces
+# and bpffs (never /etc/zonlb.conf, never systemctl), as the service the
+# unit runs. An upgrade with a connection
 # open: a rebuilt package of a higher version, with another build of the
 # data plane, installs without touching the running state; a reload (what
 # 'systemctl reload zon-lb' sends) executes the upgraded zlb-load, whose
@@ -27,7 +29,7 @@ if [ "${ZLB_PACKAGE_TEST:-0}" != 1 ]; then
 fi
 zlb_require_root
 zlb_require_cmd apt-get dpkg dpkg-query dpkg-buildpackage dpkg-parsechangelog git tar \
-	ip ethtool nc python3 ss timeout awk systemd-analyze
+	ip ethtool nc python3 ss timeout awk systemd-analyze unshare
 export DEBIAN_FRONTEND=noninteractive
 
 if dpkg-query -W -f='${db:Status-Status}' zon-lb 2>/dev/null | grep -qv not-installed; then
@@ -170,6 +172,50 @@ if ! grep -Eq 'deb-systemd-invoke .*(start|restart)' /var/lib/dpkg/info/zon-lb.p
 	zlb_pass "the postinst neither starts nor restarts the unit"
 else
 	zlb_fail "the postinst neither starts nor restarts the unit" "$(cat /var/lib/dpkg/info/zon-lb.postinst)"
+fi
+
+# The maintainer scripts on a host that runs systemd, without one: in a
+# mount namespace of their own, with /run/systemd/system there and
+# systemctl, deb-systemd-helper and deb-systemd-invoke replaced by stubs
+# that log their arguments. An upgrade (postinst configure OLD) reloads
+# systemd, so that the upgraded unit is the one 'systemctl reload'
+# uses, and starts nothing; removing stops the unit, upgrading does not.
+STUBS=$ZLB_TMP/stubs
+mkdir -p "$STUBS"
+for c in systemctl deb-systemd-helper deb-systemd-invoke; do
+	# was-enabled: not enabled; everything else succeeds
+	# shellcheck disable=SC2016 # the stub's own $*, $1, $2
+	printf '#!/bin/sh\necho "%s $*" >>"%s/calls"\n[ "$1" != was-enabled ] && [ "$2" != was-enabled ]\n' \
+		"$c" "$STUBS" >"$STUBS/$c"
+	chmod 755 "$STUBS/$c"
+done
+# maint SCRIPT ARGS...: run /var/lib/dpkg/info/zon-lb.SCRIPT as dpkg would;
+# the stubs' calls in $STUBS/calls.
+maint() {
+	local script=/var/lib/dpkg/info/zon-lb.$1
+	shift
+	: >"$STUBS/calls"
+	[ -x "$script" ] || return 0
+	unshare --mount --propagation private sh -c \
+		'mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system && exec "$@"' sh \
+		env PATH="$STUBS:$PATH" "$script" "$@" >"$ZLB_TMP/maint.out" 2>&1
+}
+if maint postinst configure "$VERSION" && grep -qx 'systemctl --system daemon-reload' "$STUBS/calls" &&
+	! grep -Eq '(start|restart)( |$)' "$STUBS/calls"; then
+	zlb_pass "under systemd, postinst configure (an upgrade) reloads systemd and starts nothing"
+else
+	zlb_fail "under systemd, postinst configure (an upgrade) reloads systemd and starts nothing" \
+		"$(cat "$STUBS/calls" "$ZLB_TMP/maint.out" 2>/dev/null)"
+fi
+if maint prerm upgrade "$VERSION" && ! grep -q 'stop' "$STUBS/calls"; then
+	zlb_pass "under systemd, prerm upgrade leaves the unit running"
+else
+	zlb_fail "under systemd, prerm upgrade leaves the unit running" "$(cat "$STUBS/calls" "$ZLB_TMP/maint.out")"
+fi
+if maint prerm remove && grep -qx 'deb-systemd-invoke stop zon-lb.service' "$STUBS/calls"; then
+	zlb_pass "under systemd, prerm remove stops the unit"
+else
+	zlb_fail "under systemd, prerm remove stops the unit" "$(cat "$STUBS/calls" "$ZLB_TMP/maint.out")"
 fi
 
 # --- the installed zlb-load in the reference scenario ---------------------------
