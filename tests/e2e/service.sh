@@ -9,6 +9,8 @@
 # survives; the same after zlb-load is replaced on disk (an upgrade), which
 # the reload executes in place. SIGHUP with a broken file, or with pins of
 # another map ABI: the error in STATUS, READY=1, the old state serving.
+# A crash (SIGKILL): the data plane goes on, and the service started
+# again (Restart=on-abnormal) takes it over, the connection kept.
 # SIGTERM: STOPPING=1, exit 0, no XDP left, no pins. A first load that
 # fails (a broken file, or an interface that refuses the program once the
 # maps are pinned): exit 1 without READY=1, and no pins or program left.
@@ -259,6 +261,31 @@ zlb_check "other ABI: the previous services still answer" extra_answers
 exchange "other ABI"
 # shellcheck disable=SC2086
 bpftool map update pinned "$META" key 0 0 0 0 value hex $meta || zlb_die "cannot restore $META"
+
+# A crash (here SIGKILL) leaves the data plane forwarding, unmanaged; the
+# unit's Restart=on-abnormal starts the service again, which takes over
+# the pinned state with the connection table: the connection goes on.
+kill -KILL "$SVC"
+wait "$SVC" 2>/dev/null
+zlb_check "crash: XDP stays on veth0 and veth2" \
+	bash -c "ip -n '$ZL' link show veth0 | grep -q xdp && ip -n '$ZL' link show veth2 | grep -q xdp"
+exchange "crash"
+: >"$NOTIFY_LOG"
+READY=1
+ip netns exec "$ZL" env NOTIFY_SOCKET="$ZLB_TMP/notify.sock" \
+	"$ZLB_TMP/bin/zlb-load" --service "$CONF" >"$ZLB_TMP/service.log" 2>&1 &
+SVC=$!
+zlb_track_pid "$SVC"
+expect_notified "crash: started again, READY=1" 1 READY=1
+expect_status "crash: started again, STATUS says what runs" "^loaded $CONF: 3 service\\(s\\), 2 interface\\(s\\)$"
+zlb_check "crash: started again, the services answer" extra_answers
+exchange "started again"
+if [ -r "$UNIT" ] && grep -qx 'Restart=on-abnormal' "$UNIT"; then
+	zlb_pass "the unit starts the service again after a crash, not after a failed load (Restart=on-abnormal)"
+else
+	zlb_fail "the unit starts the service again after a crash, not after a failed load (Restart=on-abnormal)" \
+		"$(grep '^Restart' "$UNIT")"
+fi
 
 if zlb_alive "$srv_pid" && zlb_alive "$cli_pid" &&
 	zlb_tcp_established "$ZS" 223 10.2.0.1 && zlb_tcp_connected "$ZC" 10.0.0.1 23; then
