@@ -123,6 +123,12 @@ sbin=$(awk '/^sbin_PROGRAMS *\+?=/ { l = $0; while (l ~ /\\$/ && (getline n) > 0
 	"$ZLB_SRCDIR/Makefile.am" | sed 's/^[^=]*=//' | grep -oE '[^ /	]+/[^ /	\\]+' | sed 's|.*/||' | sort -u)
 for p in $sbin; do
 	has_file "a tool" "/usr/sbin/$p"
+	# apt show: what the package says it ships
+	if dpkg-query -W -f='${Description}' zon-lb | grep -qw -- "$p"; then
+		zlb_pass "the package description names $p"
+	else
+		zlb_fail "the package description names $p" "$(dpkg-query -W -f='${Description}' zon-lb)"
+	fi
 done
 has_file "the BPF object, where zlb-load looks" "/usr/lib/$MULTIARCH/zon-lb/zlb.bpf.o"
 has_file "the tc build of the BPF object, beside it" "/usr/lib/$MULTIARCH/zon-lb/zlb_tc.bpf.o"
