@@ -326,20 +326,25 @@ else
 	zlb_fail "SIGTERM: no pins left under \$ZLB_BPFFS" "$pins"
 fi
 
-# A first load that fails: exit 1, the error in STATUS, never READY=1.
-: >"$NOTIFY_LOG"
+# first_load_fails NAME STATUS-RE: the service on $CONF, nothing loaded
+# before, exits 1 with STATUS-RE in its last STATUS, never READY=1.
+first_load_fails() {
+	local rc
+	: >"$NOTIFY_LOG"
+	timeout 30 ip netns exec "$ZL" env NOTIFY_SOCKET="$ZLB_TMP/notify.sock" \
+		"$ZLB_LOAD" --service "$CONF" >"$ZLB_TMP/failed.log" 2>&1
+	rc=$?
+	zlb_wait_for -t 2 grep -q '^STATUS=' "$NOTIFY_LOG"
+	if [ "$rc" -eq 1 ] && ! grep -qx 'READY=1' "$NOTIFY_LOG" && last_status | grep -Eq "$2"; then
+		zlb_pass "$1: exit 1, the error in STATUS, no READY=1"
+	else
+		zlb_fail "$1: exit 1, the error in STATUS, no READY=1" \
+			"exit $rc; notified: $(tr '\n' ' ' <"$NOTIFY_LOG"); $(cat "$ZLB_TMP/failed.log")"
+	fi
+}
+
 printf 'services = (\n' >"$CONF"
-timeout 30 ip netns exec "$ZL" env NOTIFY_SOCKET="$ZLB_TMP/notify.sock" \
-	"$ZLB_LOAD" --service "$CONF" >"$ZLB_TMP/failed.log" 2>&1
-rc=$?
-zlb_wait_for -t 2 grep -q '^STATUS=' "$NOTIFY_LOG"
-if [ "$rc" -eq 1 ] && ! grep -qx 'READY=1' "$NOTIFY_LOG" &&
-	last_status | grep -Eq "^load failed: $CONF:[0-9]+: "; then
-	zlb_pass "a first load that fails: exit 1, the error in STATUS, no READY=1"
-else
-	zlb_fail "a first load that fails: exit 1, the error in STATUS, no READY=1" \
-		"exit $rc; notified: $(tr '\n' ' ' <"$NOTIFY_LOG")"
-fi
+first_load_fails "a first load that fails" "^load failed: $CONF:[0-9]+: "
 
 # A first load that fails only at the attach, after the maps were pinned
 # (XDP on a veth whose peer's MTU is too large for it): the service exits,
@@ -352,18 +357,8 @@ zlb_must ip netns exec "$ZS" ethtool -K veth7 gro on
 zlb_must ip -n "$ZL" link set veth6 up
 sed 's/^interfaces = .*/interfaces = ( "veth0", "veth2", "veth6" );/' \
 	"$CONFS/reference.conf" >"$CONF"
-: >"$NOTIFY_LOG"
-timeout 30 ip netns exec "$ZL" env NOTIFY_SOCKET="$ZLB_TMP/notify.sock" \
-	"$ZLB_LOAD" --service "$CONF" >"$ZLB_TMP/attach.log" 2>&1
-rc=$?
-zlb_wait_for -t 2 grep -q '^STATUS=' "$NOTIFY_LOG"
-if [ "$rc" -eq 1 ] && ! grep -qx 'READY=1' "$NOTIFY_LOG" &&
-	last_status | grep -Eq "^load failed: $CONF:[0-9]+: interfaces: veth6: cannot attach"; then
-	zlb_pass "a first load that fails at the attach: exit 1, the error in STATUS, no READY=1"
-else
-	zlb_fail "a first load that fails at the attach: exit 1, the error in STATUS, no READY=1" \
-		"exit $rc; notified: $(tr '\n' ' ' <"$NOTIFY_LOG"); $(cat "$ZLB_TMP/attach.log")"
-fi
+first_load_fails "a first load that fails at the attach" \
+	"^load failed: $CONF:[0-9]+: interfaces: veth6: cannot attach"
 pins=""
 [ -d "$ZLB_BPFFS" ] && pins=$(find "$ZLB_BPFFS" 2>/dev/null)
 if [ -z "$pins" ]; then
