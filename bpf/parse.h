@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Parsing: Ethernet (one 802.1Q/802.1ad tag), ARP, IPv4, IPv6 (hop-by-hop,
  * routing and destination-options headers skipped), TCP/UDP/ICMP(v6) echo
- * and the ICMP(v6) errors that quote TCP or UDP. Anything the parser does
+ * and the ICMP(v6) errors that quote TCP or UDP (after the quoted IPv4
+ * options or IPv6 extension headers). Anything the parser does
  * not understand is left to the stack. */
 #ifndef ZLB_BPF_PARSE_H
 #define ZLB_BPF_PARSE_H
@@ -138,12 +139,106 @@ static __always_inline int in_ip_len(const struct zlb_pkt *pkt, const void *p, _
 	return (__u64)(p - pkt->l4) + len <= pkt->l4_len;
 }
 
+#define ZLB_IPV6_MAX_EXT 4   /* extension headers skipped at most */
+
+struct ipv6_ext {
+	__u8 nexthdr;
+	__u8 hdrlen;             /* in 8-byte units, not counting the first 8 */
+	__be16 frag_off;         /* fragment header: offset and M flag */
+	__be32 rest;
+};
+
+/* zlb_ipv6_ext()'s answer, packed in a scalar. */
+#define ZLB_EXT_OFF(r)      ((r) & 0xffff)       /* L4 offset in the frame */
+#define ZLB_EXT_PROTO(r)    (((r) >> 16) & 0xff) /* the next header there */
+#define ZLB_EXT_FRAGMENT    (1 << 24)            /* a fragment header seen */
+#define ZLB_EXT_LATER_FRAG  (1 << 25)            /* not the first fragment */
+
+/* Where an IPv6 header zlb_ipv6_ext() walks may start in the frame: the
+ * packet's own after Ethernet and a VLAN tag (18), or the one an ICMPv6
+ * error quotes, after the error's header and extension headers
+ * (parse_ipv6() takes them up to 512 bytes in) and its 8-byte ICMPv6
+ * header: 520. A global function is verified apart from its callers, with
+ * nothing known of its arguments: this bound is what the verifier knows
+ * of the header's offset. */
+#define ZLB_IPV6_L3_MAX (512 + 8)
+
+/* Walk the extension headers of the IPv6 packet whose header is at
+ * @l3_off (ZLB_IPV6_L3_MAX at most): up to ZLB_IPV6_MAX_EXT hop-by-hop,
+ * routing (no segment left), destination-options and fragment headers,
+ * within the payload length the header gives. Returns where the next
+ * header starts and what it is (ZLB_EXT_*), or -1 for a malformed packet.
+ * Only the first 8 bytes of each header walked are checked to be in the
+ * frame: the caller checks that what follows them is. A function of its
+ * own, for the verifier: the many ways through the headers end in one
+ * answer instead of multiplying the paths through the rest of the
+ * program. */
+__attribute__((noinline))
+int zlb_ipv6_ext(struct zlb_ctx *ctx, __u32 l3_off)
+{
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx), *cur;
+	struct ipv6hdr *ip6;
+	struct ipv6_ext *ext;
+	__u32 left, flags = 0, i;
+	__u8 next;
+
+	if (l3_off > ZLB_IPV6_L3_MAX)
+		return -1;
+	ip6 = data + l3_off;
+	if ((void *)(ip6 + 1) > end)
+		return -1;
+	next = ip6->nexthdr;
+	cur = ip6 + 1;
+	left = bpf_ntohs(ip6->payload_len);
+	for (i = 0; i < ZLB_IPV6_MAX_EXT; i++) {
+		__u32 len = 8;
+
+		if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING &&
+		    next != IPPROTO_DSTOPTS && next != IPPROTO_FRAGMENT)
+			break;
+		ext = cur;
+		if ((void *)(ext + 1) > end)
+			return -1;
+		/* Segments left: the destination address is a waypoint, the
+		 * packet is not for it. Left unparsed, at the routing header. */
+		if (next == IPPROTO_ROUTING && ((__u8 *)ext)[3])
+			break;
+		if (next == IPPROTO_FRAGMENT) {
+			flags |= ZLB_EXT_FRAGMENT;
+			if (ext->frag_off & bpf_htons(0xfff8)) {
+				flags |= ZLB_EXT_LATER_FRAG;
+				next = ext->nexthdr;
+				cur += 8;
+				break;
+			}
+		} else {
+			len = (ext->hdrlen + 1) * 8;
+		}
+		if (left < len)
+			return -1;
+		left -= len;
+		next = ext->nexthdr;
+		cur += len;
+	}
+	return (int)(flags | (__u32)next << 16 | (__u32)(cur - data));
+}
+
+/* The most bytes into the frame the quoted ports may start: an ICMPv6
+ * error is at most the IPv6 minimum MTU (RFC 4443 2.4), 1280 bytes after
+ * Ethernet and a VLAN tag, and the ports are 8 bytes before its end. A
+ * bound the verifier needs too: zlb_ipv6_ext()'s answer is a bare scalar
+ * to it. */
+#define ZLB_QUOTE_PORTS_MAX (18 + 1280 - 8)
+
 /* The packet an ICMP(v6) error quotes: its IP header (IPv4 with the
- * options we forwarded it with, IPv6 without extension headers) and the
- * first 8 bytes of a TCP or UDP header -- all an error must carry. */
+ * options we forwarded it with, IPv6 with the extension headers
+ * zlb_ipv6_ext() walks, as parse_ipv6() does: up to ZLB_IPV6_MAX_EXT,
+ * not after a later fragment's) and the first 8 bytes of a TCP or UDP
+ * header -- all an error must carry -- in the frame and within the
+ * error's length. */
 static __always_inline int parse_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt *pkt, void *inner)
 {
-	void *end = ctx_data_end(ctx);
+	void *data = ctx_data(ctx), *end = ctx_data_end(ctx);
 	__be16 *ports;
 	__u8 proto;
 
@@ -160,12 +255,23 @@ static __always_inline int parse_icmp_error(struct zlb_ctx *ctx, struct zlb_pkt 
 		proto = in->protocol;
 	} else {
 		struct ipv6hdr *in = inner;
+		__u32 off;
+		int r;
 
-		ports = (void *)(in + 1);
-		if ((void *)(ports + 4) > end || !in_ip_len(pkt, in, sizeof(*in) + 8) ||
-		    in->version != 6)
+		if ((void *)(in + 1) > end || in->version != 6)
 			return -1;
-		proto = in->nexthdr;
+		/* @inner is at most ZLB_IPV6_L3_MAX in: parse_ipv6() took
+		 * the error's header up to 512 bytes in, then 8 of ICMPv6 */
+		r = zlb_ipv6_ext(ctx, inner - data);
+		if (r < 0 || (r & ZLB_EXT_LATER_FRAG))
+			return -1;
+		off = ZLB_EXT_OFF(r);
+		if (off > ZLB_QUOTE_PORTS_MAX)
+			return -1;
+		ports = data + off;
+		if ((void *)(ports + 4) > end || !in_ip_len(pkt, ports, 8))
+			return -1;
+		proto = ZLB_EXT_PROTO(r);
 	}
 	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return -1;
@@ -265,77 +371,6 @@ static __always_inline int parse_ipv4(struct zlb_ctx *ctx, struct zlb_pkt *pkt, 
 		}
 	}
 	return parse_l4(ctx, pkt);
-}
-
-#define ZLB_IPV6_MAX_EXT 4   /* extension headers skipped at most */
-
-struct ipv6_ext {
-	__u8 nexthdr;
-	__u8 hdrlen;             /* in 8-byte units, not counting the first 8 */
-	__be16 frag_off;         /* fragment header: offset and M flag */
-	__be32 rest;
-};
-
-/* zlb_ipv6_ext()'s answer, packed in a scalar. */
-#define ZLB_EXT_OFF(r)      ((r) & 0xffff)       /* L4 offset in the frame */
-#define ZLB_EXT_PROTO(r)    (((r) >> 16) & 0xff) /* the next header there */
-#define ZLB_EXT_FRAGMENT    (1 << 24)            /* a fragment header seen */
-#define ZLB_EXT_LATER_FRAG  (1 << 25)            /* not the first fragment */
-
-/* Walk the extension headers of the IPv6 packet whose header is at
- * @l3_off: up to ZLB_IPV6_MAX_EXT hop-by-hop, routing (no segment left),
- * destination-options and fragment headers. Returns where the next header starts and what it
- * is (ZLB_EXT_*), or -1 for a malformed packet. A function of its own, for
- * the verifier: the many ways through the headers end in one answer
- * instead of multiplying the paths through the rest of the program. */
-__attribute__((noinline))
-int zlb_ipv6_ext(struct zlb_ctx *ctx, __u32 l3_off)
-{
-	void *data = ctx_data(ctx), *end = ctx_data_end(ctx), *cur;
-	struct ipv6hdr *ip6;
-	struct ipv6_ext *ext;
-	__u32 left, flags = 0, i;
-	__u8 next;
-
-	if (l3_off > 64)
-		return -1;
-	ip6 = data + l3_off;
-	if ((void *)(ip6 + 1) > end)
-		return -1;
-	next = ip6->nexthdr;
-	cur = ip6 + 1;
-	left = bpf_ntohs(ip6->payload_len);
-	for (i = 0; i < ZLB_IPV6_MAX_EXT; i++) {
-		__u32 len = 8;
-
-		if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING &&
-		    next != IPPROTO_DSTOPTS && next != IPPROTO_FRAGMENT)
-			break;
-		ext = cur;
-		if ((void *)(ext + 1) > end)
-			return -1;
-		/* Segments left: the destination address is a waypoint, the
-		 * packet is not for it. Left unparsed, at the routing header. */
-		if (next == IPPROTO_ROUTING && ((__u8 *)ext)[3])
-			break;
-		if (next == IPPROTO_FRAGMENT) {
-			flags |= ZLB_EXT_FRAGMENT;
-			if (ext->frag_off & bpf_htons(0xfff8)) {
-				flags |= ZLB_EXT_LATER_FRAG;
-				next = ext->nexthdr;
-				cur += 8;
-				break;
-			}
-		} else {
-			len = (ext->hdrlen + 1) * 8;
-		}
-		if (left < len)
-			return -1;
-		left -= len;
-		next = ext->nexthdr;
-		cur += len;
-	}
-	return (int)(flags | (__u32)next << 16 | (__u32)(cur - data));
 }
 
 /* IPv6: the fixed header and the extension headers zlb_ipv6_ext() walks.

@@ -203,10 +203,12 @@ static void check_verdict(struct checker *c, const struct judged *j, bool for_no
  * hold (TCP: 20 bytes, data offset 5 or more, and the header it gives;
  * UDP, ICMP: 8), ICMP other than echo, echo
  * reply and the errors (neighbour discovery among them), and an error
- * quoting no IP header (IPv4: 20 bytes and its options; IPv6: 40, no
- * extension header)
- * with 8 bytes of TCP or UDP after it, in the frame and within the
- * error's total length.
+ * quoting no IP header (IPv4: 20 bytes and its options; IPv6: 40 and at
+ * most 4 hop-by-hop, routing with no segment left, destination-options
+ * and fragment headers, within the quoted payload length, not a later
+ * fragment's, the ports at most 1290 bytes into the frame) with 8 bytes
+ * of TCP or UDP after it, in the frame and within the error's total
+ * length.
  */
 static const char *for_nobody(const struct checker *c, const struct view *v, char *buf)
 {

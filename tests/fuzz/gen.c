@@ -438,6 +438,17 @@ static void gen_err_flow(struct gen *g, struct gen_frame *f, const struct flow *
 		echo(g, &q, echo_type(v6, !client_side), client_side ? fl->cport : fl->sport);
 	if (q.payload_len > 200)
 		q.payload_len = 200;
+	/* A later fragment carries no L4 header; now and then its payload
+	 * begins with the flow's ports all the same, which are not to be
+	 * read as the quote's. */
+	for (size_t i = 0; i < q.next; i++)
+		if (q.ext[i].type == IPPROTO_FRAGMENT && q.ext[i].frag >> 3 && one_in(g, 2)) {
+			if (q.payload_len < 8)
+				q.payload_len = 8;
+			put16(q.payload, q.sport);
+			put16(q.payload + 2, q.dport);
+			break;
+		}
 	if (client_side)
 		icmp_error(g, f, fl->client_port, one_in(g, 3) ? &crouter : &fl->client, &fl->vip,
 			   &q, quote_len(g));

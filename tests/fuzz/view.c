@@ -106,17 +106,25 @@ static void view_ipv6(struct ip_view *ip, const uint8_t *d, size_t len, size_t l
 		ip->end = l3 + ip->tot_len;
 }
 
-/* The quote of an ICMP error: an IPv4 header with or without options,
- * an IPv6 header without extension headers, then 8 bytes of TCP or UDP. */
+/* The most bytes into the frame an ICMPv6 error's quoted ports may start
+ * (bpf/parse.h's ZLB_QUOTE_PORTS_MAX): the error is at most the IPv6
+ * minimum MTU, 1280 bytes, after Ethernet and a VLAN tag. */
+#define QUOTE_PORTS_MAX (18 + 1280 - 8)
+
+/* The quote of an ICMP error: an IPv4 header with or without options, an
+ * IPv6 header with the extension headers the data plane walks (at most 4,
+ * within the quoted payload length, the quote not a later fragment, its
+ * ports at most QUOTE_PORTS_MAX bytes in), then 8 bytes of TCP or UDP. */
 static void view_quote(struct view *v)
 {
 	if (v->ip.v6)
 		view_ipv6(&v->in, v->d, v->len, v->ip.l4 + 8);
 	else
 		view_ipv4(&v->in, v->d, v->len, v->ip.l4 + 8);
-	if (!v->in.ok || (v->ip.v6 && v->in.l4 != v->in.l3 + 40) || v->len < v->in.l4 + 8 ||
-	    v->in.l4 + 8 > v->ip.l3 + v->ip.tot_len ||
+	if (!v->in.ok || v->len < v->in.l4 + 8 || v->in.l4 + 8 > v->ip.l3 + v->ip.tot_len ||
 	    (v->in.proto != IPPROTO_TCP && v->in.proto != IPPROTO_UDP))
+		return;
+	if (v->ip.v6 && (v->in.next > 4 || v->in.later || v->in.l4 > QUOTE_PORTS_MAX))
 		return;
 	v->error = true;
 	v->in_sport = get16(v->d + v->in.l4);

@@ -58,9 +58,10 @@ struct view {
 	bool l4_hdr;
 	uint16_t sport, dport;
 	uint8_t tcp_flags, icmp_type;
-	bool error;             /* ICMP error quoting IPv4 with IHL 5 (ICMPv6: IPv6
-				 * without extension headers) and 8 TCP/UDP bytes, all
-				 * in the frame and within the total length */
+	bool error;             /* ICMP error quoting IPv4 and its options (ICMPv6:
+				 * IPv6 and at most 4 extension headers walked, not a
+				 * later fragment) and 8 TCP/UDP bytes, all in the
+				 * frame and within the total length */
 	struct ip_view in;
 	uint16_t in_sport, in_dport;
 };

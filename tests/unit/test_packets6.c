@@ -107,6 +107,167 @@ static void test_partial_csum_ext(const struct lb *lb)
 	       XDP_REDIRECT, &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED, ZLB_C_CSUM_COMPLETED);
 }
 
+/* ---- cases: ICMPv6 errors quoting extension headers -------------------- */
+
+/* An ICMPv6 error of @type/@code (@mtu in its second word) from @from,
+ * arriving on @port from @smac, to @to, quoting @quoted with @l4_bytes of
+ * its L4 part. */
+static struct pkt error6(int port, const uint8_t *smac, union zlb_addr from, union zlb_addr to,
+			 const struct icmp_kind *k, uint32_t mtu, const struct pkt *quoted,
+			 size_t l4_bytes)
+{
+	struct pkt e = arriving(port, smac, IPPROTO_ICMPV6, from, 0, to, 0);
+
+	e.icmp_type = k->type;
+	e.icmp_code = k->code;
+	e.icmp_id = mtu >> 16;
+	e.icmp_seq = mtu;
+	pkt_quote(&e, quoted, l4_bytes);
+	return e;
+}
+
+/* @e as it must leave on @port to @dmac from @saddr to @daddr: quoting
+ * @orig, the other side's own packet (its hop limit one less: the quote is
+ * of the translated packet), extension headers and all. The builder
+ * computes every checksum: the ICMPv6 one over the new quote and, when the
+ * quote holds the whole segment, the quoted L4 one. */
+static struct pkt error6_out(const struct pkt *e, int port, const uint8_t *dmac,
+			     union zlb_addr saddr, union zlb_addr daddr, const struct pkt *orig,
+			     size_t l4_bytes)
+{
+	struct pkt o = sent(e, port, dmac, saddr, 0, daddr, 0);
+	struct pkt q = *orig;
+
+	q.ttl--;
+	pkt_quote(&o, &q, l4_bytes);
+	return o;
+}
+
+#define ICMP_NAT6 ZLB_C_RX, ROUTE_CACHED, ZLB_C_ICMP_ERROR_NAT, REDIRECTED
+
+/* A flow whose packets carry extension headers: the errors about them
+ * quote the headers, and the ports come after them. Translated either way,
+ * like the errors of test_depth.c; a quote the data plane does not walk
+ * (more headers than it walks, a routing header with a segment left, a
+ * later fragment) is the stack's. */
+static void test_icmp_error_ext(const struct lb *lb)
+{
+	static const uint8_t router_mac[6] = MAC(0x14, 0xfe);
+	const struct icmp_kind *big = &fam->too_big, *port = &fam->port_unreach;
+	const uint16_t mtu = fam->too_big_mtu;
+	struct pkt syn = from_client(IPPROTO_TCP, 40620, VIP, 23);
+	struct pkt q = from_client(IPPROTO_UDP, 40621, VIP, 53);
+	struct pkt syn_out, q_out, e, out, b, b_out, bad, c;
+	struct frame f;
+
+	tcp_seg(&syn, PKT_SYN, 1, 0);
+	pkt_add_ext(&syn, IPPROTO_DSTOPTS, 8);
+	syn_out = to_backend(&syn, 223);
+	quiet = true;
+	expect(lb, "icmp error ext: setup", &syn, VETH0, XDP_REDIRECT, &syn_out,
+	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	quiet = false;
+
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &syn_out, 8);
+	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 8);
+	expect(lb, "icmp error ext: packet too big quoting a SYN after destination options "
+	       "reaches the client, quoting its own SYN and header (icmp_error_nat)",
+	       &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
+
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &syn_out, 1000);
+	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 1000);
+	expect(lb, "icmp error ext: ... quoting the whole segment, its TCP checksum is the "
+	       "client's", &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
+
+	/* The error itself behind a hop-by-hop header: the quote starts
+	 * further in. */
+	e = error6(VETH2, router_mac, ROUTER, LB_SRC, &fam->time_exceeded, 0, &syn_out, 1000);
+	pkt_add_ext(&e, IPPROTO_HOPOPTS, 8);
+	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 1000);
+	expect(lb, "icmp error ext: time exceeded after a hop-by-hop header of its own, quoting "
+	       "the SYN and its header, is translated", &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
+
+	with_data(&q, "through three headers");
+	pkt_add_ext(&q, IPPROTO_HOPOPTS, 16);
+	pkt_add_ext(&q, IPPROTO_ROUTING, 8);
+	pkt_add_ext(&q, IPPROTO_DSTOPTS, 24);
+	q_out = to_backend(&q, 5353);
+	quiet = true;
+	expect(lb, "icmp error ext: setup", &q, VETH0, XDP_REDIRECT, &q_out,
+	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	quiet = false;
+
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, port, 0, &q_out, 1000);
+	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &q, 1000);
+	expect(lb, "icmp error ext: port unreachable quoting a whole datagram after hop-by-hop, "
+	       "routing and destination options is translated, its UDP checksum the client's",
+	       &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
+
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, port, 0, &q_out, 8);
+	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &q, 8);
+	expect(lb, "icmp error ext: ... and quoting 8 bytes of it", &e, VETH2, XDP_REDIRECT,
+	       &out, ICMP_NAT6);
+
+	/* From the client side: its packet too big about an answer of ours
+	 * that carried a destination-options header reaches the backend. */
+	b = from_backend(IPPROTO_TCP, 223, LB_SRC, 40620);
+	tcp_seg(&b, PKT_SYN | PKT_ACK, 7, 2);
+	pkt_add_ext(&b, IPPROTO_DSTOPTS, 16);
+	b_out = to_client(&b, 23);
+	quiet = true;
+	expect(lb, "icmp error ext: setup", &b, VETH2, XDP_REDIRECT, &b_out,
+	       FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	quiet = false;
+	e = error6(VETH0, client_mac, CLIENT, VIP, big, mtu, &b_out, 1000);
+	out = error6_out(&e, VETH2, backend_mac, LB_SRC, BACKEND, &b, 1000);
+	expect(lb, "icmp error ext: packet too big from the client side, quoting a SYN-ACK after "
+	       "destination options, reaches the backend quoting its own", &e, VETH0,
+	       XDP_REDIRECT, &out, ICMP_NAT6);
+
+	/* Four headers, as many as the data plane walks. */
+	bad = syn_out;
+	c = syn;
+	for (int i = 0; i < 3; i++) {
+		pkt_add_ext(&bad, IPPROTO_DSTOPTS, 8);
+		pkt_add_ext(&c, IPPROTO_DSTOPTS, 8);
+	}
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
+	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &c, 8);
+	expect(lb, "icmp error ext: a quote after four extension headers (as many as are "
+	       "walked) is translated", &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
+
+	/* What the data plane does not walk: the stack's. */
+	pkt_add_ext(&bad, IPPROTO_DSTOPTS, 8);
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
+	expect(lb, "icmp error ext: a quote after five extension headers goes to the stack "
+	       "untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
+
+	bad = syn_out;
+	pkt_add_ext(&bad, IPPROTO_ROUTING, 24);
+	bad.ext[bad.next - 1].segs_left = 1;
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
+	expect(lb, "icmp error ext: a quote with a routing header with a segment left goes to the "
+	       "stack untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
+
+	/* A later fragment has no L4 header, even when its payload begins
+	 * with the bytes of the flow's. */
+	bad = syn_out;
+	frame_build(&f, &syn_out);
+	pkt_set_payload(&bad, f.data + f.csum_off - 16, 20);
+	pkt_add_frag(&bad, 100, false, 0x2001);
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
+	expect(lb, "icmp error ext: a quote of a later fragment (its payload the flow's TCP "
+	       "header) goes to the stack untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
+
+	/* A quote cut inside its extension header: no ports to read. */
+	bad = syn_out;
+	pkt_add_ext(&bad, IPPROTO_DSTOPTS, 64);
+	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 0);
+	e.payload_len -= 40;
+	expect(lb, "icmp error ext: a quote that ends inside its extension headers goes to the "
+	       "stack untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
+}
+
 /* ---- cases: what opens no flow ----------------------------------------- */
 
 /* What the data plane needs to tell a packet without ports (a later
@@ -328,5 +489,6 @@ void test_ipv6_only(const struct lb *lb, const char *path)
 	test_fragments_and_headers(lb);
 	test_nd(lb);
 	test_partial_csum_ext(lb);
+	test_icmp_error_ext(lb);
 	test_mapped(path);
 }
