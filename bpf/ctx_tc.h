@@ -29,7 +29,18 @@ enum zlb_verdict {
  * of IPv4 with options and an ICMP error quoting IPv4 with options and 20
  * bytes of L4 (60 + 8 + 60 + 20), and IPv6 with 64 bytes of extension
  * headers and an ICMPv6 error quoting IPv6 and 20 bytes of L4
- * (40 + 64 + 8 + 40 + 20). */
+ * (40 + 64 + 8 + 40 + 20).
+ *
+ * An ICMPv6 error's own extension headers and its quote's share those 64
+ * bytes: with E bytes of them in all, a paged skb pulled to these 190
+ * bytes holds the quoted ports (and the error is translated) when E is at
+ * most 80 (76 behind a VLAN tag), and the quoted TCP checksum (which is
+ * then translated too, else left as it was quoted) when E is at most 70
+ * (66). A quote's ports beyond the pulled bytes: the error goes to the
+ * stack. Only paged skbs are concerned (a NIC's, whose linear part holds
+ * the headers its driver saw); a local stack's ICMPv6 error is usually
+ * linear. Pulling
+ * more for every packet would cost the established flows' paged ones. */
 #define ZLB_TC_HEADERS (14 + 4 + 172)
 
 static __always_inline void *ctx_data(struct zlb_ctx *ctx)
