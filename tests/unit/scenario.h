@@ -152,6 +152,9 @@ void test_depth(struct lb *lb);
 void test_full_table(const struct lb *lb);
 /* On one with hairpin_echo_conf. */
 void test_self_collision(const struct lb *lb);
+/* On one with a source port range @lo..@hi and a telnet service of one
+ * backend (test_snat.c). */
+void test_snat_range(const struct lb *lb, uint16_t lo, uint16_t hi);
 /* The flow memo (test_memo.c), on one of its own with main_conf @conf (reloaded with it). */
 void test_flow_memo(struct lb *lb, const char *conf);
 

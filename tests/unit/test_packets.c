@@ -108,6 +108,19 @@ static const char hairpin_echo_conf[] =
 	");\n"
 	"interfaces = ( \"veth0\", \"veth2\" );\n";
 
+/* A source port range of 256 ports, and one of 1000 (not a power of two),
+ * for the telnet service of one backend. */
+#define SNAT_RANGE_CONF(lo, hi) \
+	"settings = { fib_cache_ms = 3600000; snat_ports = [ " #lo ", " #hi " ]; };\n" \
+	"services = (\n" \
+	"  { name = \"telnet\"; address = \"@VIP\"; protocol = \"tcp\"; port = 23;\n" \
+	"    backends = ( { address = \"@BACKEND\"; port = 223; } ); }\n" \
+	");\n" \
+	"interfaces = ( \"veth0\", \"veth2\" );\n"
+
+static const char snat256_conf[] = SNAT_RANGE_CONF(40000, 40255);
+static const char snat1000_conf[] = SNAT_RANGE_CONF(40000, 40999);
+
 /* ---- the runs ---------------------------------------------------------- */
 
 /* A fresh load balancer with config template @conf: true, or false when it
@@ -152,6 +165,12 @@ static void test_family(const char *path, const struct family *f,
 	lb_close(&lb);
 	if (open_lb(&lb, path, true, main_conf, "the services for the flow memo cases"))
 		test_flow_memo(&lb, main_conf);
+	lb_close(&lb);
+	if (open_lb(&lb, path, true, snat256_conf, "a source port range of 256 ports"))
+		test_snat_range(&lb, 40000, 40255);
+	lb_close(&lb);
+	if (open_lb(&lb, path, true, snat1000_conf, "a source port range of 1000 ports"))
+		test_snat_range(&lb, 40000, 40999);
 	lb_close(&lb);
 }
 
