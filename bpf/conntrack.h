@@ -147,11 +147,9 @@ static __always_inline int ct_idle_out(const struct zlb_ct_entry *e, const struc
  * partner is idle too, or missing (evicted). A gone flow's entries are
  * removed and, when @counted, counted (expired or evicted). Returns 1 when
  * the flow was gone. Its keys are in @tmp (scratch: this function's
- * stack would add to its callers'). A function of its own: the verifier
- * checks it once, not on every path that leads here. */
-__attribute__((noinline))
-int zlb_ct_reap(const struct zlb_ct_key *key, const struct zlb_meta *meta, __u64 now,
-		int counted, struct zlb_ct_tmp *tmp)
+ * stack would add to its callers'). */
+static __always_inline int ct_reap(const struct zlb_ct_key *key, const struct zlb_meta *meta,
+				   __u64 now, int counted, struct zlb_ct_tmp *tmp)
 {
 	struct zlb_ct_key4 *k4;
 	struct zlb_ct_key *pkey;
@@ -173,6 +171,15 @@ int zlb_ct_reap(const struct zlb_ct_key *key, const struct zlb_meta *meta, __u64
 	ct_del(pkey, k4);
 	ct_del(key, k4);
 	return 1;
+}
+
+/* ct_reap() as a function of its own: the verifier checks it once, not on
+ * every path that leads here. */
+__attribute__((noinline))
+int zlb_ct_reap(const struct zlb_ct_key *key, const struct zlb_meta *meta, __u64 now,
+		int counted, struct zlb_ct_tmp *tmp)
+{
+	return ct_reap(key, meta, now, counted, tmp);
 }
 
 static __always_inline void ct_delete_flow(const struct zlb_ct_key *key,
@@ -426,14 +433,58 @@ static __always_inline __u8 ct_initial_state(__u8 proto)
 	       proto == IPPROTO_UDP ? ZLB_CT_UDP : ZLB_CT_ICMP;
 }
 
+/* One try at source port @port (network order) for the reply direction
+ * in @sc (rkey, reply): 0 when its entry went in, at the port's tuple. A
+ * tuple taken by a flow that is gone is freed first: both its entries go
+ * (@inline_reap: reaped here, not in a call of zlb_ct_reap()). For
+ * zlb_ct_create() and its walk (zlb_ct_try()). */
+static __always_inline long ct_try_port(struct zlb_scratch *sc, const struct zlb_meta *meta,
+					__u64 now, __be16 port, int inline_reap)
+{
+	/* zlb_ct_reap() writes it too: each use converts afresh */
+	struct zlb_ct_key4 *k4 = &sc->tmp.k4;
+	int gone;
+
+	sc->rkey.dport = port;
+	if (!ct_put(&sc->rkey, k4, &sc->reply, BPF_NOEXIST))
+		return 0;
+	gone = inline_reap ? ct_reap(&sc->rkey, meta, now, 0, &sc->tmp) :
+			     zlb_ct_reap(&sc->rkey, meta, now, 0, &sc->tmp);
+	if (gone && !ct_put(&sc->rkey, k4, &sc->reply, BPF_NOEXIST))
+		return 0;
+	return -1;
+}
+
+/* ct_try_port() for the walk's later steps: a function of its own, so
+ * the verifier checks its body once, not on each of up to
+ * ZLB_SNAT_TRIES - 1 steps. It reaps inline: one more call deep, the
+ * chain of calls would pass the 512 bytes of stack. */
+__attribute__((noinline))
+int zlb_ct_try(struct zlb_scratch *sc, const struct zlb_meta *meta, __u64 now, __u32 port)
+{
+	if (!sc || !meta)
+		return -1;
+	return ct_try_port(sc, meta, now, bpf_htons(port), 1) ? -1 : 0;
+}
+
+/* zlb_snat_stride() (zlb_hash.h), whose loops the verifier checks once
+ * here. */
+__attribute__((noinline))
+__u32 zlb_ct_stride(__u32 hash, __u32 span)
+{
+	return zlb_snat_stride(hash, span);
+}
+
 /* Insert both directions of a new flow: @orig_key arrives and leaves as
  * @orig, whose source port is chosen here. The reply direction goes in
  * first, and only where its tuple is free: two flows must never share a
  * backend-side tuple, or one would get the other's answers. The port comes
- * from the SNAT range, starting at one derived from a hash of the client's
- * tuple and probing on, so a flow re-created after its entries were lost
- * gets the same port whenever nothing collides (ICMP echo keeps its
- * identifier). Returns 0, or a drop counter. */
+ * from the SNAT range: first the one a hash of the client's tuple names,
+ * so a flow re-created after its entries were lost gets the same port
+ * whenever nothing collides, then on along a walk over the range
+ * (zlb_hash.h, zlb_snat_first()) that tries up to ZLB_SNAT_TRIES
+ * different ports. ICMP echo keeps its identifier: one try. Returns 0, or
+ * a drop counter. */
 __attribute__((noinline))
 int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 		  const struct zlb_meta *meta, __u64 len, __u64 now)
@@ -442,7 +493,7 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	struct zlb_ct_key *reply_key;
 	struct zlb_ct_key4 *k4;
 	struct zlb_ct_entry *reply;
-	__u32 lo, span, hash, tries, i;
+	__u32 lo, span, hash, x, stride, i;
 	int echo;
 
 	if (!orig_key || !orig || !meta || !sc)
@@ -471,7 +522,6 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	span = meta->snat_port_max - lo + 1;
 	hash = zlb_flow_hash_addr(orig_key->saddr.w, orig_key->sport, orig_key->proto);
 	echo = orig_key->proto == IPPROTO_ICMP || orig_key->proto == IPPROTO_ICMPV6;
-	tries = echo ? 1 : ZLB_SNAT_TRIES;
 	if (span > 65536 || !lo)
 		return ZLB_C_DROP_SNAT_BUSY;
 	orig->dir = ZLB_CT_DIR_ORIG;
@@ -479,21 +529,24 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	orig->created_ns = orig->last_seen_ns = now;
 	orig->packets = 1;
 	orig->bytes = len;
-	for (i = 0; i < tries; i++) {
-		if (!echo) {
-			orig->sport = bpf_htons(lo + (hash + i) % span);
-			reply_key->dport = orig->sport;
+	/* The first try, the common case, here; the walk's steps each in
+	 * a call. */
+	x = zlb_snat_first(hash, span);
+	if (!echo)
+		orig->sport = bpf_htons(lo + x);
+	if (ct_try_port(sc, meta, now, orig->sport, 0)) {
+		if (echo)
+			return ZLB_C_DROP_SNAT_BUSY;
+		stride = zlb_ct_stride(hash, span);
+		for (i = 1; i < ZLB_SNAT_TRIES; i++) {
+			x = zlb_snat_next(x, stride, span);
+			if (!zlb_ct_try(sc, meta, now, lo + x))
+				break;
 		}
-		if (!ct_put(reply_key, k4, reply, BPF_NOEXIST))
-			break;
-		/* Taken by a flow that is gone: both its entries go, and the
-		 * tuple is free again. */
-		if (zlb_ct_reap(reply_key, meta, now, 0, &sc->tmp) &&
-		    !ct_put(reply_key, k4, reply, BPF_NOEXIST))
-			break;
+		if (i >= ZLB_SNAT_TRIES)
+			return ZLB_C_DROP_SNAT_BUSY;
+		orig->sport = bpf_htons(lo + x);
 	}
-	if (i == tries)
-		return ZLB_C_DROP_SNAT_BUSY;
 	/* Never over an entry that is there: when both directions share one
 	 * tuple (a backend that is its own client, its source the service
 	 * address), it is the reply's own, and such a flow cannot be told

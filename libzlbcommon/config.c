@@ -759,9 +759,9 @@ static int parse_snat_ports(const struct parser *p, const config_setting_t *s,
 	if (v[0] >= v[1])
 		return fail(p, s, "MIN %lld is not below MAX %lld; write [ MIN, MAX ]",
 			    v[0], v[1]);
-	if (v[1] - v[0] + 1 < ZLB_SNAT_TRIES)
-		return fail(p, s, "%lld..%lld holds %lld ports; at least %d are needed (ZLB_SNAT_TRIES)",
-			    v[0], v[1], v[1] - v[0] + 1, ZLB_SNAT_TRIES);
+	if (v[1] - v[0] + 1 < ZLB_SNAT_MIN_PORTS)
+		return fail(p, s, "%lld..%lld holds %lld ports; at least %d are needed",
+			    v[0], v[1], v[1] - v[0] + 1, ZLB_SNAT_MIN_PORTS);
 	cfg->snat_port_min = v[0];
 	cfg->snat_port_max = v[1];
 	return 0;

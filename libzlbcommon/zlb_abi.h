@@ -56,12 +56,17 @@
 
 /* Source NAT: the backend-side port is taken from a range kept apart from
  * the host's ephemeral ports, starting at one derived from a hash of the
- * client's tuple and probing on (at most ZLB_SNAT_TRIES ports), so a flow
- * re-created after its entry was lost gets the same port when nothing
- * collides. */
+ * client's tuple, so a flow re-created after its entry was lost gets the
+ * same port when nothing collides, and walking on with a stride coprime
+ * with the range (zlb_hash.h, zlb_snat_first()) over at most
+ * ZLB_SNAT_TRIES ports, each a different one: a range of up to
+ * ZLB_SNAT_TRIES ports is tried whole, a larger one fills up nearly
+ * completely before flows are refused. A range holds at least
+ * ZLB_SNAT_MIN_PORTS. */
 #define ZLB_SNAT_PORT_MIN 16384          /* defaults; settings.snat_ports */
 #define ZLB_SNAT_PORT_MAX 32767
-#define ZLB_SNAT_TRIES    8
+#define ZLB_SNAT_TRIES    128
+#define ZLB_SNAT_MIN_PORTS 8
 
 /* Default connection timeouts in seconds (IPVS-like); settings.timeouts. */
 #define ZLB_TIMEOUT_TCP_SYN          60

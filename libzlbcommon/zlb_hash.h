@@ -65,6 +65,62 @@ static __always_inline __u32 zlb_flow_hash_addr(const __be32 w[4], __be16 sport,
 	return zlb_hash_final(h ^ 20);
 }
 
+/* A new flow's source port (zlb_abi.h, ZLB_SNAT_TRIES): a walk over the
+ * @span ports of the range (1 to 65536), as offsets from its first. The
+ * walk starts at the offset the client tuple's flow hash @hash names
+ * (zlb_snat_first()), so that a flow re-created after its entries were
+ * lost gets the same port whenever nothing collides. Each next step is
+ * zlb_snat_stride() further on, modulo @span: a stride derived from a
+ * second hash and coprime with the span, so that the walk meets every
+ * port once before it comes back, and two flows that start close by go
+ * different ways. (Probing the next ports one by one makes runs of taken
+ * ports that grow with every flow hashed into them; a few tries then
+ * refuse flows while most of the range is free.) */
+static __always_inline __u32 zlb_snat_first(__u32 hash, __u32 span)
+{
+	return hash % span;
+}
+
+/* The stride of the walk of a flow of hash @hash over @span ports: 1 to
+ * @span - 1 from a second hash, stripped of the factors it shares with
+ * the span. One loop: Euclid's steps find g = gcd(span, s); s is divided
+ * by g, and what s still shares with the span divides g, so Euclid goes
+ * on from (s, g). For any span up to 65536 it ends within 50 of its
+ * ZLB_SNAT_STRIDE_STEPS rounds (every candidate of every span tried, in
+ * user space); the fallback, 1, is coprime too. */
+#define ZLB_SNAT_STRIDE_STEPS 64
+static __always_inline __u32 zlb_snat_stride(__u32 hash, __u32 span)
+{
+	__u32 s, a, b, t;
+
+	if (span < 3)
+		return 1;
+	s = 1 + zlb_hash_final(hash ^ 0x9e3779b9) % (span - 1);
+	a = span;
+	b = s;
+	for (int i = 0; i < ZLB_SNAT_STRIDE_STEPS; i++) {
+		if (b) {
+			t = a % b;
+			a = b;
+			b = t;
+		} else if (a == 1) {
+			return s;
+		} else {
+			s /= a;
+			b = a;
+			a = s;
+		}
+	}
+	return 1;
+}
+
+/* The offset after @x on the walk of stride @stride over @span ports. */
+static __always_inline __u32 zlb_snat_next(__u32 x, __u32 stride, __u32 span)
+{
+	x += stride;
+	return x >= span ? x - span : x;
+}
+
 /* The zlb_fib_cache slot of destination @w (zlb_abi.h): its words folded,
  * in host order (the last octet low, so that neighbouring addresses differ
  * in the low bits), and hashed by one multiplication, whose top bits are

@@ -1654,7 +1654,7 @@ void test_full_table(const struct lb *lb)
 		fail("full table: it never holds more than its 1024 entries", "%ld entries", entries);
 	/* The earliest flows: their answers are translated right or dropped.
 	 * Only flows whose first port no other flow hashed to: the others may
-	 * have moved on to the next port of the range. */
+	 * have moved on to another port of the range. */
 	for (int i = 0, tried = 0; tried < 64 && i < 3072; i++) {
 		uint16_t port = snat_port(CLIENT, 20000 + i, IPPROTO_UDP);
 		struct pkt a = from_backend(IPPROTO_UDP, 5353, LB_SRC, 20000 + i);

@@ -4,10 +4,12 @@
  * (settings.snat_ports) one client's flows to one backend can use. SYNs
  * from one client, each from a port of its own, go to a service of one
  * backend, so every flow needs a backend-side port of its own from the one
- * source address. Each opened flow must leave translated to a port of the
- * range no other flow has; each refused one must be dropped and counted
- * (drop_snat_busy). How many flows open before the first refusal, and in
- * all, is printed as a TAP comment.
+ * source address. Each flow must take the first free port of its walk
+ * over the range (zlb_hash.h: zlb_snat_first(), at most ZLB_SNAT_TRIES
+ * ports) and leave translated to it, or, when the walk meets none, be
+ * dropped and counted (drop_snat_busy); no flow may be refused before 95%
+ * of the range is taken. How many flows open before the first refusal,
+ * and in all, is printed as a TAP comment.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -30,11 +32,15 @@ struct snat_fill {
 	unsigned int first_refusal;     /* flows open at the first refusal; span if none */
 	unsigned int bad;               /* frames or verdicts not as they must be */
 	unsigned int not_first;         /* flows not on their hashed port while it was free */
+	unsigned int off_walk;          /* flows not on the first free port of their walk */
+	unsigned int refused_free;      /* refused while their walk had a free port */
+	unsigned int opened_full;       /* opened while their walk had none */
 	unsigned int dup;               /* ports handed out twice */
 	char first_bad[256];
 	long long delta[ZLB_C_MAX];
 	bool *taken;                    /* [span]: the ports the flows have */
-	uint16_t later_cport, later_sport;  /* a flow whose port is not its hashed one */
+	uint16_t later_cport, later_sport;  /* a flow whose port came from a later step */
+	int later_step;                     /* of its walk, counted from 0 */
 };
 
 /* The port of the range @lo..@lo+@span-1 that the client tuple's hash
@@ -42,6 +48,23 @@ struct snat_fill {
 static uint16_t hashed_port(uint16_t cport, uint16_t lo, uint32_t span)
 {
 	return lo + zlb_flow_hash_addr(CLIENT.w, htons(cport), IPPROTO_TCP) % span;
+}
+
+/* The step of client port @cport's walk at which it meets the first port
+ * no flow has, -1 when none of its ZLB_SNAT_TRIES steps does; the port's
+ * offset in the range in *@x. */
+static int walk(const struct snat_fill *s, uint16_t cport, uint32_t *x)
+{
+	__u32 hash = zlb_flow_hash_addr(CLIENT.w, htons(cport), IPPROTO_TCP);
+	__u32 stride = zlb_snat_stride(hash, s->span);
+
+	*x = zlb_snat_first(hash, s->span);
+	for (int i = 0; i < ZLB_SNAT_TRIES; i++) {
+		if (!s->taken[*x])
+			return i;
+		*x = zlb_snat_next(*x, stride, s->span);
+	}
+	return -1;
 }
 
 static void fill_bad(struct snat_fill *s, const char *fmt, ...)
@@ -65,6 +88,8 @@ static void fill_one(const struct lb *lb, struct snat_fill *s, uint16_t cport)
 	union zlb_addr saddr, daddr;
 	struct result r;
 	struct frame wf;
+	uint32_t x;
+	int step = walk(s, cport, &x);
 
 	tcp_seg(&syn, PKT_SYN, 1000 + cport, 0);
 	s->attempts++;
@@ -77,6 +102,8 @@ static void fill_one(const struct lb *lb, struct snat_fill *s, uint16_t cport)
 	if (r.verdict == hook_verdict(XDP_DROP) && r.delta[ZLB_C_DROP_SNAT_BUSY] == 1) {
 		if (!s->refused++)
 			s->first_refusal = s->opened;
+		if (step >= 0)
+			s->refused_free++;
 		return;
 	}
 	if (r.verdict != hook_verdict(XDP_REDIRECT) ||
@@ -104,9 +131,14 @@ static void fill_one(const struct lb *lb, struct snat_fill *s, uint16_t cport)
 	}
 	if (sport != hashed && !s->taken[hashed - s->lo])
 		s->not_first++;
-	if (sport != hashed && !s->later_cport) {
+	if (step < 0)
+		s->opened_full++;
+	else if (sport != s->lo + x)
+		s->off_walk++;
+	else if (step >= 2 && !s->later_cport) {
 		s->later_cport = cport;
 		s->later_sport = sport;
+		s->later_step = step;
 	}
 	s->taken[sport - s->lo] = true;
 	s->opened++;
@@ -180,6 +212,21 @@ void test_snat_range(const struct lb *lb, uint16_t lo, uint16_t hi)
 		fail(name, "%u flows did not", s.not_first);
 	else
 		report(name, NULL);
+	name = named("snat range %u-%u: each flow gets the first free port of its walk over "
+		     "the range, and is refused only when the walk's %d ports are all taken",
+		     lo, hi, ZLB_SNAT_TRIES);
+	if (s.off_walk || s.refused_free || s.opened_full)
+		fail(name, "%u flows on another port, %u refused with a free port on the walk, "
+		     "%u opened with none", s.off_walk, s.refused_free, s.opened_full);
+	else
+		report(name, NULL);
+	name = named("snat range %u-%u: no flow is refused before 95%% of the range is taken",
+		     lo, hi);
+	if (s.first_refusal * 100 < s.span * 95)
+		fail(name, "the first refusal came with %u of %u ports taken (%.1f%%)",
+		     s.first_refusal, s.span, 100.0 * s.first_refusal / s.span);
+	else
+		report(name, NULL);
 
 	want[ZLB_C_RX] = want[ZLB_C_CT_MISS] = s.attempts;
 	want[ZLB_C_NEW_FLOW] = want[ZLB_C_FORWARD] = want[ZLB_C_REDIRECT] = s.opened;
@@ -200,10 +247,10 @@ void test_snat_range(const struct lb *lb, uint16_t lo, uint16_t hi)
 	       p.n ? p.text : NULL);
 
 	if (s.later_cport)
-		check_flow(lb, named("%u-%u, a flow off its hashed port", lo, hi), s.later_cport,
-			   s.later_sport);
+		check_flow(lb, named("%u-%u, a flow given the port of step %d of its walk", lo, hi,
+				     s.later_step), s.later_cport, s.later_sport);
 	else
-		fail(named("snat range %u-%u: a flow off its hashed port", lo, hi),
-		     "every flow got its hashed port");
+		fail(named("snat range %u-%u: a flow given a port at a later step of its walk",
+			   lo, hi), "no flow's port came from step 2 or later of its walk");
 	free(s.taken);
 }
