@@ -894,13 +894,15 @@ static struct pkt icmp_error_c(union zlb_addr from, const struct icmp_kind *k, u
 	return icmp_error_on(VETH0, client_mac, from, VIP, k, mtu, quoted, l4_bytes);
 }
 
-/* The error as the client must get it: from the service address, TTL one
- * less, quoting the client's own packet @orig as it left the load balancer
- * (its TTL one less too: the quote is of the translated packet), every
- * checksum over the client's addresses. */
-static struct pkt icmp_to_client(const struct pkt *e, const struct pkt *orig, size_t l4_bytes)
+/* Error @e as it leaves on @port to @dmac, from @from to @to, TTL one
+ * less, quoting @orig -- the packet of the other side that the error is
+ * about, as that side sent it -- with its TTL one less too (the quote is
+ * of the translated packet), every checksum over that side's addresses. */
+static struct pkt icmp_out(const struct pkt *e, int port, const uint8_t *dmac,
+			   union zlb_addr from, union zlb_addr to, const struct pkt *orig,
+			   size_t l4_bytes)
 {
-	struct pkt o = sent(e, VETH0, client_mac, VIP, 0, CLIENT, 0);
+	struct pkt o = sent(e, port, dmac, from, 0, to, 0);
 	struct pkt q = *orig;
 
 	q.ttl--;
@@ -908,18 +910,18 @@ static struct pkt icmp_to_client(const struct pkt *e, const struct pkt *orig, si
 	return o;
 }
 
-/* A client-side error @e as the backend must get it: from the load
- * balancer's source, quoting the backend's own packet @orig as it left the
- * load balancer towards the client (TTL one less), every checksum over the
- * backend-side addresses. */
+/* A backend-side error as the client must get it: from the service
+ * address, quoting the client's own packet @orig. */
+static struct pkt icmp_to_client(const struct pkt *e, const struct pkt *orig, size_t l4_bytes)
+{
+	return icmp_out(e, VETH0, client_mac, VIP, CLIENT, orig, l4_bytes);
+}
+
+/* A client-side error as the backend must get it: from the load
+ * balancer's source, quoting the backend's own packet @orig. */
 static struct pkt icmp_to_backend(const struct pkt *e, const struct pkt *orig, size_t l4_bytes)
 {
-	struct pkt o = sent(e, VETH2, backend_mac, LB_SRC, 0, BACKEND, 0);
-	struct pkt q = *orig;
-
-	q.ttl--;
-	pkt_quote(&o, &q, l4_bytes);
-	return o;
+	return icmp_out(e, VETH2, backend_mac, LB_SRC, BACKEND, orig, l4_bytes);
 }
 
 /* The UDP checksum quoted by @error (a quote of a plain IP header) is the
