@@ -263,6 +263,33 @@ struct pkt sent(const struct pkt *p, int port, const uint8_t *dmac, union zlb_ad
 	return o;
 }
 
+struct pkt icmp_error_on(int port, const uint8_t *smac, union zlb_addr from, union zlb_addr to,
+			 const struct icmp_kind *k, uint32_t mtu, const struct pkt *quoted,
+			 size_t l4_bytes)
+{
+	struct pkt e = arriving(port, smac, fam->icmp, from, 0, to, 0);
+
+	e.frag = 0;
+	e.tos = 0xc0;
+	e.icmp_type = k->type;
+	e.icmp_code = k->code;
+	e.icmp_id = mtu >> 16;
+	e.icmp_seq = mtu;
+	pkt_quote(&e, quoted, l4_bytes);
+	return e;
+}
+
+struct pkt icmp_out(const struct pkt *e, int port, const uint8_t *dmac, union zlb_addr from,
+		    union zlb_addr to, const struct pkt *orig, size_t l4_bytes)
+{
+	struct pkt o = sent(e, port, dmac, from, 0, to, 0);
+	struct pkt q = *orig;
+
+	q.ttl--;
+	pkt_quote(&o, &q, l4_bytes);
+	return o;
+}
+
 struct pkt to_backend(const struct pkt *p, uint16_t dport)
 {
 	return sent(p, VETH2, backend_mac, LB_SRC, snat_port(saddr_of(p), p->sport, p->proto),

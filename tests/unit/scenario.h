@@ -130,6 +130,21 @@ struct pkt to_backend(const struct pkt *p, uint16_t dport);
  * port @sport. */
 struct pkt to_client(const struct pkt *p, uint16_t sport);
 
+/* An ICMP(v6) error @k (the family's) from @from, arriving on @port from
+ * @smac, to @to, quoting @quoted with @l4_bytes of its L4 part; @mtu in
+ * the rest of its header (too big: IPv4 has it in the second half).
+ * Traffic class 0xc0 and IPv4 without DF, as Linux sends its errors. */
+struct pkt icmp_error_on(int port, const uint8_t *smac, union zlb_addr from, union zlb_addr to,
+			 const struct icmp_kind *k, uint32_t mtu, const struct pkt *quoted,
+			 size_t l4_bytes);
+/* Error @e as it must leave on @port to @dmac, from @from to @to, TTL one
+ * less, quoting @orig -- the packet of the other side that the error is
+ * about, as that side sent it -- with its TTL one less too (the quote is
+ * of the translated packet), extension headers and all; the builder
+ * computes every checksum, over that side's addresses. */
+struct pkt icmp_out(const struct pkt *e, int port, const uint8_t *dmac, union zlb_addr from,
+		    union zlb_addr to, const struct pkt *orig, size_t l4_bytes);
+
 struct zlb_ct_key ct_key(union zlb_addr saddr, uint16_t sport, union zlb_addr daddr,
 			 uint16_t dport, uint8_t proto);
 /* The tuple of the TCP/UDP frame that left in @r: 0, or -1 when it is no

@@ -861,25 +861,6 @@ static void test_partial_csum(const struct lb *lb)
 
 /* ---- cases: ICMP errors ------------------------------------------------ */
 
-/* An ICMP error @k from @from (arriving on @port from @smac) to @to,
- * quoting @quoted with @l4_bytes of its L4 part; @mtu in the rest of the
- * header (too big: IPv4 has it in the second half). */
-static struct pkt icmp_error_on(int port, const uint8_t *smac, union zlb_addr from,
-				union zlb_addr to, const struct icmp_kind *k, uint32_t mtu,
-				const struct pkt *quoted, size_t l4_bytes)
-{
-	struct pkt e = arriving(port, smac, ICMP, from, 0, to, 0);
-
-	e.frag = 0;
-	e.tos = 0xc0;                   /* what Linux gives its ICMP errors over IPv4 */
-	e.icmp_type = k->type;
-	e.icmp_code = k->code;
-	e.icmp_id = mtu >> 16;
-	e.icmp_seq = mtu;
-	pkt_quote(&e, quoted, l4_bytes);
-	return e;
-}
-
 /* ... from the backend side (veth2), to the load balancer's source. */
 static struct pkt icmp_error(const uint8_t *smac, union zlb_addr from, const struct icmp_kind *k,
 			     uint32_t mtu, const struct pkt *quoted, size_t l4_bytes)
@@ -892,22 +873,6 @@ static struct pkt icmp_error_c(union zlb_addr from, const struct icmp_kind *k, u
 			       const struct pkt *quoted, size_t l4_bytes)
 {
 	return icmp_error_on(VETH0, client_mac, from, VIP, k, mtu, quoted, l4_bytes);
-}
-
-/* Error @e as it leaves on @port to @dmac, from @from to @to, TTL one
- * less, quoting @orig -- the packet of the other side that the error is
- * about, as that side sent it -- with its TTL one less too (the quote is
- * of the translated packet), every checksum over that side's addresses. */
-static struct pkt icmp_out(const struct pkt *e, int port, const uint8_t *dmac,
-			   union zlb_addr from, union zlb_addr to, const struct pkt *orig,
-			   size_t l4_bytes)
-{
-	struct pkt o = sent(e, port, dmac, from, 0, to, 0);
-	struct pkt q = *orig;
-
-	q.ttl--;
-	pkt_quote(&o, &q, l4_bytes);
-	return o;
 }
 
 /* A backend-side error as the client must get it: from the service

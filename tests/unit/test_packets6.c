@@ -109,40 +109,6 @@ static void test_partial_csum_ext(const struct lb *lb)
 
 /* ---- cases: ICMPv6 errors quoting extension headers -------------------- */
 
-/* An ICMPv6 error of @type/@code (@mtu in its second word) from @from,
- * arriving on @port from @smac, to @to, quoting @quoted with @l4_bytes of
- * its L4 part. */
-static struct pkt error6(int port, const uint8_t *smac, union zlb_addr from, union zlb_addr to,
-			 const struct icmp_kind *k, uint32_t mtu, const struct pkt *quoted,
-			 size_t l4_bytes)
-{
-	struct pkt e = arriving(port, smac, IPPROTO_ICMPV6, from, 0, to, 0);
-
-	e.icmp_type = k->type;
-	e.icmp_code = k->code;
-	e.icmp_id = mtu >> 16;
-	e.icmp_seq = mtu;
-	pkt_quote(&e, quoted, l4_bytes);
-	return e;
-}
-
-/* @e as it must leave on @port to @dmac from @saddr to @daddr: quoting
- * @orig, the other side's own packet (its hop limit one less: the quote is
- * of the translated packet), extension headers and all. The builder
- * computes every checksum: the ICMPv6 one over the new quote and, when the
- * quote holds the whole segment, the quoted L4 one. */
-static struct pkt error6_out(const struct pkt *e, int port, const uint8_t *dmac,
-			     union zlb_addr saddr, union zlb_addr daddr, const struct pkt *orig,
-			     size_t l4_bytes)
-{
-	struct pkt o = sent(e, port, dmac, saddr, 0, daddr, 0);
-	struct pkt q = *orig;
-
-	q.ttl--;
-	pkt_quote(&o, &q, l4_bytes);
-	return o;
-}
-
 #define ICMP_NAT6 ZLB_C_RX, ROUTE_CACHED, ZLB_C_ICMP_ERROR_NAT, REDIRECTED
 
 /* A flow whose packets carry extension headers: the errors about them
@@ -168,22 +134,22 @@ static void test_icmp_error_ext(const struct lb *lb)
 	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 	quiet = false;
 
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &syn_out, 8);
-	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 8);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &syn_out, 8);
+	out = icmp_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 8);
 	expect(lb, "icmp error ext: packet too big quoting a SYN after destination options "
 	       "reaches the client, quoting its own SYN and header (icmp_error_nat)",
 	       &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
 
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &syn_out, 1000);
-	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 1000);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &syn_out, 1000);
+	out = icmp_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 1000);
 	expect(lb, "icmp error ext: ... quoting the whole segment, its TCP checksum is the "
 	       "client's", &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
 
 	/* The error itself behind a hop-by-hop header: the quote starts
 	 * further in. */
-	e = error6(VETH2, router_mac, ROUTER, LB_SRC, &fam->time_exceeded, 0, &syn_out, 1000);
+	e = icmp_error_on(VETH2, router_mac, ROUTER, LB_SRC, &fam->time_exceeded, 0, &syn_out, 1000);
 	pkt_add_ext(&e, IPPROTO_HOPOPTS, 8);
-	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 1000);
+	out = icmp_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 1000);
 	expect(lb, "icmp error ext: time exceeded after a hop-by-hop header of its own, quoting "
 	       "the SYN and its header, is translated", &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
 
@@ -197,14 +163,14 @@ static void test_icmp_error_ext(const struct lb *lb)
 	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 	quiet = false;
 
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, port, 0, &q_out, 1000);
-	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &q, 1000);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, port, 0, &q_out, 1000);
+	out = icmp_out(&e, VETH0, client_mac, VIP, CLIENT, &q, 1000);
 	expect(lb, "icmp error ext: port unreachable quoting a whole datagram after hop-by-hop, "
 	       "routing and destination options is translated, its UDP checksum the client's",
 	       &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
 
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, port, 0, &q_out, 8);
-	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &q, 8);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, port, 0, &q_out, 8);
+	out = icmp_out(&e, VETH0, client_mac, VIP, CLIENT, &q, 8);
 	expect(lb, "icmp error ext: ... and quoting 8 bytes of it", &e, VETH2, XDP_REDIRECT,
 	       &out, ICMP_NAT6);
 
@@ -218,8 +184,8 @@ static void test_icmp_error_ext(const struct lb *lb)
 	expect(lb, "icmp error ext: setup", &b, VETH2, XDP_REDIRECT, &b_out,
 	       FLOW_HIT, ROUTE_CACHED, REDIRECTED);
 	quiet = false;
-	e = error6(VETH0, client_mac, CLIENT, VIP, big, mtu, &b_out, 1000);
-	out = error6_out(&e, VETH2, backend_mac, LB_SRC, BACKEND, &b, 1000);
+	e = icmp_error_on(VETH0, client_mac, CLIENT, VIP, big, mtu, &b_out, 1000);
+	out = icmp_out(&e, VETH2, backend_mac, LB_SRC, BACKEND, &b, 1000);
 	expect(lb, "icmp error ext: packet too big from the client side, quoting a SYN-ACK after "
 	       "destination options, reaches the backend quoting its own", &e, VETH0,
 	       XDP_REDIRECT, &out, ICMP_NAT6);
@@ -231,21 +197,21 @@ static void test_icmp_error_ext(const struct lb *lb)
 		pkt_add_ext(&bad, IPPROTO_DSTOPTS, 8);
 		pkt_add_ext(&c, IPPROTO_DSTOPTS, 8);
 	}
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
-	out = error6_out(&e, VETH0, client_mac, VIP, CLIENT, &c, 8);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
+	out = icmp_out(&e, VETH0, client_mac, VIP, CLIENT, &c, 8);
 	expect(lb, "icmp error ext: a quote after four extension headers (as many as are "
 	       "walked) is translated", &e, VETH2, XDP_REDIRECT, &out, ICMP_NAT6);
 
 	/* What the data plane does not walk: the stack's. */
 	pkt_add_ext(&bad, IPPROTO_DSTOPTS, 8);
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
 	expect(lb, "icmp error ext: a quote after five extension headers goes to the stack "
 	       "untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
 
 	bad = syn_out;
 	pkt_add_ext(&bad, IPPROTO_ROUTING, 24);
 	bad.ext[bad.next - 1].segs_left = 1;
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
 	expect(lb, "icmp error ext: a quote with a routing header with a segment left goes to the "
 	       "stack untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
 
@@ -255,14 +221,14 @@ static void test_icmp_error_ext(const struct lb *lb)
 	frame_build(&f, &syn_out);
 	pkt_set_payload(&bad, f.data + f.csum_off - 16, 20);
 	pkt_add_frag(&bad, 100, false, 0x2001);
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 8);
 	expect(lb, "icmp error ext: a quote of a later fragment (its payload the flow's TCP "
 	       "header) goes to the stack untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
 
 	/* A quote cut inside its extension header: no ports to read. */
 	bad = syn_out;
 	pkt_add_ext(&bad, IPPROTO_DSTOPTS, 64);
-	e = error6(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 0);
+	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &bad, 0);
 	e.payload_len -= 40;
 	expect(lb, "icmp error ext: a quote that ends inside its extension headers goes to the "
 	       "stack untouched", &e, VETH2, XDP_PASS, NULL, PASSED);
