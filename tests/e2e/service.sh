@@ -133,10 +133,15 @@ hup() {
 	fi
 }
 
-ip netns exec "$ZL" env NOTIFY_SOCKET="$ZLB_TMP/notify.sock" \
-	"$ZLB_TMP/bin/zlb-load" --service "$CONF" >"$ZLB_TMP/service.log" 2>&1 &
-SVC=$!
-zlb_track_pid "$SVC"
+# start_service: zlb-load --service on $CONF in the background, as $SVC.
+start_service() {
+	ip netns exec "$ZL" env NOTIFY_SOCKET="$ZLB_TMP/notify.sock" \
+		"$ZLB_TMP/bin/zlb-load" --service "$CONF" >"$ZLB_TMP/service.log" 2>&1 &
+	SVC=$!
+	zlb_track_pid "$SVC"
+}
+
+start_service
 
 expect_notified "READY=1 after the first load" 1 READY=1
 expect_status "STATUS says what runs" "^loaded $CONF: 2 service\\(s\\), 2 interface\\(s\\)$"
@@ -272,10 +277,7 @@ zlb_check "crash: XDP stays on veth0 and veth2" \
 exchange "crash"
 : >"$NOTIFY_LOG"
 READY=1
-ip netns exec "$ZL" env NOTIFY_SOCKET="$ZLB_TMP/notify.sock" \
-	"$ZLB_TMP/bin/zlb-load" --service "$CONF" >"$ZLB_TMP/service.log" 2>&1 &
-SVC=$!
-zlb_track_pid "$SVC"
+start_service
 expect_notified "crash: started again, READY=1" 1 READY=1
 expect_status "crash: started again, STATUS says what runs" "^loaded $CONF: 3 service\\(s\\), 2 interface\\(s\\)$"
 zlb_check "crash: started again, the services answer" extra_answers

@@ -157,6 +157,14 @@ bool check(const struct lb *lb, const char *name, const struct pkt *in, int port
 #define COUNTERS(...) ((const int[]){ __VA_ARGS__, -1 })
 #define expect(lb, name, in, port, verdict, out, ...) \
 	check(lb, name, in, port, verdict, out, COUNTERS(__VA_ARGS__))
+/* expect() for a step that only brings a flow where the next case needs
+ * it (see quiet). */
+#define expect_setup(lb, name, in, port, verdict, out, ...)                  \
+	do {                                                                 \
+		quiet = true;                                                \
+		expect(lb, name, in, port, verdict, out, __VA_ARGS__);       \
+		quiet = false;                                               \
+	} while (0)
 
 /* ---- frames ------------------------------------------------------------ */
 
