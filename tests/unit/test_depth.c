@@ -925,7 +925,7 @@ static void test_icmp_errors(const struct lb *lb)
 	syn = c_pkt(&t, PKT_SYN, NULL);
 	syn_out = fwd(&t, &syn);
 	expect_setup(lb, "icmp error: setup", &syn, VETH0, XDP_REDIRECT, &syn_out,
-	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	             FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 
 	e = icmp_error(backend_mac, BACKEND, big, mtu, &syn_out, 8);
 	out = icmp_to_client(&e, &syn, 8);
@@ -951,7 +951,7 @@ static void test_icmp_errors(const struct lb *lb)
 	q = c_pkt(&u, 0, "a query of some length");
 	q_out = fwd(&u, &q);
 	expect_setup(lb, "icmp error: setup", &q, VETH0, XDP_REDIRECT, &q_out,
-	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	             FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 
 	e = icmp_error(backend_mac, BACKEND, big, mtu, &q_out, 8);
 	out = icmp_to_client(&e, &q, 8);
@@ -987,7 +987,7 @@ static void test_icmp_errors(const struct lb *lb)
 	q0.udp_no_csum = true;
 	q0_out = fwd(&z, &q0);
 	expect_setup(lb, "icmp error: setup", &q0, VETH0, XDP_REDIRECT, &q0_out,
-	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	             FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 	e = icmp_error(backend_mac, BACKEND, port, 0, &q0_out, 8);
 	out = icmp_to_client(&e, &q0, 8);
 	expect(lb, named("icmp error: a quoted UDP checksum 0 (%s) stays 0", fam->udp_zero),
@@ -998,7 +998,7 @@ static void test_icmp_errors(const struct lb *lb)
 	b = b_pkt(&t, PKT_SYN | PKT_ACK, NULL);
 	b_out = back(&t, &b);
 	expect_setup(lb, "icmp error: setup", &b, VETH2, XDP_REDIRECT, &b_out,
-	       FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	             FLOW_HIT, ROUTE_CACHED, REDIRECTED);
 	e = icmp_error_c(CLIENT, big, mtu, &b_out, 8);
 	out = icmp_to_backend(&e, &b, 8);
 	expect(lb, named("icmp error: %s from the client side about a TCP answer reaches the "
@@ -1013,7 +1013,7 @@ static void test_icmp_errors(const struct lb *lb)
 	b = b_pkt(&u, 0, "an answer of some length");
 	b_out = back(&u, &b);
 	expect_setup(lb, "icmp error: setup", &b, VETH2, XDP_REDIRECT, &b_out,
-	       FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	             FLOW_HIT, ROUTE_CACHED, REDIRECTED);
 	e = icmp_error_c(CLIENT, port, 0, &b_out, 1000);
 	out = icmp_to_backend(&e, &b, 1000);
 	expect(lb, named("icmp error: %s from the client side about a UDP answer reaches the "

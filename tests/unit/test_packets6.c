@@ -93,7 +93,7 @@ static void test_partial_csum_ext(const struct lb *lb)
 	tcp_seg(&syn, PKT_SYN, 1, 0);
 	out = to_backend(&syn, 223);
 	expect_setup(lb, "partial csum: setup", &syn, VETH0, XDP_REDIRECT, &out,
-	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	             FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 	tcp_seg(&p, PKT_ACK, 3, 1);
 	p.payload_len = 400;
 	for (size_t i = 0; i < p.payload_len; i++)
@@ -128,7 +128,7 @@ static void test_icmp_error_ext(const struct lb *lb)
 	pkt_add_ext(&syn, IPPROTO_DSTOPTS, 8);
 	syn_out = to_backend(&syn, 223);
 	expect_setup(lb, "icmp error ext: setup", &syn, VETH0, XDP_REDIRECT, &syn_out,
-	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	             FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 
 	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, big, mtu, &syn_out, 8);
 	out = icmp_out(&e, VETH0, client_mac, VIP, CLIENT, &syn, 8);
@@ -155,7 +155,7 @@ static void test_icmp_error_ext(const struct lb *lb)
 	pkt_add_ext(&q, IPPROTO_DSTOPTS, 24);
 	q_out = to_backend(&q, 5353);
 	expect_setup(lb, "icmp error ext: setup", &q, VETH0, XDP_REDIRECT, &q_out,
-	       FLOW_NEW, ROUTE_CACHED, REDIRECTED);
+	             FLOW_NEW, ROUTE_CACHED, REDIRECTED);
 
 	e = icmp_error_on(VETH2, backend_mac, BACKEND, LB_SRC, port, 0, &q_out, 1000);
 	out = icmp_out(&e, VETH0, client_mac, VIP, CLIENT, &q, 1000);
@@ -175,7 +175,7 @@ static void test_icmp_error_ext(const struct lb *lb)
 	pkt_add_ext(&b, IPPROTO_DSTOPTS, 16);
 	b_out = to_client(&b, 23);
 	expect_setup(lb, "icmp error ext: setup", &b, VETH2, XDP_REDIRECT, &b_out,
-	       FLOW_HIT, ROUTE_CACHED, REDIRECTED);
+	             FLOW_HIT, ROUTE_CACHED, REDIRECTED);
 	e = icmp_error_on(VETH0, client_mac, CLIENT, VIP, big, mtu, &b_out, 1000);
 	out = icmp_out(&e, VETH2, backend_mac, LB_SRC, BACKEND, &b, 1000);
 	expect(lb, "icmp error ext: packet too big from the client side, quoting a SYN-ACK after "

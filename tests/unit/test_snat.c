@@ -144,6 +144,22 @@ static void fill_one(const struct lb *lb, struct snat_fill *s, uint16_t cport)
 	s->opened++;
 }
 
+/* Entry @k of the table (@whose) goes in direction @dir and translates to
+ * @sa:@sp -> @da:@dp; what differs goes to @p. */
+static void check_entry(const struct lb *lb, struct problems *p, const char *whose,
+			const struct zlb_ct_key *k, int dir, union zlb_addr sa, uint16_t sp,
+			union zlb_addr da, uint16_t dp)
+{
+	struct zlb_ct_entry e;
+
+	if (!ct_get(lb, k, &e))
+		add(p, "%s entry is missing", whose);
+	else if (e.dir != dir || !same_addr(e.saddr, sa) || !same_addr(e.daddr, da) ||
+		 ntohs(e.sport) != sp || ntohs(e.dport) != dp)
+		add(p, "%s entry says %s -> %s (dir %u)", whose, at(e.saddr, ntohs(e.sport)),
+		    at(e.daddr, ntohs(e.dport)), e.dir);
+}
+
 /* The flow of client port @cport, on backend-side port @sport: both its
  * entries, and the backend's answer translated back to the client. */
 static void check_flow(const struct lb *lb, const char *what, uint16_t cport, uint16_t sport)
@@ -153,22 +169,11 @@ static void check_flow(const struct lb *lb, const char *what, uint16_t cport, ui
 	struct pkt ans = arriving(VETH2, backend_mac, IPPROTO_TCP, BACKEND, SNAT_BPORT, LB_SRC,
 				  sport), out;
 	struct problems p = {};
-	struct zlb_ct_entry e;
 
-	if (!ct_get(lb, &ok, &e))
-		add(&p, "no entry for %s -> %s", at(CLIENT, cport), at(VIP, SNAT_VPORT));
-	else if (e.dir != ZLB_CT_DIR_ORIG || !same_addr(e.saddr, LB_SRC) ||
-		 !same_addr(e.daddr, BACKEND) || ntohs(e.sport) != sport ||
-		 ntohs(e.dport) != SNAT_BPORT)
-		add(&p, "the client's entry says %s -> %s (dir %u)", at(e.saddr, ntohs(e.sport)),
-		    at(e.daddr, ntohs(e.dport)), e.dir);
-	if (!ct_get(lb, &rk, &e))
-		add(&p, "no entry for %s -> %s", at(BACKEND, SNAT_BPORT), at(LB_SRC, sport));
-	else if (e.dir != ZLB_CT_DIR_REPLY || !same_addr(e.saddr, VIP) ||
-		 !same_addr(e.daddr, CLIENT) || ntohs(e.sport) != SNAT_VPORT ||
-		 ntohs(e.dport) != cport)
-		add(&p, "the backend's entry says %s -> %s (dir %u)", at(e.saddr, ntohs(e.sport)),
-		    at(e.daddr, ntohs(e.dport)), e.dir);
+	check_entry(lb, &p, "the client's", &ok, ZLB_CT_DIR_ORIG, LB_SRC, sport, BACKEND,
+		    SNAT_BPORT);
+	check_entry(lb, &p, "the backend's", &rk, ZLB_CT_DIR_REPLY, VIP, SNAT_VPORT, CLIENT,
+		    cport);
 	report(named("snat range: %s: both entries of %s's flow name %s", what,
 		     at(CLIENT, cport), at(LB_SRC, sport)), p.n ? p.text : NULL);
 
