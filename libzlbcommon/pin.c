@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <limits.h>
 #include <libgen.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pin.h"
@@ -141,7 +145,9 @@ static int pin_dir_private(const char *dir, struct zlb_err *err)
 	return 0;
 }
 
-int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)
+/* As zlb_pin_dir_prepare(); *@created (when not NULL) tells whether
+ * this call made @dir. */
+static int pin_dir_prepare(const char *dir, bool *created, struct zlb_err *err)
 {
 	char parent[PATH_MAX];
 
@@ -168,9 +174,181 @@ int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)
 		}
 		pr_info("mounted a bpffs at /sys/fs/bpf\n");
 	}
-	if (mkdir(dir, 0700) && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0) {
+		if (created)
+			*created = true;
+	} else if (errno != EEXIST) {
 		zlb_err_set(err, "cannot create pin directory '%s': %s", dir, strerror(errno));
 		return -1;
 	}
 	return pin_dir_private(dir, err);
+}
+
+int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)
+{
+	return pin_dir_prepare(dir, NULL, err);
+}
+
+/* ---- one zlb-load at a time per pin directory ------------------------------
+ *
+ * The lock is flock(2) on the pin directory itself. The alternatives were
+ * worse:
+ *  - a lock file under /run is named after a path, so two spellings of
+ *    one directory (a symlink, a bind mount, a container that sees the
+ *    bpffs elsewhere, a private mount namespace) get two locks; and /run
+ *    is not writable everywhere zlb-load runs;
+ *  - flock on the parent serializes every pin directory of that bpffs
+ *    (other zon-lb instances, and whatever else uses the directory, such
+ *    as the bpffs root), and the parent changes under a waiter when the
+ *    bpffs is mounted at /sys/fs/bpf by the first load.
+ *  - a file in the pin directory: a bpffs holds only pins.
+ * The directory is the object the pins live in, whatever the path to it.
+ * Its price is its life cycle: a load makes it before taking the lock
+ * (as the load would anyway), and the holder may remove it (--unload, a
+ * first load that failed); a waiter that then gets the lock on the
+ * removed directory finds the path no longer names it, and starts again.
+ * The lock goes with the file descriptor: on every exit path, even a
+ * crash, the kernel releases it. */
+
+#define LOCK_TIMEOUT_ENV "ZLB_LOCK_TIMEOUT"
+#define LOCK_TIMEOUT_S 30
+#define LOCK_POLL_MS 100
+
+static int lock_timeout(int *seconds, struct zlb_err *err)
+{
+	const char *env = getenv(LOCK_TIMEOUT_ENV);
+	char *end;
+	long v;
+
+	*seconds = LOCK_TIMEOUT_S;
+	if (!env || !*env)
+		return 0;
+	errno = 0;
+	v = strtol(env, &end, 10);
+	if (errno || *end || v < 0 || v > 24 * 3600) {
+		zlb_err_set(err, "%s='%s': not a number of seconds (0 to 86400)", LOCK_TIMEOUT_ENV, env);
+		return -1;
+	}
+	*seconds = (int)v;
+	return 0;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* "pid N, COMM" of the process that holds the flock on @st's inode, as
+ * /proc/locks tells (the pid that took it); "pid unknown" when it cannot
+ * tell. */
+static void lock_holder(const struct stat *st, char *buf, size_t len)
+{
+	char line[256], comm[64] = "", path[64];
+	unsigned long long ino;
+	unsigned maj, mnr;
+	int pid = 0;
+	FILE *f = fopen("/proc/locks", "r");
+
+	snprintf(buf, len, "pid unknown");
+	if (!f)
+		return;
+	/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF"; lines of
+	 * waiters start "1: -> FLOCK" and are skipped by the match. */
+	while (fgets(line, sizeof(line), f)) {
+		int p;
+
+		if (sscanf(line, "%*d: FLOCK %*s WRITE %d %x:%x:%llu", &p, &maj, &mnr, &ino) == 4 &&
+		    maj == major(st->st_dev) && mnr == minor(st->st_dev) && ino == st->st_ino) {
+			pid = p;
+			break;
+		}
+	}
+	fclose(f);
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	if (comm[0])
+		snprintf(buf, len, "pid %d, %s", pid, comm);
+	else
+		snprintf(buf, len, "pid %d", pid);
+}
+
+int zlb_pin_dir_lock(const char *dir, bool create, bool *created, struct zlb_err *err)
+{
+	long long deadline;
+	bool said = false;
+	int timeout;
+
+	if (lock_timeout(&timeout, err))
+		return -1;
+	deadline = mono_ms() + timeout * 1000LL;
+	for (;;) {
+		struct stat held, named;
+		char holder[128];
+		bool made = false;
+		int fd;
+
+		if (create && pin_dir_prepare(dir, &made, err))
+			return -1;
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT && !create)
+			return ZLB_PIN_DIR_ABSENT;
+		if (fd < 0 && errno == ENOENT)
+			continue;       /* removed between the mkdir and the open */
+		if (fd < 0) {
+			zlb_err_set(err, "pin directory '%s': %s", dir, strerror(errno));
+			return -1;
+		}
+		while (flock(fd, LOCK_EX | LOCK_NB)) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EWOULDBLOCK) {
+				zlb_err_set(err, "pin directory '%s': cannot lock it: %s", dir, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			if (said && mono_ms() < deadline) {
+				usleep(LOCK_POLL_MS * 1000);
+				continue;
+			}
+			if (fstat(fd, &held))
+				memset(&held, 0, sizeof(held));
+			lock_holder(&held, holder, sizeof(holder));
+			if (mono_ms() >= deadline) {
+				zlb_err_set(err, "pin directory '%s' is still locked by another run that changes it (%s) after %d s; nothing was changed (%s sets how long to wait)",
+					    dir, holder, timeout, LOCK_TIMEOUT_ENV);
+				close(fd);
+				return -1;
+			}
+			pr_info("waiting for pin directory %s: another run (%s) is loading, reloading or unloading it; waiting up to %d s\n",
+				dir, holder, timeout);
+			said = true;
+		}
+		/* The holder may have removed the directory (--unload, a first
+		 * load that failed) or another made a new one in its place. */
+		if (fstat(fd, &held) == 0 && stat(dir, &named) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+			if (created)
+				*created = made;
+			if (said)
+				pr_info("pin directory %s is free now\n", dir);
+			return fd;
+		}
+		close(fd);      /* and again, on what the path names now */
+	}
+}
+
+void zlb_pin_dir_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);      /* the last reference: the lock goes with it */
 }

@@ -20,6 +20,18 @@ const char *zlb_pin_dir(const char *opt);
  * the process. */
 int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err);
 
+/* zlb-load's runs that change @dir take turns: an exclusive flock(2) on
+ * @dir itself, waited for at most $ZLB_LOCK_TIMEOUT seconds (default 30),
+ * saying once on stderr that it waits and for whom. With @create, @dir is
+ * first made as zlb_pin_dir_prepare() does, and *@created (when not
+ * NULL) tells whether this call made it. Returns the descriptor that
+ * holds the lock (zlb_pin_dir_unlock() releases it; so does exit),
+ * ZLB_PIN_DIR_ABSENT without @create when @dir does not exist, or -1 with
+ * @err set (the lock still held by another after the wait, naming @dir). */
+#define ZLB_PIN_DIR_ABSENT (-2)
+int zlb_pin_dir_lock(const char *dir, bool create, bool *created, struct zlb_err *err);
+void zlb_pin_dir_unlock(int fd);
+
 /* Path of pinned map @name in @dir; false if it does not fit. */
 bool zlb_pin_path(char *buf, size_t len, const char *dir, const char *name);
 

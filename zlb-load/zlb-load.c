@@ -826,6 +826,31 @@ fail:
 	return 1;
 }
 
+/* A load under the pin directory's lock (zlb_pin_dir_lock(): why there):
+ * from the first read of the pinned state to the last write, so that two
+ * runs never both pick the same free half of the tables, nor one unpin
+ * what the other loads. */
+static int load_locked(struct load *l)
+{
+	const char *pin_dir = zlb_pin_dir(l->opt.pin_dir);
+	bool created = false;
+	struct zlb_err err;
+	int fd, rc;
+
+	fd = zlb_pin_dir_lock(pin_dir, true, &created, &err);
+	if (fd < 0) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
+	rc = do_load(l);
+	/* A first load that failed leaves no directory behind (rmdir
+	 * removes it only while it is empty). */
+	if (rc && created)
+		rmdir(pin_dir);
+	zlb_pin_dir_unlock(fd);
+	return rc;
+}
+
 /* ---- unloading ------------------------------------------------------------- */
 
 static int do_unload(const struct options *opt)
@@ -873,6 +898,23 @@ static int do_unload(const struct options *opt)
 	rc = remove_pins(dir);
 	if (!rc)
 		pr_info("unloaded: pins in %s removed\n", dir);
+	return rc;
+}
+
+/* An unload under the pin directory's lock, as load_locked(). */
+static int unload_locked(const struct options *opt)
+{
+	struct zlb_err err;
+	int fd, rc;
+
+	fd = zlb_pin_dir_lock(zlb_pin_dir(opt->pin_dir), false, NULL, &err);
+	if (fd == -1) {
+		pr_err("%s\n", err.msg);
+		return 1;
+	}
+	/* ZLB_PIN_DIR_ABSENT: nothing to lock, and do_unload says so. */
+	rc = do_unload(opt);
+	zlb_pin_dir_unlock(fd);
 	return rc;
 }
 
@@ -948,7 +990,7 @@ static int run_file(struct load *l)
 			pr_info("note: loading it needs root (or %s)\n", LOAD_CAPS_NAMES);
 		return 0;
 	}
-	return do_load(l);
+	return load_locked(l);
 }
 
 static void release(struct load *l)
@@ -1019,7 +1061,7 @@ static void service_release(void *loaded)
 
 static int service_unload(void *ctx)
 {
-	return do_unload(ctx);
+	return unload_locked(ctx);
 }
 
 static const struct zlb_service_ops service_ops = {
@@ -1044,7 +1086,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (l.opt.unload)
-		return do_unload(&l.opt);
+		return unload_locked(&l.opt);
 	if (l.opt.service)
 		return zlb_service_run(argv, l.opt.file, &service_ops, &l.opt);
 	rc = run_file(&l);
