@@ -86,7 +86,9 @@ static void usage(FILE *out)
 		"\n"
 		"Environment: %s (pin directory), LIBXDP_BPFFS (libxdp's bpffs),\n"
 		"ZLB_BPF_OBJ (the XDP object; default %s/zlb.bpf.o), ZLB_BPF_TC_OBJ\n"
-		"(the tc object; default zlb_tc.bpf.o in the XDP object's directory).\n",
+		"(the tc object; default zlb_tc.bpf.o in the XDP object's directory),\n"
+		"ZLB_LOCK_TIMEOUT (seconds to wait while another run changes the pin\n"
+		"directory; default 30).\n",
 		ZLB_PIN_ENV, ZLB_DEFAULT_PIN_DIR, ZLB_PIN_ENV, ZLB_BPF_DIR);
 }
 
