@@ -6,7 +6,9 @@
 # pages, the unit and /etc/zonlb.conf (a conffile that --check accepts and
 # that configures no interface) in place, and enables, starts and attaches
 # nothing; its maintainer scripts, run as under systemd, reload systemd on
-# an upgrade and stop the unit only on removal. The installed zlb-load
+# an upgrade and stop the unit only on removal, when they also unload a
+# zon-lb loaded by hand (in namespaces and on a bpffs of their own, never
+# the host's). The installed zlb-load
 # then runs the reference scenario with the test's own config, namespaces
 # and bpffs (never /etc/zonlb.conf, never systemctl), as the service the
 # unit runs. An upgrade with a connection
@@ -34,6 +36,11 @@ export DEBIAN_FRONTEND=noninteractive
 
 if dpkg-query -W -f='${db:Status-Status}' zon-lb 2>/dev/null | grep -qv not-installed; then
 	zlb_die "zon-lb is installed on this host already; this test installs and purges it: remove it first"
+fi
+# Removing the package unloads a zon-lb pinned under /sys/fs/bpf/zon-lb:
+# the purge at the end would take down one this host runs.
+if [ -n "$(find /sys/fs/bpf/zon-lb -mindepth 1 2>/dev/null)" ]; then
+	zlb_die "a zon-lb is loaded on this host (/sys/fs/bpf/zon-lb); purging the package would unload it: unload it first"
 fi
 git -C "$ZLB_SRCDIR" rev-parse --git-dir >/dev/null 2>&1 ||
 	zlb_die "$ZLB_SRCDIR is not a git work tree (the test copies its files from one)"
@@ -222,6 +229,113 @@ if maint prerm remove && grep -qx 'deb-systemd-invoke stop zon-lb.service' "$STU
 	zlb_pass "under systemd, prerm remove stops the unit"
 else
 	zlb_fail "under systemd, prerm remove stops the unit" "$(cat "$STUBS/calls" "$ZLB_TMP/maint.out")"
+fi
+
+# A zon-lb loaded by hand ('zlb-load FILE' attaches it and exits) would
+# outlive the package, with no zlb-load left to detach it: prerm remove,
+# after stopping the unit, unloads one pinned under the default
+# /sys/fs/bpf/zon-lb with the package's zlb-load; an upgrade, a
+# deconfigure and a failed upgrade leave it running. Each case in a
+# network namespace of its own (veth0, veth1) and a mount namespace with a
+# bpffs of its own at /sys/fs/bpf, where the installed zlb-load first
+# loads a config on veth0; zlb-load is the installed one behind a stub that
+# logs its call.
+HAND_CONF=$ZLB_TMP/hand.conf
+cat >"$HAND_CONF" <<'EOF'
+services = (
+  { name = "telnet"; address = "10.0.0.1"; protocol = "tcp"; port = 23;
+    backends = ( { address = "10.2.0.2"; port = 223; source = "10.2.0.1"; } ); }
+);
+interfaces = ( "veth0" );
+EOF
+mkdir -p "$STUBS/zlb" "$STUBS/zlb-fails"
+# shellcheck disable=SC2016 # the stubs' own $* and $@
+printf '#!/bin/sh\necho "zlb-load $*" >>"%s/calls"\nexec /usr/sbin/zlb-load "$@"\n' "$STUBS" >"$STUBS/zlb/zlb-load"
+# shellcheck disable=SC2016
+printf '#!/bin/sh\necho "zlb-load $*" >>"%s/calls"\necho "zlb-load: error: veth0: detach refused (stub)" >&2\nexit 1\n' \
+	"$STUBS" >"$STUBS/zlb-fails/zlb-load"
+chmod 755 "$STUBS/zlb/zlb-load" "$STUBS/zlb-fails/zlb-load"
+# In the namespaces: IN_NS CONF LEFT LOG CMD...: load CONF by hand (its
+# output in LOG; exit 99 when it fails), run CMD, write what is left of
+# zon-lb (its pins, an XDP program on veth0) to LEFT, and exit as CMD did.
+cat >"$ZLB_TMP/in-ns.sh" <<'EOF'
+conf=$1 left=$2 log=$3
+shift 3
+mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system &&
+	mount -t bpf bpf /sys/fs/bpf && ip link set lo up &&
+	ip link add veth0 type veth peer name veth1 && ip addr add 10.2.0.1/24 dev veth0 &&
+	ip link set veth0 up && ip link set veth1 up &&
+	env -u ZLB_BPFFS -u LIBXDP_BPFFS -u ZLB_BPF_OBJ -u ZLB_BPF_TC_OBJ \
+		/usr/sbin/zlb-load "$conf" >"$log" 2>&1 || exit 99
+"$@"
+rc=$?
+{
+	ls /sys/fs/bpf/zon-lb 2>/dev/null | sed 's/^/pinned: /'
+	ip -d link show veth0 | grep -o 'prog/xdp id [0-9]*'
+} >"$left"
+exit $rc
+EOF
+# maint_loaded STUBDIR SCRIPT ARGS...: maint, with a zon-lb loaded by hand
+# first and zlb-load from STUBDIR; what is left of it in $ZLB_TMP/left,
+# the hand load's output in $ZLB_TMP/hand.out. Extra environment for the
+# script in MAINT_ENV (NAME=VALUE).
+maint_loaded() {
+	local stubdir=$1 script=/var/lib/dpkg/info/zon-lb.$2
+	shift 2
+	: >"$STUBS/calls"
+	: >"$ZLB_TMP/left"
+	unshare --mount --net --propagation private \
+		sh "$ZLB_TMP/in-ns.sh" "$HAND_CONF" "$ZLB_TMP/left" "$ZLB_TMP/hand.out" \
+		env PATH="$stubdir:$STUBS:$PATH" ${MAINT_ENV:+"$MAINT_ENV"} "$script" "$@" >"$ZLB_TMP/maint.out" 2>&1
+}
+# Whether the hand load worked and is still all there after the script.
+hand_loaded() {
+	grep -q "^zlb-load: loaded $HAND_CONF: 1 service(s), 1 interface(s), pins in /sys/fs/bpf/zon-lb" \
+		"$ZLB_TMP/hand.out" &&
+		grep -qx 'pinned: zlb_meta' "$ZLB_TMP/left" && grep -q '^prog/xdp id' "$ZLB_TMP/left"
+}
+maint_log() {
+	printf '%s\n' "--- calls" && cat "$STUBS/calls"
+	printf '%s\n' "--- output" && cat "$ZLB_TMP/maint.out"
+	printf '%s\n' "--- left" && cat "$ZLB_TMP/left"
+	printf '%s\n' "--- hand load" && cat "$ZLB_TMP/hand.out"
+}
+for args in "upgrade $NEXT" "deconfigure in-favour other-package 1.0" "failed-upgrade $VERSION $NEXT"; do
+	# shellcheck disable=SC2086 # the script's arguments
+	if maint_loaded "$STUBS/zlb" prerm $args && ! grep -q '^zlb-load' "$STUBS/calls" && hand_loaded; then
+		zlb_pass "prerm ${args%% *} leaves a zon-lb loaded by hand attached and pinned"
+	else
+		zlb_fail "prerm ${args%% *} leaves a zon-lb loaded by hand attached and pinned" "$(maint_log)"
+	fi
+done
+if maint_loaded "$STUBS/zlb" prerm remove &&
+	[ "$(grep -nx 'deb-systemd-invoke stop zon-lb.service' "$STUBS/calls" | cut -d: -f1)" = 1 ] &&
+	[ "$(sed -n 2p "$STUBS/calls")" = "zlb-load --unload --pin-dir /sys/fs/bpf/zon-lb" ] &&
+	grep -q 'loaded by hand' "$ZLB_TMP/maint.out" &&
+	grep -qx 'zlb-load: veth0: detached: XDP' "$ZLB_TMP/maint.out" &&
+	grep -qx 'zlb-load: unloaded: pins in /sys/fs/bpf/zon-lb removed' "$ZLB_TMP/maint.out" &&
+	[ ! -s "$ZLB_TMP/left" ]; then
+	zlb_pass "prerm remove stops the unit, then unloads a zon-lb loaded by hand (detached, pins removed), and says so"
+else
+	zlb_fail "prerm remove stops the unit, then unloads a zon-lb loaded by hand" "$(maint_log)"
+fi
+# ZLB_BPFFS set to another directory: the default one is unloaded all the
+# same, and the other is named as left alone.
+if MAINT_ENV="ZLB_BPFFS=/run/systemd" maint_loaded "$STUBS/zlb" prerm remove &&
+	grep -qx 'zlb-load --unload --pin-dir /sys/fs/bpf/zon-lb' "$STUBS/calls" && [ ! -s "$ZLB_TMP/left" ] &&
+	grep -q '^zon-lb: warning: ZLB_BPFFS=/run/systemd: .* not unloaded' "$ZLB_TMP/maint.out"; then
+	zlb_pass "prerm remove with ZLB_BPFFS elsewhere: unloads the default pin directory, warns about the other"
+else
+	zlb_fail "prerm remove with ZLB_BPFFS elsewhere: unloads the default pin directory, warns about the other" \
+		"$(maint_log)"
+fi
+# An unload that fails fails the removal, loudly: the package stays, with
+# the zlb-load that can still detach zon-lb.
+if ! maint_loaded "$STUBS/zlb-fails" prerm remove && grep -qx 'zlb-load --unload --pin-dir /sys/fs/bpf/zon-lb' "$STUBS/calls" &&
+	grep -q '^zon-lb: error: .zlb-load --unload. failed' "$ZLB_TMP/maint.out" && hand_loaded; then
+	zlb_pass "prerm remove fails, saying so, when the unload fails"
+else
+	zlb_fail "prerm remove fails, saying so, when the unload fails" "$(maint_log)"
 fi
 
 # --- the installed zlb-load in the reference scenario ---------------------------
