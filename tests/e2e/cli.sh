@@ -53,6 +53,13 @@ for opt in --help -h; do
 	done
 done
 
+# The package's prerm unloads the default pin directory by its path: the
+# one zlb-load --help names.
+prerm_dir=$(sed -n 's/^ZLB_PIN_DIR=//p' "$ZLB_SRCDIR/debian/zon-lb.prerm")
+zl --help
+expect "debian/zon-lb.prerm unloads the default pin directory --help names ($prerm_dir)" \
+	out_has "else ${prerm_dir:-no ZLB_PIN_DIR= in the prerm}\)"
+
 for opt in --version -V; do
 	zl "$opt"
 	expect "$opt exits 0" ok
