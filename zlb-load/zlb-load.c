@@ -167,6 +167,16 @@ static int resolve_links(struct load *l, struct zlb_err *err)
 			zlb_err_prefix(err, "%s:%d: interfaces", l->cfg.path, ci->line);
 			return -1;
 		}
+		/* The parser refuses a name listed twice; an interface can
+		 * also be listed under two of its names (an altname). */
+		for (size_t j = 0; j < i; j++) {
+			if (l->links[j].info.ifindex != l->links[i].info.ifindex)
+				continue;
+			zlb_err_set(err, "%s:%d: interfaces[%zu]: '%s' is interface '%s' (interfaces[%zu], line %d, ifindex %u) under another of its names; list each interface once",
+				    l->cfg.path, ci->line, i, ci->name, l->cfg.ifaces[j].name,
+				    j, l->cfg.ifaces[j].line, l->links[i].info.ifindex);
+			return -1;
+		}
 		l->ifaces[i] = l->links[i].info;
 		l->plan[i].tc = wants_tc(ci, &l->links[i]);
 		l->any_tc |= l->plan[i].tc;

@@ -137,6 +137,15 @@ if zlb_have_root; then
 	else
 		zlb_pass "--check attaches nothing"
 	fi
+	# One interface under two of its names (an altname): listed twice.
+	zlb_must ip -n "$NS" link property add dev veth0 altname zlbalt0
+	printf 'interfaces = (\n  "veth0",\n  "zlbalt0"\n);\n' >"$ZLB_TMP/altname.conf"
+	RC=0
+	timeout 30 ip netns exec "$NS" "$ZLB_LOAD" --check "$ZLB_TMP/altname.conf" \
+		>"$ZLB_TMP/out" 2>"$ZLB_TMP/err" || RC=$?
+	expect "--check refuses an interface listed under its name and an altname" failed
+	expect "--check names the altname's line and the entry it repeats" err_has_fixed \
+		"altname.conf:3: interfaces[1]: 'zlbalt0' is interface 'veth0' (interfaces[0], line 2,"
 else
 	zlb_skip "--check of a good config" "needs root and netns: $ZLB_NOROOT_REASON"
 fi
