@@ -3,7 +3,8 @@
 # zlb-arp), every option TOOL --help prints is documented under OPTIONS of
 # TOOL.8 (with its short form), and OPTIONS documents nothing --help does
 # not print; every environment variable --help names is under ENVIRONMENT;
-# and the pages lint clean (mandoc -Tlint, groff -ww). Needs no root and
+# each page's .TH names the version of configure.ac; and the pages lint
+# clean (mandoc -Tlint, groff -ww). Needs no root and
 # changes nothing.
 set -u
 export LC_ALL=C
@@ -144,6 +145,18 @@ done
 check_tool zlb-stat "$ZLB_BUILDDIR/zlb-stat/zlb-stat"
 check_tool zlb-ct "$ZLB_BUILDDIR/zlb-ct/zlb-ct"
 check_tool zlb-arp "$ZLB_BUILDDIR/zlb-arp/zlb-arp"
+
+# --- .TH: each page names this version (AC_INIT of configure.ac) -------------
+
+version=$(sed -nE 's/^AC_INIT\(\[[^]]*\], *\[([^]]*)\].*/\1/p' "$ZLB_SRCDIR/configure.ac")
+for p in "${PAGES[@]}"; do
+	th=$(grep -m1 '^\.TH ' "$MANDIR/$p")
+	if [ -n "$version" ] && printf '%s\n' "$th" | grep -qF "\"zon-lb $version\""; then
+		ok "$p's .TH names zon-lb $version"
+	else
+		not_ok "$p's .TH names zon-lb ${version:-(no AC_INIT version)}" "$th"
+	fi
+done
 
 # --- lint -------------------------------------------------------------------
 
