@@ -88,6 +88,21 @@ static void fill_none(uint32_t *table, uint32_t size)
 		table[i] = ZLB_MAGLEV_NONE;
 }
 
+size_t zlb_maglev_starved(const uint16_t *weight, size_t n, const uint32_t *table,
+			  uint32_t size, size_t *out)
+{
+	bool has[ZLB_MAX_BACKENDS_PER_SVC] = { false };
+	size_t k = 0;
+
+	for (uint32_t e = 0; e < size; e++)
+		if (table[e] < n && table[e] < ZLB_MAX_BACKENDS_PER_SVC)
+			has[table[e]] = true;
+	for (size_t i = 0; i < n && i < ZLB_MAX_BACKENDS_PER_SVC; i++)
+		if (weight[i] && !has[i])
+			out[k++] = i;
+	return k;
+}
+
 int zlb_maglev_build(const uint64_t *key, const uint16_t *weight, size_t n,
 		     uint32_t size, uint32_t *table)
 {

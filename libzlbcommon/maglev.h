@@ -42,6 +42,14 @@ uint64_t zlb_maglev_key(const union zlb_addr *addr, uint16_t port);
 int zlb_maglev_build(const uint64_t *key, const uint16_t *weight, size_t n,
 		     uint32_t size, uint32_t *table);
 
+/* The backends of weight above 0 that got no entry in @table (built by
+ * zlb_maglev_build() from @weight, @n backends, @size entries): with a
+ * small table and weights far apart, a light backend's share rounds to
+ * nothing, and it would get no new flow. Their indexes go to @out (room
+ * for @n); returns how many. */
+size_t zlb_maglev_starved(const uint16_t *weight, size_t n, const uint32_t *table,
+			  uint32_t size, size_t *out);
+
 /* Whether @n is prime: a Maglev table size must be. */
 bool zlb_is_prime(uint32_t n);
 

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "maps.h"
+#include "addr.h"
 #include "pin.h"
 #include "maglev.h"
 
@@ -229,6 +230,23 @@ static bool iface_wanted(const void *key, const void *ctx)
 	return false;
 }
 
+/* Say which backends of @s, weighted above 0, got no entry of its Maglev
+ * @table: they would get no new flow, and nothing else would tell. */
+static void warn_starved(const struct zlb_cfg_service *s, const uint16_t *weights,
+			 const uint32_t *table, uint32_t size)
+{
+	size_t starved[ZLB_MAX_BACKENDS_PER_SVC];
+	size_t n = zlb_maglev_starved(weights, s->nbackends, table, size, starved);
+	char a[ZLB_ADDR_PORT_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct zlb_cfg_backend *b = &s->backends[starved[i]];
+
+		pr_warn("service '%s': backend %s (weight %u) got none of the %u entries of its Maglev table: it gets no new flows (raise table_size, or bring the weights closer)\n",
+			s->name, zlb_fmt_addr_port(a, &b->addr, htons(b->port)), b->weight, size);
+	}
+}
+
 /* Build service @s's Maglev table (entries: backend indexes in the
  * service, ZLB_MAGLEV_CHUNK to an element; zlb_abi.h) in a new inner map;
  * its fd, or -1. */
@@ -259,6 +277,7 @@ static int build_maglev(const struct zlb_cfg_service *s, const struct zlb_servic
 			    strerror(errno));
 		goto out;
 	}
+	warn_starved(s, weights, table, val->maglev_size);
 	memset(chunks, ZLB_MAGLEV_NO_BACKEND, nchunks * sizeof(*chunks));
 	for (__u32 k = 0; k < val->maglev_size; k++)
 		if (table[k] != ZLB_MAGLEV_NONE)

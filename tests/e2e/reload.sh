@@ -58,6 +58,17 @@ fi
 exchange "after reload"
 exchange "after reload, again"
 
+# A light backend beside a heavy one in a small Maglev table gets no entry,
+# so no new flow: the reload says so (and still loads).
+starved=$ZLB_TMP/starved.conf
+sed 's|backends = ( { address = "10.2.0.2"; port = 9999; } ); }|table_size = 251; backends = ( { address = "10.2.0.2"; port = 9999; weight = 1000; }, { address = "10.2.0.3"; port = 9999; weight = 1; } ); }|' \
+	"$CONFS/reload.conf" >"$starved"
+zlb_check_load "a reload whose light backend gets no Maglev entry loads" "$starved"
+zlb_check "... and warns that 10.2.0.3:9999 (weight 1) gets no new flows" \
+	grep -q "warning: service 'extra-udp': backend 10.2.0.3:9999 (weight 1) got none of the 251 entries of its Maglev table: it gets no new flows" "$ZLB_LOAD_OUT"
+zlb_check "... and names no other backend" \
+	bash -c "[ \"\$(grep -c 'got none of the' '$ZLB_LOAD_OUT')\" -eq 1 ]"
+
 # An upgrade: another build of the data plane (as a newer zon-lb would
 # bring) replaces the running program atomically, with the same maps.
 prog_id() {

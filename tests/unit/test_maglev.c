@@ -304,6 +304,30 @@ static bool test_weight_zero(void)
 	return true;
 }
 
+/* A light backend beside a heavy one in a small table gets no entry, and
+ * zlb_maglev_starved() names it (zlb-load warns); in the default table it
+ * gets its share, and none is named; weight 0 is never named. */
+static bool test_starved(void)
+{
+	static const uint16_t w[] = { 1000, 1, 0, 1000 };
+	uint64_t key[ARRAY_SIZE(w)];
+	size_t n = ARRAY_SIZE(w), out[ARRAY_SIZE(w)], k, i, light = 0;
+
+	for (i = 0; i < n; i++)
+		key[i] = backend_key(i);
+	CHECK(zlb_maglev_build(key, w, n, 251, table_a) == 0, "build (251) failed");
+	for (i = 0; i < 251; i++)
+		light += table_a[i] == 1;
+	k = zlb_maglev_starved(w, n, table_a, 251, out);
+	CHECK(light == 0, "weight 1 of 2001 got %zu of 251 entries", light);
+	CHECK(k == 1 && out[0] == 1, "251 entries: %zu named, first %zu; want backend 1 alone",
+	      k, k ? out[0] : 0);
+	CHECK(zlb_maglev_build(key, w, n, SIZE, table_a) == 0, "build (%u) failed", SIZE);
+	k = zlb_maglev_starved(w, n, table_a, SIZE, out);
+	CHECK(k == 0, "%u entries: %zu named (first %zu), want none", SIZE, k, k ? out[0] : 0);
+	return true;
+}
+
 static bool all_none(const uint32_t *table, uint32_t size)
 {
 	uint32_t i;
@@ -481,6 +505,7 @@ int main(void)
 	report("add an 11th: <= fair share + 2% move", test_add_10());
 	report("drain one of 5: no new flow to it, <= 2% of others move", test_drain());
 	report("weight 0: no entry, no flow", test_weight_zero());
+	report("a backend whose weight rounds to no entry is named", test_starved());
 	report("all weights 0: -1, every entry NONE", test_all_zero());
 	report("size not a prime: -1, EINVAL", test_not_prime());
 	report("sizes 251 .. 1048573 fill completely", test_sizes());
