@@ -320,6 +320,109 @@ static int install_maglev(const struct zlb_maps *m, __u32 *keys, int *fds, __u32
 	return 0;
 }
 
+/* ---- counters of ids that change hands ---------------------------------- */
+
+/* Ids are positions in the config (zlb_abi.h), so a reload can give an id
+ * to another service or backend than the one that had it: removing a
+ * backend moves the ones after it up. The counters under an id are its
+ * owner's: what owned each id before a load (the service's key; and the
+ * backend's address and port), read from the maps before they change. */
+struct id_owner {
+	struct zlb_svc_key svc;
+	union zlb_addr addr;
+	__be16 port;
+	__u8 used;
+};
+
+struct id_owners {
+	struct id_owner svc[ZLB_MAX_SERVICES];
+	struct id_owner be[ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC];
+};
+
+static bool same_owner(const struct id_owner *a, const struct id_owner *b)
+{
+	if (!a->used || !b->used)
+		return a->used == b->used;
+	return !memcmp(&a->svc, &b->svc, sizeof(a->svc)) &&
+	       !memcmp(&a->addr, &b->addr, sizeof(a->addr)) && a->port == b->port;
+}
+
+static void read_owners(const struct zlb_maps *m, struct id_owners *o)
+{
+	struct zlb_svc_key key, *prev = NULL;
+	struct zlb_service val;
+	struct zlb_backend be;
+
+	while (bpf_map_get_next_key(m->fd[ZLB_M_SERVICES], prev, &key) == 0) {
+		prev = &key;
+		/* an address's echo key shares its service's value */
+		if (key.proto != IPPROTO_TCP && key.proto != IPPROTO_UDP)
+			continue;
+		if (bpf_map_lookup_elem(m->fd[ZLB_M_SERVICES], &key, &val) ||
+		    val.id >= ZLB_MAX_SERVICES)
+			continue;
+		o->svc[val.id] = (struct id_owner){ .svc = key, .used = 1 };
+		for (__u32 j = 0; j < val.backend_count && j < ZLB_MAX_BACKENDS_PER_SVC; j++) {
+			__u32 slot = val.backend_base + j;
+
+			if (bpf_map_lookup_elem(m->fd[ZLB_M_BACKENDS], &slot, &be) ||
+			    zlb_addr_is_zero(&be.addr) || be.id >= ZLB_MAX_SERVICES * ZLB_MAX_BACKENDS_PER_SVC)
+				continue;
+			o->be[be.id] = (struct id_owner){ .svc = key, .addr = be.addr,
+							  .port = be.port, .used = 1 };
+		}
+	}
+}
+
+/* Zero the counters of every id of @cfg whose owner is not the one in @old
+ * (an id that had none included): a service or backend that gets an id
+ * starts from zero, never from another's totals. Ids that keep their owner
+ * keep their counters. Before the services switch to @cfg, so that the new
+ * owner's first packets are its own. Best effort: counters are not worth
+ * failing a load. */
+static void zero_moved_counters(const struct zlb_maps *m, const struct zlb_config *cfg,
+				const struct id_owners *old)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct zlb_traffic *t;
+	struct zlb_counters *all = NULL;
+	bool svc_moved[ZLB_MAX_SERVICES] = { false };
+	bool any = false;
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || !(t = calloc(ncpu, sizeof(*t))))
+		return;
+	for (size_t i = 0; i < cfg->nservices && i < ZLB_MAX_SERVICES; i++) {
+		const struct zlb_cfg_service *s = &cfg->services[i];
+		struct id_owner now = { .used = 1 };
+
+		svc_key(&now.svc, s, false);
+		if (!same_owner(&old->svc[i], &now))
+			any = svc_moved[i] = true;
+		for (size_t j = 0; j < ZLB_MAX_BACKENDS_PER_SVC; j++) {
+			__u32 id = i * ZLB_MAX_BACKENDS_PER_SVC + j;
+			struct id_owner be = { .svc = now.svc };
+
+			if (j < s->nbackends)
+				be = (struct id_owner){ .svc = now.svc, .addr = s->backends[j].addr,
+							.port = htons(s->backends[j].port), .used = 1 };
+			if (be.used && !same_owner(&old->be[id], &be))
+				bpf_map_update_elem(m->fd[ZLB_M_BE_STATS], &id, t, BPF_ANY);
+		}
+	}
+	/* zlb_stats is one value per CPU: read, zero the services, write back */
+	if (any && (all = calloc(ncpu, sizeof(*all))) &&
+	    !bpf_map_lookup_elem(m->fd[ZLB_M_STATS], &zero, all)) {
+		for (int c = 0; c < ncpu; c++)
+			for (size_t i = 0; i < ZLB_MAX_SERVICES; i++)
+				if (svc_moved[i])
+					memset(&all[c].svcs[i], 0, sizeof(all[c].svcs[i]));
+		bpf_map_update_elem(m->fd[ZLB_M_STATS], &zero, all, BPF_ANY);
+	}
+	free(all);
+	free(t);
+}
+
 static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg,
 			  const struct zlb_resolved *res, __u32 half, struct zlb_err *err)
 {
@@ -327,12 +430,14 @@ static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg
 	struct zlb_service *vals = calloc(n + 1, sizeof(*vals));
 	__u32 *mkeys = calloc(n + 1, sizeof(*mkeys));
 	int *mfds = calloc(n + 1, sizeof(*mfds));
+	struct id_owners *owners = NULL;
 	int rc = -1;
 
-	if (!vals || !mkeys || !mfds) {
+	if (!vals || !mkeys || !mfds || !(owners = calloc(1, sizeof(*owners)))) {
 		zlb_err_set(err, "out of memory");
 		goto out;
 	}
+	read_owners(m, owners);
 	/* Backends and tables first, in the half no packet uses ... */
 	for (size_t i = 0; i < n; i++) {
 		const struct zlb_cfg_service *s = &cfg->services[i];
@@ -367,6 +472,7 @@ static int apply_services(const struct zlb_maps *m, const struct zlb_config *cfg
 	}
 	if (install_maglev(m, mkeys, mfds, n, err))
 		goto out;
+	zero_moved_counters(m, cfg, owners);
 	/* ... then the services switch to them, one atomic update each. */
 	for (size_t i = 0; i < n; i++) {
 		const struct zlb_cfg_service *s = &cfg->services[i];
@@ -392,6 +498,7 @@ fail:
 out:
 	for (size_t i = 0; i < built; i++)
 		close(mfds[i]);
+	free(owners);
 	free(vals);
 	free(mkeys);
 	free(mfds);

@@ -177,6 +177,7 @@ void test_flow_memo(struct lb *lb, const char *conf);
 extern const char depth_drain_conf[];
 extern const char depth_swap_conf[];     /* depth_conf with veth2 in slot 0, veth0 in 1 */
 extern const char depth_conf[];
+extern const char depth_shift_conf[];    /* ids that change hands (test_reload_ids) */
 enum { SVC_TELNET, SVC_DNS, SVC_WEIGHTED, SVC_DRAINED };      /* depth_conf's */
 enum { SLOT_VETH0, SLOT_VETH2 };
 #define BE_ID(svc, i) ((svc) * ZLB_MAX_BACKENDS_PER_SVC + (i))

@@ -1558,6 +1558,82 @@ static void test_maglev(struct lb *lb)
 		report(name, NULL);
 }
 
+/* ---- cases: counters of ids that change hands in a reload --------------- */
+
+/* Ids are positions (zlb_abi.h). A reload after which an id names another
+ * service or backend than before gives it counters of its own: the new
+ * owner of an id starts from zero, never from the old owner's totals. An
+ * id whose owner stays keeps its counters. Runs after test_maglev(): the
+ * services of depth_drain_conf have counted traffic. */
+static void test_reload_ids(struct lb *lb)
+{
+	static const struct { const char *what; int svc; } svcs[] = {
+		{ "service 0 (telnet, now dns)", SVC_TELNET },
+		{ "service 1 (dns, now telnet)", SVC_DNS },
+	};
+	struct zlb_traffic b, a, kept_svc, kept_be;
+	struct zlb_err err = {};
+
+	if (svc_traffic_get(lb, SVC_WEIGHTED, &kept_svc) ||
+	    traffic_get(lb, ZLB_M_BE_STATS, BE_ID(SVC_DRAINED, 0), &kept_be) ||
+	    traffic_get(lb, ZLB_M_BE_STATS, BE_ID(SVC_WEIGHTED, 0), &b)) {
+		fail("reload ids: setup", "counters: %s", strerror(errno));
+		return;
+	}
+	if (!b.new_flows || !kept_be.new_flows) {
+		fail("reload ids: setup", "no traffic counted before the reload");
+		return;
+	}
+	if (lb_reload_family(lb, depth_shift_conf, &err)) {
+		fail("reload ids: reload that swaps two services and removes a backend", "%s", err.msg);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (svc_traffic_get(lb, svcs[i].svc, &a))
+			fail("reload ids: setup", "zlb_stats: %s", strerror(errno));
+		else if (a.packets || a.bytes || a.new_flows)
+			fail(named("reload ids: %s starts from zero", svcs[i].what),
+			     "packets %llu new_flows %llu: the other service's",
+			     (unsigned long long)a.packets, (unsigned long long)a.new_flows);
+		else
+			report(named("reload ids: %s starts from zero", svcs[i].what), NULL);
+	}
+	for (int j = 0; j + 1 < NWEIGHTED; j++) {
+		const char *name = named("reload ids: backend id %d, %s before, %s now, starts from zero",
+					 BE_ID(SVC_WEIGHTED, j), host(fam->weighted[j]),
+					 host(fam->weighted[j + 1]));
+
+		if (traffic_get(lb, ZLB_M_BE_STATS, BE_ID(SVC_WEIGHTED, j), &a))
+			fail("reload ids: setup", "zlb_be_stats: %s", strerror(errno));
+		else if (a.packets || a.bytes || a.new_flows)
+			fail(name, "packets %llu new_flows %llu: the old backend's",
+			     (unsigned long long)a.packets, (unsigned long long)a.new_flows);
+		else
+			report(name, NULL);
+	}
+	if (!svc_traffic_get(lb, SVC_WEIGHTED, &a))
+		check_traffic("reload ids: a service that keeps its id keeps its counters",
+			      &kept_svc, &a, 0, 0, 0);
+	if (!traffic_get(lb, ZLB_M_BE_STATS, BE_ID(SVC_DRAINED, 0), &a))
+		check_traffic("reload ids: a backend that keeps its id keeps its counters",
+			      &kept_be, &a, 0, 0, 0);
+	/* The weighted service's third id has no owner now (nothing shows
+	 * it); the next load that gives it one starts it from zero. */
+	if (lb_reload_family(lb, depth_drain_conf, &err)) {
+		fail("reload ids: reload back to three weighted backends", "%s", err.msg);
+		return;
+	}
+	if (traffic_get(lb, ZLB_M_BE_STATS, BE_ID(SVC_WEIGHTED, 2), &a))
+		fail("reload ids: setup", "zlb_be_stats: %s", strerror(errno));
+	else if (a.packets || a.bytes || a.new_flows)
+		fail("reload ids: an id without an owner, given one by a later reload, starts "
+		     "from zero", "packets %llu new_flows %llu", (unsigned long long)a.packets,
+		     (unsigned long long)a.new_flows);
+	else
+		report("reload ids: an id without an owner, given one by a later reload, starts "
+		       "from zero", NULL);
+}
+
 void test_depth(struct lb *lb)
 {
 	struct zlb_meta meta;
@@ -1574,6 +1650,7 @@ void test_depth(struct lb *lb)
 	test_traffic_counters(lb);
 	test_reload_slots(lb);
 	test_maglev(lb);
+	test_reload_ids(lb);
 }
 
 /* ---- cases: a full connection table ------------------------------------ */

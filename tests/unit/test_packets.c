@@ -86,6 +86,24 @@ const char depth_conf[] = DEPTH_CONF("2", "\"veth0\", \"veth2\"");
 const char depth_drain_conf[] = DEPTH_CONF("0", "\"veth0\", \"veth2\"");
 const char depth_swap_conf[] = DEPTH_CONF("2", "\"veth2\", \"veth0\"");
 
+/* depth_drain_conf with dns before telnet (ids 0 and 1 swap) and the
+ * weighted service without its first backend (the others move up). */
+const char depth_shift_conf[] =
+	"settings = { fib_cache_ms = 3600000; };\n"
+	"services = (\n"
+	"  { name = \"dns\"; address = \"@VIP\"; protocol = \"udp\"; port = 53;\n"
+	"    backends = ( { address = \"@BACKEND\"; port = 5353; } ); },\n"
+	"  { name = \"telnet\"; address = \"@VIP\"; protocol = \"tcp\"; port = 23;\n"
+	"    backends = ( { address = \"@BACKEND\"; port = 223; } ); },\n"
+	"  { name = \"weighted\"; address = \"@VIP\"; protocol = \"tcp\"; port = 26;\n"
+	"    backends = ( { address = \"@WEIGHTED2\"; port = 2626; weight = 1; },\n"
+	"                 { address = \"@WEIGHTED3\"; port = 2626; weight = 0; } ); },\n"
+	"  { name = \"drained\"; address = \"@VIP\"; protocol = \"tcp\"; port = 27;\n"
+	"    backends = ( { address = \"@WEIGHTED1\"; port = 2727; },\n"
+	"                 { address = \"@WEIGHTED4\"; port = 2727; weight = 0; } ); }\n"
+	");\n"
+	"interfaces = ( \"veth0\", \"veth2\" );\n";
+
 /* A connection table of the smallest size the config allows. */
 static const char small_ct_conf[] =
 	"settings = { conntrack_size = 1024; };\n"
