@@ -494,10 +494,16 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	struct zlb_ct_key4 *k4;
 	struct zlb_ct_entry *reply;
 	__u32 lo, span, hash, x, stride, i;
+	__u64 born;
 	int echo;
 
 	if (!orig_key || !orig || !meta || !sc)
 		return ZLB_C_DROP_CT_INSERT;
+	/* The flow's identity (zlb_memo_same_flow()): the fine clock, not
+	 * @now's coarse one, whose tick (a few ms) a flow deleted and opened
+	 * anew under the same tuple can fit in, and would then take the
+	 * packets memos still count for the old one. One read per new flow. */
+	born = bpf_ktime_get_ns();
 	reply = &sc->reply;
 	reply_key = &sc->rkey;
 	/* zlb_ct_reap() writes it too: each use converts afresh */
@@ -517,7 +523,8 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 	reply->service_id = orig->service_id;
 	reply->backend_id = orig->backend_id;
 	reply->state = ct_initial_state(orig_key->proto);
-	reply->created_ns = reply->last_seen_ns = now;
+	reply->created_ns = born;
+	reply->last_seen_ns = now;
 	lo = meta->snat_port_min;
 	span = meta->snat_port_max - lo + 1;
 	hash = zlb_flow_hash_addr(orig_key->saddr.w, orig_key->sport, orig_key->proto);
@@ -526,7 +533,8 @@ int zlb_ct_create(const struct zlb_ct_key *orig_key, struct zlb_ct_entry *orig,
 		return ZLB_C_DROP_SNAT_BUSY;
 	orig->dir = ZLB_CT_DIR_ORIG;
 	orig->state = reply->state;
-	orig->created_ns = orig->last_seen_ns = now;
+	orig->created_ns = born;
+	orig->last_seen_ns = now;
 	orig->packets = 1;
 	orig->bytes = len;
 	/* The first try, the common case, here; the walk's steps each in

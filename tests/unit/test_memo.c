@@ -8,9 +8,13 @@
  * cases look at the memo and at the raw table entry, as well as at what
  * libzlbcommon reports (the table plus what memos still count).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -448,6 +452,365 @@ static void test_memo_ipv6(const struct lb *lb)
 	report("memo: IPv6 flows are not memoized", p.n ? p.text : NULL);
 }
 
+/* ---- zlb-ct against every CPU's memo ------------------------------------ */
+
+#define MEMO_CPUS 4             /* CPUs the cases below spread a flow over */
+
+static cpu_set_t home_cpus;     /* the affinity test_packets pinned us to */
+
+/* The CPUs the cases run frames on, into @cpus: their number (at least
+ * one, the one test_packets pinned us to). */
+static int memo_cpus(int cpus[MEMO_CPUS])
+{
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = 0;
+
+	sched_getaffinity(0, sizeof(home_cpus), &home_cpus);
+	for (int c = 0; c < online && n < MEMO_CPUS; c++) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(c, &set);
+		if (!sched_setaffinity(0, sizeof(set), &set))
+			cpus[n++] = c;
+	}
+	sched_setaffinity(0, sizeof(home_cpus), &home_cpus);
+	if (!n)
+		cpus[n++] = sched_getcpu();
+	return n;
+}
+
+/* Run the frames that follow on CPU @cpu (BPF_PROG_TEST_RUN runs a frame
+ * on the CPU of its caller, with that CPU's memo). */
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void home(void)
+{
+	sched_setaffinity(0, sizeof(home_cpus), &home_cpus);
+}
+
+/* What CPU @cpu's memo still counts for @k. */
+static __u64 memo_pending_on(const struct lb *lb, const struct zlb_ct_key *k, int cpu)
+{
+	int n = memo_read(lb, memo_slot_of_key(k));
+
+	if (cpu >= n || !memo_holds(&memo_vals[cpu], k))
+		return 0;
+	return memo_vals[cpu].pending_packets;
+}
+
+/* Send @in (of an open flow) on @port from CPU @cpu until that CPU's memo
+ * counts a packet of @k, at most 64 times: the number sent, or -1 (said,
+ * as @what) when one was not forwarded or none was memoized. */
+static int memoize_on(const struct lb *lb, const char *what, const struct pkt *in, int port,
+		      const struct zlb_ct_key *k, int cpu)
+{
+	struct result r;
+	int sent = 0;
+
+	on_cpu(cpu);
+	while (sent < 64 && !memo_pending_on(lb, k, cpu)) {
+		if (run(lb, in, port, &r) || r.verdict != hook_verdict(XDP_REDIRECT)) {
+			fail(what, "CPU %d: packet %d not forwarded", cpu, sent + 1);
+			return -1;
+		}
+		sent++;
+	}
+	if (!memo_pending_on(lb, k, cpu)) {
+		fail(what, "CPU %d: no packet counted in its memo", cpu);
+		return -1;
+	}
+	return sent;
+}
+
+/* A datagram of the backend's answer to the client's flow from @sport. */
+static struct pkt answer(uint16_t sport)
+{
+	struct pkt a = from_backend(IPPROTO_UDP, 5353, LB_SRC, sport);
+
+	with_data(&a, "answer");
+	return a;
+}
+
+/* A UDP flow busy both ways in the memo of every CPU, then taken out as
+ * zlb-ct takes it (@flush: zlb-ct flush, zlb_ct_flush(); else zlb-ct
+ * delete: its keys, both directions, through zlb_ct_delete_keys()). On no
+ * CPU may the next packet of either direction go by a memo's copy: the
+ * backend's answer is a reply to no flow, and the client's next datagram
+ * opens a new flow, whose entries count only its own packets. */
+static void test_memo_zlbct_gone(const struct lb *lb, bool flush)
+{
+	const char *how = flush ? "flush" : "delete";
+	uint16_t sport = flush ? 7620 : 7610;
+	struct pkt q = query(sport), a = answer(sport);
+	struct zlb_ct_key k = ct_key(CLIENT, sport, VIP, 53, IPPROTO_UDP);
+	struct zlb_ct_key rk = ct_key(BACKEND, 5353, LB_SRC,
+				      snat_port(CLIENT, sport, IPPROTO_UDP), IPPROTO_UDP);
+	const char *setup = named("memo: zlb-ct %s: setup", how);
+	struct zlb_ct_key keys[2] = { k, rk };
+	struct zlb_err err = {};
+	struct problems p = {};
+	struct zlb_ct_entry e;
+	int cpus[MEMO_CPUS], ncpu = memo_cpus(cpus);
+	struct result r;
+
+	on_cpu(cpus[0]);
+	if (!open_flow(lb, &q))
+		goto out;
+	for (int i = 0; i < ncpu; i++)
+		if (memoize_on(lb, setup, &q, VETH0, &k, cpus[i]) < 0 ||
+		    memoize_on(lb, setup, &a, VETH2, &rk, cpus[i]) < 0)
+			goto out;
+	if (flush ? zlb_ct_flush(&lb->maps, &err) < 0
+		  : zlb_ct_delete_keys(&lb->maps, keys, 2, &err) != 2) {
+		fail(setup, "%s", err.msg[0] ? err.msg : "not both entries deleted");
+		goto out;
+	}
+	/* the answers first: the client's datagram would open the flow anew */
+	for (int i = 0; i < ncpu; i++) {
+		on_cpu(cpus[i]);
+		if (run(lb, &a, VETH2, &r)) {
+			add(&p, "CPU %d: BPF_PROG_TEST_RUN: %s", cpus[i], strerror(errno));
+			continue;
+		}
+		if (r.verdict != hook_verdict(XDP_DROP) || r.delta[ZLB_C_DROP_REPLY_NO_FLOW] != 1)
+			add(&p, "CPU %d: verdict %s, hits %+lld, replies to no flow %+lld", cpus[i],
+			    verdict_name(r.verdict), r.delta[ZLB_C_CT_HIT],
+			    r.delta[ZLB_C_DROP_REPLY_NO_FLOW]);
+	}
+	report(named("memo: after zlb-ct %s of a flow memoized both ways on %d CPU(s), the "
+		     "backend's next datagram is a reply to no flow on every CPU", how, ncpu),
+	       p.n ? p.text : NULL);
+
+	memset(&p, 0, sizeof(p));
+	for (int i = 0; i < ncpu; i++) {
+		on_cpu(cpus[i]);
+		if (run(lb, &q, VETH0, &r)) {
+			add(&p, "CPU %d: BPF_PROG_TEST_RUN: %s", cpus[i], strerror(errno));
+			continue;
+		}
+		if (r.verdict != hook_verdict(XDP_REDIRECT) ||
+		    r.delta[ZLB_C_NEW_FLOW] != (i == 0) || r.delta[ZLB_C_CT_HIT] != (i != 0))
+			add(&p, "CPU %d: verdict %s, new flows %+lld, hits %+lld", cpus[i],
+			    verdict_name(r.verdict), r.delta[ZLB_C_NEW_FLOW], r.delta[ZLB_C_CT_HIT]);
+		if (run(lb, &a, VETH2, &r) || r.verdict != hook_verdict(XDP_REDIRECT))
+			add(&p, "CPU %d: the answer to the new flow was not forwarded", cpus[i]);
+	}
+	report(named("memo: ... the client's next datagram opens a new flow, which every CPU "
+		     "then forwards both ways (zlb-ct %s)", how), p.n ? p.text : NULL);
+
+	memset(&p, 0, sizeof(p));
+	if (!ct_get(lb, &k, &e) || e.packets != (__u64)ncpu)
+		add(&p, "the client's direction counts %lld datagrams, want %d",
+		    ct_get(lb, &k, &e) ? (long long)e.packets : -1LL, ncpu);
+	if (!ct_get(lb, &rk, &e) || e.packets != (__u64)ncpu)
+		add(&p, "the backend's direction counts %lld datagrams, want %d",
+		    ct_get(lb, &rk, &e) ? (long long)e.packets : -1LL, ncpu);
+	report(named("memo: ... and the new flow counts only its own datagrams, none of the "
+		     "deleted one's (zlb-ct %s)", how), p.n ? p.text : NULL);
+out:
+	home();
+}
+
+/* The coarse clock the data plane stamps entries with
+ * (bpf_ktime_get_coarse_ns). */
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * SEC_NS + ts.tv_nsec;
+}
+
+/* A flow deleted (zlb-ct delete) and opened anew under the same tuple
+ * within one tick of the coarse clock has the created_ns of the old one:
+ * the old flow's datagrams a memo still counts must not go to the new
+ * flow, neither in what the library reports nor in the table. */
+static void test_memo_same_tick(const struct lb *lb)
+{
+	struct problems p = {};
+	int tries = 0, same = 0;
+
+	for (; tries < 20 && !same; tries++) {
+		uint16_t sport = 7640 + tries;
+		struct pkt q = query(sport);
+		struct zlb_ct_key k = ct_key(CLIENT, sport, VIP, 53, IPPROTO_UDP);
+		struct zlb_ct_key rk = ct_key(BACKEND, 5353, LB_SRC,
+					      snat_port(CLIENT, sport, IPPROTO_UDP), IPPROTO_UDP);
+		struct zlb_ct_key keys[2] = { k, rk };
+		struct zlb_ct_entry old, now, e;
+		struct zlb_err err = {};
+		struct result r;
+		bool ok = true;
+		__u64 t0 = coarse_ns();
+
+		while (coarse_ns() == t0)
+			;
+		/* open, through the table into the memo, two in the memo */
+		for (int i = 0; i < 4 && ok; i++)
+			ok = !run(lb, &q, VETH0, &r) && r.verdict == hook_verdict(XDP_REDIRECT);
+		if (!ok || !memo_pending(lb, &k, NULL) ||
+		    zlb_ct_lookup_table(&lb->maps, &k, &old) ||
+		    zlb_ct_delete_keys(&lb->maps, keys, 2, &err) != 2 ||
+		    run(lb, &q, VETH0, &r) || r.delta[ZLB_C_NEW_FLOW] != 1 ||
+		    zlb_ct_lookup_table(&lb->maps, &k, &now))
+			continue;
+		/* the old flow's last activity and the new one's birth in
+		 * one tick of the data plane's (coarse) clock, or try again */
+		if (now.last_seen_ns != old.last_seen_ns)
+			continue;
+		same = 1;
+		if (!ct_get(lb, &k, &e) || e.packets != 1)
+			add(&p, "the library reports %lld datagrams for the new flow, want 1",
+			    ct_get(lb, &k, &e) ? (long long)e.packets : -1LL);
+		if (run(lb, &q, VETH0, &r) || r.verdict != hook_verdict(XDP_REDIRECT))
+			add(&p, "the new flow's second datagram was not forwarded");
+		else if (zlb_ct_lookup_table(&lb->maps, &k, &now) || now.packets != 2)
+			add(&p, "the new flow's table entry counts %llu datagrams, want 2",
+			    (unsigned long long)now.packets);
+	}
+	if (!same)
+		skip("memo: a flow deleted and opened anew in one clock tick counts none of the "
+		     "old one's datagrams", "no try fit in one tick");
+	else
+		report("memo: a flow deleted and opened anew in one clock tick counts none of the "
+		       "old one's datagrams", p.n ? p.text : NULL);
+}
+
+/* Two busy flows in one memo slot, each in the memo of another CPU (or
+ * the second only in the table, on one CPU): zlb-ct delete of the first
+ * leaves the second whole, its datagrams counted exactly once. */
+static void test_memo_delete_neighbour(const struct lb *lb)
+{
+	uint16_t pa = 7700, pb = 0;
+	struct zlb_ct_key ka = ct_key(CLIENT, pa, VIP, 53, IPPROTO_UDP), kb, keys[2];
+	struct pkt qa = query(pa), qb;
+	int cpus[MEMO_CPUS], ncpu = memo_cpus(cpus), nb = 1, s;
+	struct zlb_err err = {};
+	struct problems p = {};
+	struct zlb_ct_entry e;
+	struct result r;
+
+	for (uint16_t port = pa + 1; port < pa + 20000 && !pb; port++) {
+		kb = ct_key(CLIENT, port, VIP, 53, IPPROTO_UDP);
+		if (memo_slot_of_key(&kb) == memo_slot_of_key(&ka))
+			pb = port;
+	}
+	if (!pb) {
+		fail("memo: delete beside: setup", "no client port shares the memo slot of %u", pa);
+		return;
+	}
+	qb = query(pb);
+	on_cpu(cpus[0]);
+	if (!open_flow(lb, &qa) || !open_flow(lb, &qb) ||
+	    memoize_on(lb, "memo: delete beside: setup", &qa, VETH0, &ka, cpus[0]) < 0)
+		goto out;
+	if (ncpu > 1) {
+		if ((s = memoize_on(lb, "memo: delete beside: setup", &qb, VETH0, &kb,
+				    cpus[1])) < 0)
+			goto out;
+		nb += s;
+	}
+	keys[0] = ka;
+	keys[1] = ct_key(BACKEND, 5353, LB_SRC, snat_port(CLIENT, pa, IPPROTO_UDP), IPPROTO_UDP);
+	if (zlb_ct_delete_keys(&lb->maps, keys, 2, &err) != 2) {
+		fail("memo: delete beside: setup", "%s", err.msg);
+		goto out;
+	}
+	if (!ct_get(lb, &kb, &e) || e.packets != (__u64)nb)
+		add(&p, "after the delete the library reports %lld datagrams, want %d",
+		    ct_get(lb, &kb, &e) ? (long long)e.packets : -1LL, nb);
+	for (int i = 0; i < ncpu; i++) {
+		on_cpu(cpus[i]);
+		if (run(lb, &qb, VETH0, &r) || r.verdict != hook_verdict(XDP_REDIRECT) ||
+		    r.delta[ZLB_C_CT_HIT] != 1) {
+			add(&p, "CPU %d: a datagram of the second flow was not forwarded as its own",
+			    cpus[i]);
+			continue;
+		}
+		nb++;
+	}
+	if (!ct_get(lb, &kb, &e) || e.packets != (__u64)nb)
+		add(&p, "then the library reports %lld datagrams, want %d",
+		    ct_get(lb, &kb, &e) ? (long long)e.packets : -1LL, nb);
+	report(named("memo: zlb-ct delete of a flow leaves the flow that shares its memo slot "
+		     "whole, its datagrams counted once (%d CPU(s))", ncpu), p.n ? p.text : NULL);
+out:
+	home();
+}
+
+struct walk_find {
+	struct zlb_ct_key k;
+	__u64 packets, bytes;
+	int found;
+};
+
+static int walk_find(void *ctx, const struct zlb_ct_key *keys, const struct zlb_ct_entry *vals,
+		     __u32 n)
+{
+	struct walk_find *w = ctx;
+
+	for (__u32 i = 0; i < n; i++)
+		if (!memcmp(&keys[i], &w->k, sizeof(w->k))) {
+			w->found++;
+			w->packets = vals[i].packets;
+			w->bytes = vals[i].bytes;
+		}
+	return 0;
+}
+
+/* What zlb-ct reads (zlb_ct_walk(): the table plus every CPU's memo)
+ * counts a busy flow's datagrams exactly once, before and right after a
+ * memo hands its count to the table. */
+static void test_memo_walk_exact(const struct lb *lb)
+{
+	struct pkt q = query(7800), out = to_backend(&q, 5353);
+	struct walk_find w = { .k = ct_key(CLIENT, 7800, VIP, 53, IPPROTO_UDP) };
+	__u64 len = frame_len(&q), n = 1, walked = 0, inexact = 0;
+	struct zlb_err err = {};
+	struct problems p = {};
+
+	if (!open_flow(lb, &q))
+		return;
+	quiet = true;
+	for (int i = 0; i < 2 * ZLB_FLOW_MEMO_FLUSH + 4; i++) {
+		int near = (int)(n % ZLB_FLOW_MEMO_FLUSH);
+
+		if (!expect(lb, "memo: walk: setup: the flow's datagrams", &q, VETH0, XDP_REDIRECT,
+			    &out, FLOW_HIT, ROUTE_CACHED, REDIRECTED))
+			break;
+		n++;
+		if (near > 3 && near < ZLB_FLOW_MEMO_FLUSH - 3 && n % 32)
+			continue;
+		w.found = 0;
+		if (zlb_ct_walk(&lb->maps, false, walk_find, &w, &err)) {
+			add(&p, "zlb_ct_walk: %s", err.msg);
+			break;
+		}
+		walked++;
+		if (w.found != 1 || w.packets != n || w.bytes != n * len) {
+			if (!inexact)
+				add(&p, "after datagram %llu: found %d time(s), %llu datagrams, "
+					"%llu bytes", (unsigned long long)n, w.found,
+				    (unsigned long long)w.packets, (unsigned long long)w.bytes);
+			inexact++;
+		}
+	}
+	quiet = false;
+	if (inexact)
+		add(&p, "%llu of %llu walks off", (unsigned long long)inexact,
+		    (unsigned long long)walked);
+	report("memo: zlb-ct's walk counts a busy flow's datagrams exactly once, on either side "
+	       "of a memo's hand-over to the table", p.n ? p.text : NULL);
+}
+
 void test_flow_memo(struct lb *lb, const char *conf)
 {
 	if (fam == &ipv6) {
@@ -460,4 +823,9 @@ void test_flow_memo(struct lb *lb, const char *conf)
 	test_memo_state_change(lb);
 	test_memo_collision(lb);
 	test_memo_reload(lb, conf);
+	test_memo_zlbct_gone(lb, false);
+	test_memo_same_tick(lb);
+	test_memo_delete_neighbour(lb);
+	test_memo_walk_exact(lb);
+	test_memo_zlbct_gone(lb, true);
 }
