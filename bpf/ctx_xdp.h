@@ -141,14 +141,18 @@ static __always_inline int ctx_can_send(struct zlb_ctx *ctx, const struct zlb_fi
 
 /* Send along @route: back out of the ingress interface (*@back set), or
  * through the devmap of configured interfaces. An interface missing from
- * the devmap is not ours to send on: -1. */
+ * the devmap is not ours to send on: -1. Back out of a veth goes through
+ * the devmap too: veth hands an XDP_TX frame to its peer without waking
+ * the peer's NAPI unless the peer runs XDP, so behind a peer with only GRO
+ * on it would wait in the ring for unrelated traffic, or for ever. The
+ * flag is tested only on the way back: a redirect costs what it did. */
 static __always_inline int ctx_send(struct zlb_ctx *ctx, const struct zlb_fib_entry *route,
 				    int *back)
 {
 	long ret;
 
 	*back = route->ifindex == ctx_ifindex(ctx);
-	if (*back)
+	if (*back && !(route->if_flags & ZLB_IF_F_VETH))
 		return XDP_TX;
 	ret = bpf_redirect_map(&zlb_tx_ports, route->ifindex, 0);
 	return ret == XDP_REDIRECT ? ZLB_REDIRECT : -1;

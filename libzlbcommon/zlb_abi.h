@@ -311,6 +311,11 @@ struct zlb_iface {
 #define ZLB_IF_F_TC        (1 << 0)  /* the tc program runs here, not XDP */
 #define ZLB_IF_F_PEER_NS   (1 << 1)  /* a veth whose peer is in another network
                                         namespace: tc sends with bpf_redirect_peer */
+#define ZLB_IF_F_VETH      (1 << 2)  /* a veth: XDP sends a frame back out of it
+                                        through zlb_tx_ports, not by XDP_TX (veth
+                                        wakes the peer for an XDP_TX frame only
+                                        when the peer runs XDP: with GRO alone the
+                                        frame stays queued) */
 
 /* Traffic the load balancer forwarded for a service (zlb_counters.svcs[],
  * by service id) or a backend (zlb_be_stats, a per-CPU array keyed by

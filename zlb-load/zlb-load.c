@@ -183,7 +183,8 @@ static int resolve_links(struct load *l, struct zlb_err *err)
 		/* PEER_NS whatever the mode: another interface's tc program
 		 * may send here. */
 		l->iface_flags[i] = (l->plan[i].tc ? ZLB_IF_F_TC : 0) |
-				    (l->links[i].peer_other_ns ? ZLB_IF_F_PEER_NS : 0);
+				    (l->links[i].peer_other_ns ? ZLB_IF_F_PEER_NS : 0) |
+				    (l->links[i].is_veth ? ZLB_IF_F_VETH : 0);
 	}
 	return 0;
 }

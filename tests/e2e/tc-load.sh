@@ -6,7 +6,8 @@
 # - veth0 in xdp mode and veth2 in tc mode: XDP on veth0, exactly one tc
 #   filter (clsact ingress, zon-lb's handle and priority) on veth2, each
 #   interface on one hook only; zlb-stat tells the modes; zlb_ifaces has
-#   the flags (TC; PEER_NS on veths whose peer is in another namespace).
+#   the flags (TC; PEER_NS on veths whose peer is in another namespace;
+#   VETH on every veth).
 # - The same config again keeps the same programs; another build of the
 #   tc program replaces the old one in place.
 # - Modes swapped and swapped back: each hook moves, nothing stacks.
@@ -42,6 +43,7 @@ HANDLE=0x7a6c	# zon-lb's tc filter: handle and priority (zlb-load/attach_tc.h)
 PREF=31340
 F_TC=1		# zlb_iface.flags (libzlbcommon/zlb_abi.h)
 F_PEER_NS=2
+F_VETH=4
 
 zlb_tmpdir
 
@@ -154,9 +156,9 @@ flags() {
 		printf '%s %s;' "${pair%%=*}" "$(iface_flags "${pair%%=*}")"
 	done)
 	if [ "$got" = "$want" ]; then
-		zlb_pass "zlb_ifaces flags (TC=$F_TC, PEER_NS=$F_PEER_NS): $want"
+		zlb_pass "zlb_ifaces flags (TC=$F_TC, PEER_NS=$F_PEER_NS, VETH=$F_VETH): $want"
 	else
-		zlb_fail "zlb_ifaces flags (TC=$F_TC, PEER_NS=$F_PEER_NS): $want" "got $got"
+		zlb_fail "zlb_ifaces flags (TC=$F_TC, PEER_NS=$F_PEER_NS, VETH=$F_VETH): $want" "got $got"
 	fi
 }
 
@@ -220,7 +222,7 @@ fi
 on_xdp veth0
 on_tc veth2
 modes veth0=xdp veth2=tc
-flags veth0=$F_PEER_NS veth2=$((F_TC | F_PEER_NS))
+flags veth0=$((F_PEER_NS | F_VETH)) veth2=$((F_TC | F_PEER_NS | F_VETH))
 tc_first=$(tc_id veth2)
 xdp_first=$(xdp_id veth0)
 
@@ -257,7 +259,7 @@ said "veth2 leaves tc for XDP" "veth2: tc ingress program removed (moved to XDP)
 on_tc veth0
 on_xdp veth2
 modes veth0=tc veth2=xdp
-flags veth0=$((F_TC | F_PEER_NS)) veth2=$F_PEER_NS
+flags veth0=$((F_TC | F_PEER_NS | F_VETH)) veth2=$((F_PEER_NS | F_VETH))
 
 zlb_check_load "zlb-load swaps them back (settings.mode = \"tc\", veth0 xdp)" "$MIXED_TC"
 on_xdp veth0
@@ -281,7 +283,8 @@ on_tc veth2
 on_tc veth4
 on_xdp tap0
 modes tap0=xdp veth0=tc veth2=tc veth4=tc
-flags veth0=$((F_TC | F_PEER_NS)) veth2=$((F_TC | F_PEER_NS)) veth4=$F_TC tap0=0
+flags veth0=$((F_TC | F_PEER_NS | F_VETH)) veth2=$((F_TC | F_PEER_NS | F_VETH)) \
+	veth4=$((F_TC | F_VETH)) tap0=0
 said "XDP on tap0 may send into veth4, whose peer refuses such frames: warned" \
 	"warning: veth4: its veth peer has neither an XDP program nor GRO on"
 not_said "no note about XDP on a veth (none runs XDP)" "note: .*XDP on a veth"
