@@ -353,6 +353,21 @@ static void test_memo_reload(struct lb *lb, const char *conf)
 	       p.n ? p.text : NULL);
 }
 
+
+/* A client port after @pa whose UDP flow to the DNS service (key into
+ * @kb) shares the memo slot of @pa's (key @ka); 0, reported as a failure
+ * of @setup, when none of the next 20000 does. */
+static uint16_t slot_mate(uint16_t pa, const struct zlb_ct_key *ka, struct zlb_ct_key *kb,
+			  const char *setup)
+{
+	for (uint16_t port = pa + 1; port < pa + 20000; port++) {
+		*kb = ct_key(CLIENT, port, VIP, 53, IPPROTO_UDP);
+		if (memo_slot_of_key(kb) == memo_slot_of_key(ka))
+			return port;
+	}
+	fail(setup, "no client port shares the memo slot of %u", pa);
+	return 0;
+}
 /* Two busy flows in one memo slot: the second takes it over only on every
  * ZLB_FLOW_MEMO_TAKEOVER-th packet of its own (not on each, which would
  * make two flows push each other out all the time), and the one pushed
@@ -367,15 +382,9 @@ static void test_memo_collision(const struct lb *lb)
 	int sent, kept = 0, took = 0;
 	bool hit;
 
-	for (uint16_t port = pa + 1; port < pa + 20000 && !pb; port++) {
-		kb = ct_key(CLIENT, port, VIP, 53, IPPROTO_UDP);
-		if (memo_slot_of_key(&kb) == memo_slot_of_key(&ka))
-			pb = port;
-	}
-	if (!pb) {
-		fail("memo: collision: setup", "no client port shares the memo slot of %u", pa);
+	pb = slot_mate(pa, &ka, &kb, "memo: collision: setup");
+	if (!pb)
 		return;
-	}
 	qb = query(pb);
 	/* both flows open first: opening one moves the slot's epoch */
 	if (!open_flow(lb, &qa) || !open_flow(lb, &qb) ||
@@ -698,15 +707,9 @@ static void test_memo_delete_neighbour(const struct lb *lb)
 	struct zlb_ct_entry e;
 	struct result r;
 
-	for (uint16_t port = pa + 1; port < pa + 20000 && !pb; port++) {
-		kb = ct_key(CLIENT, port, VIP, 53, IPPROTO_UDP);
-		if (memo_slot_of_key(&kb) == memo_slot_of_key(&ka))
-			pb = port;
-	}
-	if (!pb) {
-		fail("memo: delete beside: setup", "no client port shares the memo slot of %u", pa);
+	pb = slot_mate(pa, &ka, &kb, "memo: delete beside: setup");
+	if (!pb)
 		return;
-	}
 	qb = query(pb);
 	on_cpu(cpus[0]);
 	if (!open_flow(lb, &qa) || !open_flow(lb, &qb) ||
