@@ -353,7 +353,6 @@ static void test_memo_reload(struct lb *lb, const char *conf)
 	       p.n ? p.text : NULL);
 }
 
-
 /* A client port after @pa whose UDP flow to the DNS service (key into
  * @kb) shares the memo slot of @pa's (key @ka); 0, reported as a failure
  * of @setup, when none of the next 20000 does. */
@@ -548,6 +547,18 @@ static struct pkt answer(uint16_t sport)
 	return a;
 }
 
+/* The packets the library reports for entry @k (@what) are @want; what
+ * differs goes to @p (-1: no entry). */
+static void want_packets(const struct lb *lb, struct problems *p, const char *what,
+			 const struct zlb_ct_key *k, int want)
+{
+	struct zlb_ct_entry e;
+	long long got = ct_get(lb, k, &e) ? (long long)e.packets : -1LL;
+
+	if (got != want)
+		add(p, "%s counts %lld datagrams, want %d", what, got, want);
+}
+
 /* A UDP flow busy both ways in the memo of every CPU, then taken out as
  * zlb-ct takes it (@flush: zlb-ct flush, zlb_ct_flush(); else zlb-ct
  * delete: its keys, both directions, through zlb_ct_delete_keys()). On no
@@ -566,7 +577,6 @@ static void test_memo_zlbct_gone(const struct lb *lb, bool flush)
 	struct zlb_ct_key keys[2] = { k, rk };
 	struct zlb_err err = {};
 	struct problems p = {};
-	struct zlb_ct_entry e;
 	int cpus[MEMO_CPUS], ncpu = memo_cpus(cpus);
 	struct result r;
 
@@ -616,12 +626,8 @@ static void test_memo_zlbct_gone(const struct lb *lb, bool flush)
 		     "then forwards both ways (zlb-ct %s)", how), p.n ? p.text : NULL);
 
 	memset(&p, 0, sizeof(p));
-	if (!ct_get(lb, &k, &e) || e.packets != (__u64)ncpu)
-		add(&p, "the client's direction counts %lld datagrams, want %d",
-		    ct_get(lb, &k, &e) ? (long long)e.packets : -1LL, ncpu);
-	if (!ct_get(lb, &rk, &e) || e.packets != (__u64)ncpu)
-		add(&p, "the backend's direction counts %lld datagrams, want %d",
-		    ct_get(lb, &rk, &e) ? (long long)e.packets : -1LL, ncpu);
+	want_packets(lb, &p, "the client's direction", &k, ncpu);
+	want_packets(lb, &p, "the backend's direction", &rk, ncpu);
 	report(named("memo: ... and the new flow counts only its own datagrams, none of the "
 		     "deleted one's (zlb-ct %s)", how), p.n ? p.text : NULL);
 out:
@@ -740,9 +746,7 @@ static void test_memo_delete_neighbour(const struct lb *lb)
 		}
 		nb++;
 	}
-	if (!ct_get(lb, &kb, &e) || e.packets != (__u64)nb)
-		add(&p, "then the library reports %lld datagrams, want %d",
-		    ct_get(lb, &kb, &e) ? (long long)e.packets : -1LL, nb);
+	want_packets(lb, &p, "then the library", &kb, nb);
 	report(named("memo: zlb-ct delete of a flow leaves the flow that shares its memo slot "
 		     "whole, its datagrams counted once (%d CPU(s))", ncpu), p.n ? p.text : NULL);
 out:
