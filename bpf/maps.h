@@ -180,6 +180,7 @@ struct zlb_scratch {
 	struct zlb_ct_key rkey;       /* zlb_ct_create(): and its key */
 	struct zlb_ct_tmp tmp;        /* zlb_ct_reap()'s keys; its short one
 				       serves zlb_ct_create() too */
+	__u32 born_seq;               /* zlb_ct_create(): new flows on this CPU */
 };
 
 struct {

@@ -212,8 +212,9 @@ struct zlb_ct_entry {
 	__u8 pad;
 	__u32 service_id;
 	__u32 backend_id;        /* zlb_backend.id */
-	__u64 created_ns;        /* bpf_ktime_get_ns() (the fine clock: it tells
-				    a flow from a later one of its tuple) */
+	__u64 created_ns;        /* the coarse clock plus the creating CPU's count
+				    of new flows (mod 65536): it tells a flow
+				    from a later one of its tuple */
 	__u64 last_seen_ns;
 	__u64 packets;           /* in this direction */
 	__u64 bytes;
