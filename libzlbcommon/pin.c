@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "pin.h"
+#include "tools.h"      /* zlb_parse_uint() */
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -145,8 +146,11 @@ static int pin_dir_private(const char *dir, struct zlb_err *err)
 	return 0;
 }
 
-/* As zlb_pin_dir_prepare(); *@created (when not NULL) tells whether
- * this call made @dir. */
+/* Make sure the parent of @dir is on a bpffs and @dir exists, ours and
+ * mode 0700 (tightened, with a warning, when it was open). Mounts a bpffs
+ * at /sys/fs/bpf when @dir lies there and none is mounted, except in a
+ * private mount namespace (ip netns exec) where the mount would vanish
+ * with the process. *@created tells whether this call made @dir. */
 static int pin_dir_prepare(const char *dir, bool *created, struct zlb_err *err)
 {
 	char parent[PATH_MAX];
@@ -175,18 +179,12 @@ static int pin_dir_prepare(const char *dir, bool *created, struct zlb_err *err)
 		pr_info("mounted a bpffs at /sys/fs/bpf\n");
 	}
 	if (mkdir(dir, 0700) == 0) {
-		if (created)
-			*created = true;
+		*created = true;
 	} else if (errno != EEXIST) {
 		zlb_err_set(err, "cannot create pin directory '%s': %s", dir, strerror(errno));
 		return -1;
 	}
 	return pin_dir_private(dir, err);
-}
-
-int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)
-{
-	return pin_dir_prepare(dir, NULL, err);
 }
 
 /* ---- one zlb-load at a time per pin directory ------------------------------
@@ -217,15 +215,12 @@ int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err)
 static int lock_timeout(int *seconds, struct zlb_err *err)
 {
 	const char *env = getenv(LOCK_TIMEOUT_ENV);
-	char *end;
-	long v;
+	unsigned long long v;
 
 	*seconds = LOCK_TIMEOUT_S;
 	if (!env || !*env)
 		return 0;
-	errno = 0;
-	v = strtol(env, &end, 10);
-	if (errno || *end || v < 0 || v > 24 * 3600) {
+	if (!zlb_parse_uint(env, 24 * 3600, &v)) {
 		zlb_err_set(err, "%s='%s': not a number of seconds (0 to 86400)", LOCK_TIMEOUT_ENV, env);
 		return -1;
 	}

@@ -13,17 +13,13 @@
  * else ZLB_DEFAULT_PIN_DIR. */
 const char *zlb_pin_dir(const char *opt);
 
-/* Make sure the parent of @dir is on a bpffs and @dir exists, ours and mode
- * 0700 (tightened, with a warning, when it was open). Mounts a bpffs
- * at /sys/fs/bpf when @dir lies there and none is mounted, except in a
- * private mount namespace (ip netns exec) where the mount would vanish with
- * the process. */
-int zlb_pin_dir_prepare(const char *dir, struct zlb_err *err);
-
 /* zlb-load's runs that change @dir take turns: an exclusive flock(2) on
  * @dir itself, waited for at most $ZLB_LOCK_TIMEOUT seconds (default 30),
  * saying once on stderr that it waits and for whom. With @create, @dir is
- * first made as zlb_pin_dir_prepare() does, and *@created (when not
+ * made first: its parent must be on a bpffs (mounted at /sys/fs/bpf when
+ * @dir lies there and none is, except in a private mount namespace, where
+ * the mount would vanish with the process), and @dir is left ours and mode
+ * 0700 (tightened, with a warning, when it was open); *@created (when not
  * NULL) tells whether this call made it. Returns the descriptor that
  * holds the lock (zlb_pin_dir_unlock() releases it; so does exit),
  * ZLB_PIN_DIR_ABSENT without @create when @dir does not exist, or -1 with

@@ -796,9 +796,8 @@ static int do_load(struct load *l)
 	pr_debug("kernel %s BPF_FIB_LOOKUP_SRC\n", l->fib_src ? "has" : "lacks");
 	if (resolve_sources(l, &err))
 		goto fail;
-	/* From here on the kernel changes. */
-	if (zlb_pin_dir_prepare(pin_dir, &err))
-		goto fail;
+	/* From here on the kernel changes (the pin directory, and a bpffs
+	 * for it, load_locked() has made already). */
 	warn_interfaces(l);
 	if (open_object(l, pin_dir, &err) || zlb_maps_from_object(l->obj, &maps, &err))
 		goto restore;
