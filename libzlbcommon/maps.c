@@ -399,14 +399,12 @@ static void zero_moved_counters(const struct zlb_maps *m, const struct zlb_confi
 		svc_key(&now.svc, s, false);
 		if (!same_owner(&old->svc[i], &now))
 			any = svc_moved[i] = true;
-		for (size_t j = 0; j < ZLB_MAX_BACKENDS_PER_SVC; j++) {
+		for (size_t j = 0; j < s->nbackends && j < ZLB_MAX_BACKENDS_PER_SVC; j++) {
 			__u32 id = i * ZLB_MAX_BACKENDS_PER_SVC + j;
-			struct id_owner be = { .svc = now.svc };
+			struct id_owner be = { .svc = now.svc, .addr = s->backends[j].addr,
+					       .port = htons(s->backends[j].port), .used = 1 };
 
-			if (j < s->nbackends)
-				be = (struct id_owner){ .svc = now.svc, .addr = s->backends[j].addr,
-							.port = htons(s->backends[j].port), .used = 1 };
-			if (be.used && !same_owner(&old->be[id], &be))
+			if (!same_owner(&old->be[id], &be))
 				bpf_map_update_elem(m->fd[ZLB_M_BE_STATS], &id, t, BPF_ANY);
 		}
 	}
@@ -837,6 +835,7 @@ int zlb_maps_restore(const struct zlb_maps *m, const struct zlb_maps_saved *s,
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bopts);
 	__u32 keys[2 * ZLB_MAX_SERVICES], n = 0, count = s->nmaglev, zero = 0, id;
+	bool kept[2 * ZLB_MAX_SERVICES] = { false };
 	struct zlb_meta meta = s->meta, now;
 	size_t i;
 
@@ -849,14 +848,11 @@ int zlb_maps_restore(const struct zlb_maps *m, const struct zlb_maps_saved *s,
 		if (restore_map(m, &s->map[i]))
 			goto fail;
 	/* The tables the failed load added, now that no service points at them. */
-	for (__u32 k = 0; k < 2 * ZLB_MAX_SERVICES; k++) {
-		__u32 j;
-
-		for (j = 0; j < s->nmaglev && s->mkeys[j] != k; j++)
-			;
-		if (j == s->nmaglev && !bpf_map_lookup_elem(m->fd[ZLB_M_MAGLEV], &k, &id))
+	for (__u32 j = 0; j < s->nmaglev; j++)
+		kept[s->mkeys[j]] = true;
+	for (__u32 k = 0; k < 2 * ZLB_MAX_SERVICES; k++)
+		if (!kept[k] && !bpf_map_lookup_elem(m->fd[ZLB_M_MAGLEV], &k, &id))
 			keys[n++] = k;
-	}
 	if (drop_maglev_keys(m, keys, n))
 		goto fail;
 	if (!read_meta(m->fd[ZLB_M_META], &now) && now.generation >= meta.generation)
